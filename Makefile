@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine with python3:
+#   make demo   - make .venv, install Abc, run its main job on the embedded default (sqlite)
+#   make test   - make .venv, install Abc with its dev tools, run lint, types and tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+
+.PHONY: demo test lint sim-long bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/abc sim --seeds 2000
+	$(BIN)/abc load --store sqlite:///.abc/abc.db
+	$(BIN)/abc audit --store sqlite:///.abc/abc.db --quiescent
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy services tests bench
+
+test: lint
+	$(BIN)/python -m pytest
+
+sim-long: $(STAMP)
+	$(BIN)/abc sim --seeds 100000
+
+bench: $(STAMP)
+	$(BIN)/python bench/journal.py
+
+clean:
+	rm -rf $(VENV) .abc .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Abc: advertising slots sold on a document store without transactions."""

@@ -1,0 +1,49 @@
+"""What several subcommands share: the store option and opening it with a clear error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from services.store import (
+    DEFAULT_STORE_URL,
+    DocumentStore,
+    StoreUrlError,
+    Unavailable,
+    open_store,
+    sqlite_path,
+)
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store", default=os.environ.get("ABC_STORE_URL", DEFAULT_STORE_URL), metavar="URL",
+        help="the document store: memory://, sqlite:///relative/path.db or "
+             "sqlite:////absolute/path.db (env ABC_STORE_URL; default %(default)s)",
+    )
+
+
+class CliError(Exception):
+    """A message for the user, printed without a traceback; exit code 2."""
+
+
+async def open_store_or_explain(url: str, create: bool = False) -> DocumentStore:
+    """Open the store; for sqlite, refuse a missing file unless ``create`` (a typo in a path
+    should not silently audit an empty new database)."""
+    try:
+        if url.startswith("sqlite:"):
+            path = sqlite_path(url)
+            if create:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            elif not Path(path).exists():
+                raise CliError(f"no store at {path} (is --store right?)")
+        return await open_store(url)
+    except (StoreUrlError, Unavailable) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def fail(message: str) -> int:
+    print(f"abc: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,6 @@
+"""placeholder"""
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    return None

@@ -1,0 +1,167 @@
+"""``buy``: the purchase of the next slot of a campaign, as one journal op.
+
+intent (lock the buyer with slot n and its price) -> commit (insert slot:c:n) -> finish
+(receipt, debit, advance). The uncontended path costs two reads and five writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.store import (
+    CasMismatch,
+    Document,
+    DocumentStore,
+    Exists,
+    InDoubt,
+    NotFound,
+    Unavailable,
+)
+
+from ._account import unlocked_user
+from ._documents import MAX_MONEY, BuyLock, Campaign, Fill, User
+from ._finish import finish_slot
+from ._ids import campaign_key, check_amount, check_id, filler_key, receipt_key, slot_key, user_key
+from ._outcomes import (
+    AccountBusy,
+    Bought,
+    BuyOutcome,
+    InsufficientFunds,
+    JournalError,
+    LostRace,
+    Missing,
+    PriceAboveMax,
+    Rejected,
+    Resolution,
+)
+from ._price import price_at, slot_window
+from ._runtime import Runtime
+from ._settle import settle
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    uid: str
+    cid: str
+    max_price: int
+    filler: str | None
+    keep_trying: bool
+
+
+async def buy(
+    store: DocumentStore, rt: Runtime, uid: str, cid: str, max_price: int,
+    filler: str | None = None, keep_trying: bool = False,
+) -> BuyOutcome:
+    """Buy the next slot of ``cid`` for at most ``max_price``, showing ``filler`` (the id of one
+    of ``uid``'s uploaded fillers, or None). With ``keep_trying``, a lost race moves on to the
+    next slot while its price stays within ``max_price``."""
+    try:
+        order = _Order(check_id("user", uid), check_id("campaign", cid),
+                       check_amount("max_price", max_price, 1, MAX_MONEY),
+                       None if filler is None else check_id("filler", filler), keep_trying)
+        return await _buy_rounds(store, rt, order)
+    except Rejected as rejected:
+        return rejected.outcome
+
+
+async def _check_filler(store: DocumentStore, uid: str, fid: str) -> None:
+    try:
+        await store.get(filler_key(uid, fid))
+    except NotFound:
+        raise Rejected(Missing("filler", fid)) from None
+
+
+async def _read_campaign(store: DocumentStore, cid: str) -> Document:
+    try:
+        return await store.get(campaign_key(cid))
+    except NotFound:
+        raise Rejected(Missing("campaign", cid)) from None
+
+
+async def _buy_rounds(store: DocumentStore, rt: Runtime, order: _Order) -> BuyOutcome:
+    next_slot: int | None = None  # set only by the finish_before_buy mutation
+    outcome: BuyOutcome = AccountBusy(order.uid)
+    user_doc = await unlocked_user(store, rt, order.uid)
+    if order.filler is not None:
+        await _check_filler(store, order.uid, order.filler)
+    for round_ in range(rt.timing.max_buy_rounds):
+        if round_ > 0:
+            user_doc = await unlocked_user(store, rt, order.uid)
+        campaign_doc = await _read_campaign(store, order.cid)
+        campaign = Campaign.from_json(campaign_doc.value)
+        n = next_slot if next_slot is not None else campaign.head + 1
+        now = rt.clock()
+        price = price_at(campaign, now)
+        if price > order.max_price:
+            return PriceAboveMax(price, order.max_price)
+        user = User.from_json(user_doc.value)
+        if user.balance < price:
+            return InsufficientFunds(user.balance, price)
+        start, end = slot_window(campaign, now)
+        lock = BuyLock(rt.new_id(), order.cid, n, price, order.filler, now, start, end)
+        locked = await _take_lock(store, rt, order.uid, user, lock, user_doc.cas)
+        if locked is None:
+            continue  # the account changed under us: read it again
+        outcome = await _commit(store, rt, order.uid, lock, campaign_doc, locked)
+        if not isinstance(outcome, LostRace) or not order.keep_trying:
+            return outcome
+        if outcome.price > order.max_price:
+            return outcome
+        if not rt.safeguards.finish_before_buy:
+            next_slot = n + 1  # Mutation for the simulation only: skip ahead blindly.
+    return outcome
+
+
+async def _take_lock(
+    store: DocumentStore, rt: Runtime, uid: str, user: User, lock: BuyLock, cas: int
+) -> Document | None:
+    """The intent: CAS the lock in; the user doc as written, or None if the CAS lost."""
+    locked = User(user.balance, lock, user.last_login)
+    try:
+        new_cas = await store.replace(user_key(uid), locked.to_json(), cas)
+    except CasMismatch:
+        return None
+    except InDoubt:
+        # Settled by reading: only this attempt can have written its own id.
+        doc = await store.get(user_key(uid))
+        if not User.from_json(doc.value).locked_by(lock.attempt):
+            return None
+        rt.on_step("buy.intent")
+        return doc
+    rt.on_step("buy.intent")
+    return Document(locked.to_json(), new_cas)
+
+
+async def _commit(
+    store: DocumentStore, rt: Runtime, uid: str, lock: BuyLock, campaign: Document,
+    locked: Document,
+) -> BuyOutcome:
+    fill = Fill.of(uid, lock)
+    try:
+        await store.insert(slot_key(lock.campaign, lock.slot), fill.to_json())
+    except (Exists, InDoubt) as exc:
+        # Taken (by whom?) or in doubt (did ours land?): the commit key decides; in doubt we
+        # fence at once, since no one else will fill this slot for this attempt.
+        resolution = await settle(store, rt, uid, lock,
+                                  may_settle_absent=isinstance(exc, InDoubt))
+        if resolution is Resolution.ROLLED_FORWARD:
+            return _bought(lock, None)
+        return await _lost(store, rt, lock)
+    rt.on_step("buy.fill")
+    try:
+        finished = await finish_slot(store, rt, lock.campaign, lock.slot, slot=fill,
+                                     campaign=campaign, buyer=locked)
+    except (Unavailable, InDoubt, JournalError):
+        return _bought(lock, None)  # committed: the posse or the next login finishes it
+    balance = User.from_json(locked.value).balance - lock.price if finished.released else None
+    return _bought(lock, balance)
+
+
+def _bought(lock: BuyLock, balance: int | None) -> Bought:
+    return Bought(lock.slot, lock.price, receipt_key(lock.campaign, lock.slot), lock.start,
+                  lock.end, balance)
+
+
+async def _lost(store: DocumentStore, rt: Runtime, lock: BuyLock) -> LostRace:
+    campaign = Campaign.from_json((await store.get(campaign_key(lock.campaign))).value)
+    return LostRace(lock.slot, price_at(campaign, rt.clock()))

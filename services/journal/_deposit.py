@@ -1,0 +1,102 @@
+"""``deposit``: credit an account, exactly once per deposit id, as one journal op.
+
+intent (lock with the amount and deposit id) -> commit (insert deposit:<uid>:<id>) -> credit.
+In doubt, a deposit rolls forward: nothing competes for its commit key but a replay of the
+same deposit id, so the record may always be inserted on its behalf.
+"""
+
+from __future__ import annotations
+
+from services.store import CasMismatch, Document, DocumentStore, Exists, InDoubt, NotFound
+
+from ._account import unlocked_user
+from ._documents import MAX_MONEY, DepositLock, DepositRecord, User
+from ._effects import release_account
+from ._ids import check_amount, check_id, deposit_key, user_key
+from ._index import IndexKind, add_to_index
+from ._outcomes import (
+    AccountBusy,
+    Deposited,
+    DepositOutcome,
+    DuplicateDeposit,
+    Interrupted,
+    InvalidInput,
+    Rejected,
+    Resolution,
+)
+from ._runtime import Runtime
+from ._settle import settle
+
+
+async def deposit(
+    store: DocumentStore, rt: Runtime, uid: str, deposit_id: str, amount: int
+) -> DepositOutcome:
+    """Credit ``amount`` to ``uid`` once for ``deposit_id``; a replay is DuplicateDeposit."""
+    try:
+        check_id("user", uid)
+        check_id("deposit_id", deposit_id)
+        check_amount("amount", amount, 1, MAX_MONEY)
+        return await _deposit(store, rt, uid, deposit_id, amount)
+    except Rejected as rejected:
+        return rejected.outcome
+
+
+async def _deposit(
+    store: DocumentStore, rt: Runtime, uid: str, deposit_id: str, amount: int
+) -> DepositOutcome:
+    user_doc = await unlocked_user(store, rt, uid)
+    if await _applied(store, uid, deposit_id):
+        return DuplicateDeposit(deposit_id)
+    user = User.from_json(user_doc.value)
+    if user.balance + amount > MAX_MONEY:
+        return InvalidInput("amount", f"the balance would exceed {MAX_MONEY}")
+    # Listed before it can exist, so the audit finds every deposit record.
+    await add_to_index(store, rt, IndexKind.DEPOSITS, f"{uid}:{deposit_id}")
+    lock = DepositLock(rt.new_id(), deposit_id, amount)
+    locked = User(user.balance, lock, user.last_login).to_json()
+    try:
+        cas = await store.replace(user_key(uid), locked, user_doc.cas)
+    except CasMismatch:
+        return AccountBusy(uid)
+    except InDoubt:
+        return await _settle_in_doubt_intent(store, rt, uid, lock)
+    rt.on_step("deposit.intent")
+    try:
+        await store.insert(deposit_key(uid, deposit_id), DepositRecord(uid, lock.attempt, amount)
+                           .to_json())
+    except (Exists, InDoubt):
+        return await _settled(store, rt, uid, lock)
+    rt.on_step("deposit.commit")
+    await release_account(store, rt, uid, lock.attempt, amount, Document(locked, cas))
+    rt.on_step("deposit.credit")
+    return Deposited(amount, user.balance + amount)
+
+
+async def _applied(store: DocumentStore, uid: str, deposit_id: str) -> bool:
+    try:
+        await store.get(deposit_key(uid, deposit_id))
+    except NotFound:
+        return False
+    return True
+
+
+async def _settle_in_doubt_intent(
+    store: DocumentStore, rt: Runtime, uid: str, lock: DepositLock
+) -> DepositOutcome:
+    doc = await store.get(user_key(uid))
+    if not User.from_json(doc.value).locked_by(lock.attempt):
+        # Not landed (yet), or already settled by a resolver: a replay of the same deposit id
+        # is safe either way and tells which.
+        return Interrupted("deposit intent in doubt: repeat it with the same deposit id")
+    rt.on_step("deposit.intent")
+    return await _settled(store, rt, uid, lock)
+
+
+async def _settled(
+    store: DocumentStore, rt: Runtime, uid: str, lock: DepositLock
+) -> DepositOutcome:
+    resolution = await settle(store, rt, uid, lock, may_settle_absent=True)
+    if resolution is Resolution.ROLLED_FORWARD:
+        balance = User.from_json((await store.get(user_key(uid))).value).balance
+        return Deposited(lock.amount, balance)
+    return DuplicateDeposit(lock.deposit_id)

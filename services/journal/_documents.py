@@ -1,0 +1,204 @@
+"""The documents of PROTOCOL.md as typed values, with their JSON forms.
+
+Money is an integer number of minor units; times are integer milliseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from services.store import Json
+
+MAX_MONEY = 10**15  # any balance, price or amount; well inside 2**53 for JSON readers
+MAX_SLOT_SECONDS = 30 * 24 * 3600
+MAX_FILLER_TEXT = 500  # characters
+MAX_FILLER_LINK = 2048  # characters
+MAX_FILLER_IMAGE = 256 * 1024  # characters of base64 (so ~192 KiB of image)
+
+
+@dataclass(frozen=True, slots=True)
+class BuyLock:
+    """The intent of a purchase: everything needed to finish it or fence it off."""
+
+    attempt: str
+    campaign: str
+    slot: int
+    price: int
+    filler: str | None
+    bought_at: int
+    start: int
+    end: int
+
+    def to_json(self) -> Json:
+        return {"op": "buy", "attempt": self.attempt, "campaign": self.campaign,
+                "slot": self.slot, "price": self.price, "filler": self.filler,
+                "bought_at": self.bought_at, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True)
+class DepositLock:
+    attempt: str
+    deposit_id: str
+    amount: int
+
+    def to_json(self) -> Json:
+        return {"op": "deposit", "attempt": self.attempt, "deposit_id": self.deposit_id,
+                "amount": self.amount}
+
+
+Lock = BuyLock | DepositLock
+
+
+def lock_from_json(value: Json | None) -> Lock | None:
+    if value is None:
+        return None
+    fields = {k: v for k, v in value.items() if k != "op"}
+    if value["op"] == "buy":
+        return BuyLock(**fields)
+    if value["op"] == "deposit":
+        return DepositLock(**fields)
+    raise ValueError(f"unknown lock op {value['op']!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    balance: int
+    lock: Lock | None
+    last_login: int | None = None
+
+    @classmethod
+    def from_json(cls, value: Json) -> User:
+        return cls(value["balance"], lock_from_json(value.get("lock")), value.get("last_login"))
+
+    def to_json(self) -> Json:
+        return {"balance": self.balance,
+                "lock": None if self.lock is None else self.lock.to_json(),
+                "last_login": self.last_login}
+
+    def locked_by(self, attempt: str) -> bool:
+        return self.lock is not None and self.lock.attempt == attempt
+
+    def settled(self, delta: int) -> User:
+        """The lock cleared together with the op's balance change."""
+        return replace(self, balance=self.balance + delta, lock=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """A campaign's ``last``: the last real purchase, which sets the price."""
+
+    slot: int
+    price: int
+    bought_at: int
+    start: int
+    end: int
+
+    def to_json(self) -> Json:
+        return {"slot": self.slot, "price": self.price, "bought_at": self.bought_at,
+                "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    owner: str
+    min_price: int
+    slot_seconds: int
+    head: int = 0
+    last: Purchase | None = None
+
+    @classmethod
+    def from_json(cls, value: Json) -> Campaign:
+        last = value.get("last")
+        return cls(value["owner"], value["min_price"], value["slot_seconds"], value["head"],
+                   None if last is None else Purchase(**last))
+
+    def to_json(self) -> Json:
+        return {"owner": self.owner, "min_price": self.min_price,
+                "slot_seconds": self.slot_seconds, "head": self.head,
+                "last": None if self.last is None else self.last.to_json()}
+
+    def advanced(self, n: int, purchase: Purchase | None) -> Campaign:
+        return replace(self, head=n, last=purchase if purchase is not None else self.last)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """A slot's filler: the commit record of one purchase."""
+
+    buyer: str
+    attempt: str
+    price: int
+    filler: str | None
+    bought_at: int
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, buyer: str, lock: BuyLock) -> Fill:
+        return cls(buyer, lock.attempt, lock.price, lock.filler, lock.bought_at, lock.start,
+                   lock.end)
+
+    def to_json(self) -> Json:
+        return {"buyer": self.buyer, "attempt": self.attempt, "price": self.price,
+                "filler": self.filler, "bought_at": self.bought_at, "start": self.start,
+                "end": self.end}
+
+    def purchase(self, slot: int) -> Purchase:
+        return Purchase(slot, self.price, self.bought_at, self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Void:
+    """A fence: the slot is closed to the attempt it names, whose fill can never land."""
+
+    attempt: str
+    user: str
+
+    def to_json(self) -> Json:
+        return {"void": True, "attempt": self.attempt, "user": self.user}
+
+
+Slot = Fill | Void
+
+
+def slot_from_json(value: Json) -> Slot:
+    if value.get("void"):
+        return Void(value["attempt"], value["user"])
+    return Fill(**value)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    buyer: str
+    seller: str
+    price: int
+    attempt: str
+
+    @classmethod
+    def from_json(cls, value: Json) -> Receipt:
+        return cls(**value)
+
+    def to_json(self) -> Json:
+        return {"buyer": self.buyer, "seller": self.seller, "price": self.price,
+                "attempt": self.attempt}
+
+
+@dataclass(frozen=True, slots=True)
+class DepositRecord:
+    """The commit record of a deposit: its id was applied, by this attempt."""
+
+    user: str
+    attempt: str
+    amount: int
+
+    @classmethod
+    def from_json(cls, value: Json) -> DepositRecord:
+        return cls(**value)
+
+    def to_json(self) -> Json:
+        return {"user": self.user, "attempt": self.attempt, "amount": self.amount}
+
+
+def filler_json(text: str, link: str, image: str) -> dict[str, Any]:
+    return {"text": text, "link": link, "image": image}

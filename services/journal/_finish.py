@@ -1,0 +1,60 @@
+"""Finishing slot n: the roll-forward that the driver, the posse and the resolver all run.
+
+1. insert ``txn:c:n`` (exists is fine); skipped for a void;
+2. release the buyer: clear that attempt's lock with the debit (a void: no debit);
+3. advance the campaign from n-1 to n.
+Publishing the fill event is the caller's business (the journal knows no NATS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from services.store import Document, DocumentStore, Exists
+
+from ._documents import Campaign, Fill, Receipt, Slot, Void, slot_from_json
+from ._effects import advance_campaign, release_account
+from ._ids import campaign_key, receipt_key, slot_key
+from ._runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What finishing slot ``slot`` of ``campaign`` found and did."""
+
+    campaign: str
+    slot: int
+    filled: Slot
+    released: bool  # this call cleared the buyer's (or fenced attempt's) lock
+    advanced: bool  # this call moved head to ``slot``
+
+
+async def finish_slot(
+    store: DocumentStore, rt: Runtime, cid: str, n: int, *,
+    slot: Slot | None = None, campaign: Document | None = None, buyer: Document | None = None,
+) -> Finished:
+    """Roll slot n forward; idempotent. ``slot``, ``campaign`` and ``buyer`` are what the
+    caller already read (saving reads), or None to read them here."""
+    if slot is None:
+        slot = slot_from_json((await store.get(slot_key(cid, n))).value)
+    if campaign is None:
+        campaign = await store.get(campaign_key(cid))
+    if isinstance(slot, Void):
+        released = await release_account(store, rt, slot.user, slot.attempt, 0, buyer)
+        rt.on_step("finish.release")
+        advanced = await advance_campaign(store, rt, cid, n, None, campaign)
+    else:
+        await _write_receipt(store, cid, n, slot, Campaign.from_json(campaign.value).owner)
+        rt.on_step("finish.receipt")
+        released = await release_account(store, rt, slot.buyer, slot.attempt, -slot.price, buyer)
+        rt.on_step("finish.debit")
+        advanced = await advance_campaign(store, rt, cid, n, slot.purchase(n), campaign)
+    rt.on_step("finish.advance")
+    return Finished(cid, n, slot, released, advanced)
+
+
+async def _write_receipt(store: DocumentStore, cid: str, n: int, fill: Fill, seller: str) -> None:
+    receipt = Receipt(fill.buyer, seller, fill.price, fill.attempt)
+    with contextlib.suppress(Exists):  # written already: by us earlier, or by a helper
+        await store.insert(receipt_key(cid, n), receipt.to_json())

@@ -1,0 +1,116 @@
+"""``Journal``: the protocol's operations over one store, for services and the CLI.
+
+Each method returns an outcome value. A store that fails mid-operation (unavailable, or a write
+left in doubt that the protocol cannot settle right now) gives ``Interrupted``: whatever was
+committed is finished by the posse or the account's next resolve, the rest rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from services.store import DocumentStore, InDoubt, NotFound, Unavailable
+
+from ._account import read_user
+from ._audit import Violation, audit
+from ._buy import buy
+from ._deposit import deposit
+from ._documents import Campaign, User
+from ._finish import Finished, finish_slot
+from ._ids import campaign_key, check_id
+from ._login import login
+from ._outcomes import (
+    BuyOutcome,
+    CreateOutcome,
+    DepositOutcome,
+    Interrupted,
+    InvalidInput,
+    JournalError,
+    Missing,
+    Rejected,
+    Resolution,
+)
+from ._posse import Check, check_campaign
+from ._price import price_at
+from ._resolver import resolve_account
+from ._runtime import Runtime
+from ._setup import create_account, create_campaign, upload_filler
+
+T = TypeVar("T")
+
+
+async def _guarded(op: Awaitable[T]) -> T | Interrupted:
+    try:
+        return await op
+    except (Unavailable, InDoubt, JournalError) as exc:
+        return Interrupted(str(exc))
+
+
+class Journal:
+    """The journal ops on ``store``, with ``runtime``'s clock, sleep and ids."""
+
+    def __init__(self, store: DocumentStore, runtime: Runtime | None = None) -> None:
+        self.store = store
+        self.rt = runtime if runtime is not None else Runtime()
+
+    async def create_account(self, uid: str) -> CreateOutcome:
+        return await _guarded(create_account(self.store, self.rt, uid))
+
+    async def create_campaign(
+        self, cid: str, owner: str, min_price: int, slot_seconds: int
+    ) -> CreateOutcome:
+        return await _guarded(create_campaign(self.store, self.rt, cid, owner, min_price,
+                                              slot_seconds))
+
+    async def upload_filler(
+        self, uid: str, fid: str, text: str, link: str = "", image: str = ""
+    ) -> CreateOutcome:
+        return await _guarded(upload_filler(self.store, self.rt, uid, fid, text, link, image))
+
+    async def deposit(self, uid: str, deposit_id: str, amount: int) -> DepositOutcome:
+        return await _guarded(deposit(self.store, self.rt, uid, deposit_id, amount))
+
+    async def buy(
+        self, uid: str, cid: str, max_price: int, filler: str | None = None,
+        keep_trying: bool = False,
+    ) -> BuyOutcome:
+        return await _guarded(buy(self.store, self.rt, uid, cid, max_price, filler, keep_trying))
+
+    async def login(self, uid: str) -> Resolution | Missing | InvalidInput | Interrupted:
+        return await _guarded(login(self.store, self.rt, uid))
+
+    async def resolve_account(self, uid: str) -> Resolution:
+        """The resolver alone (no login stamp); store errors propagate."""
+        return await resolve_account(self.store, self.rt, uid)
+
+    async def get_account(self, uid: str) -> User | Missing | InvalidInput:
+        try:
+            check_id("user", uid)
+            return User.from_json((await read_user(self.store, uid)).value)
+        except Rejected as rejected:
+            assert isinstance(rejected.outcome, Missing | InvalidInput)
+            return rejected.outcome
+
+    async def get_campaign(self, cid: str) -> Campaign | Missing | InvalidInput:
+        try:
+            check_id("campaign", cid)
+        except Rejected as rejected:
+            assert isinstance(rejected.outcome, InvalidInput)
+            return rejected.outcome
+        try:
+            return Campaign.from_json((await self.store.get(campaign_key(cid))).value)
+        except NotFound:
+            return Missing("campaign", cid)
+
+    def price_now(self, campaign: Campaign) -> int:
+        return price_at(campaign, self.rt.clock())
+
+    async def finish_slot(self, cid: str, n: int) -> Finished:
+        return await finish_slot(self.store, self.rt, cid, n)
+
+    async def check_campaign(self, cid: str) -> Check:
+        return await check_campaign(self.store, self.rt, cid)
+
+    async def audit(self, quiescent: bool = False) -> list[Violation]:
+        return await audit(self.store, quiescent)

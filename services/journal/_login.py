@@ -1,0 +1,43 @@
+"""Login: stamp the account's ``last_login`` and run the resolver on it.
+
+The stamp is a lock-free write to the user doc (it keeps ``lock`` and ``balance`` as read), which
+is one reason an op's effect CAS can lose while its lock still names it, and must retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from services.store import CasMismatch, DocumentStore
+
+from ._account import read_user
+from ._documents import User
+from ._ids import check_id, user_key
+from ._outcomes import InvalidInput, Missing, Rejected, Resolution
+from ._resolver import resolve_account
+from ._runtime import Runtime
+
+
+async def login(
+    store: DocumentStore, rt: Runtime, uid: str
+) -> Resolution | Missing | InvalidInput:
+    """What the resolver found on ``uid``'s account; it is settled when this returns."""
+    try:
+        check_id("user", uid)
+        await _stamp(store, rt, uid)
+    except Rejected as rejected:
+        assert isinstance(rejected.outcome, Missing | InvalidInput)
+        return rejected.outcome
+    return await resolve_account(store, rt, uid)
+
+
+async def _stamp(store: DocumentStore, rt: Runtime, uid: str) -> None:
+    for _ in range(rt.timing.max_cas_retries):
+        doc = await read_user(store, uid)
+        stamped = replace(User.from_json(doc.value), last_login=rt.clock())
+        try:
+            await store.replace(user_key(uid), stamped.to_json(), doc.cas)
+            return
+        except CasMismatch:
+            continue
+    # A stamp is cosmetic: losing it to a busy account is no reason to refuse the login.

@@ -1,0 +1,130 @@
+"""What the journal's operations return: values a caller can act on.
+
+Expected results (bought, lost the race, insufficient funds, ...) are returned, never raised.
+Inside the journal a ``Rejected`` exception carries such a value out of a deep helper to the
+operation's entry point, which returns it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Bought:
+    """Slot ``slot`` is ours at ``price``. ``balance`` is None when the purchase is committed
+    but its finish (receipt, debit, advance) was interrupted: recovery completes it."""
+
+    slot: int
+    price: int
+    receipt: str
+    start: int
+    end: int
+    balance: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LostRace:
+    """Another buyer took slot ``slot`` first; ``price`` is the price of the next one now."""
+
+    slot: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceAboveMax:
+    price: int
+    max_price: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsufficientFunds:
+    balance: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBusy:
+    """Another operation holds the account's lock; try again shortly."""
+
+    uid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """No such ``kind`` (user, campaign, filler) with that id."""
+
+    kind: str
+    ident: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidInput:
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyExists:
+    kind: str
+    ident: str
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    kind: str
+    ident: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deposited:
+    amount: int
+    balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateDeposit:
+    """This deposit id was already applied (by this or an earlier request); nothing changed."""
+
+    deposit_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """The store failed mid-operation. Nothing is lost: a committed op is finished by recovery,
+    an uncommitted one rolled back; the account's next login or op settles it."""
+
+    detail: str
+
+
+class Resolution(enum.Enum):
+    """What the account resolver found and did."""
+
+    CLEAN = "clean"  # no lock
+    ROLLED_FORWARD = "rolled_forward"  # the op had committed: its effects are now applied
+    ROLLED_BACK = "rolled_back"  # the op had not committed (lost, fenced, duplicate)
+    RESOLVED_ELSEWHERE = "resolved_elsewhere"  # someone else settled it while we waited
+    IN_DOUBT = "in_doubt"  # the store failed before it could be settled
+
+
+BuyOutcome = (
+    Bought | LostRace | PriceAboveMax | InsufficientFunds | AccountBusy | Missing | InvalidInput
+    | Interrupted
+)
+DepositOutcome = Deposited | DuplicateDeposit | AccountBusy | Missing | InvalidInput | Interrupted
+CreateOutcome = Created | AlreadyExists | Missing | InvalidInput | Interrupted
+Rejection = AccountBusy | Missing | InvalidInput
+
+
+class Rejected(Exception):
+    """Carries an expected outcome from a helper up to the operation's entry point."""
+
+    def __init__(self, outcome: Rejection) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+class JournalError(Exception):
+    """A fault the protocol cannot settle right now (bounded CAS retries exhausted); the
+    operation is left for the resolver or the posse, which are always safe to run."""

@@ -1,0 +1,48 @@
+"""The posse's check of one campaign (PROTOCOL.md, "Recovery: the posse").
+
+Read head; look at slot head+1; if it is there, give its driver ``posse_wait_ms`` to finish
+(it almost always does), read the campaign again, and if head is still behind, finish it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.store import DocumentStore, NotFound
+
+from ._documents import Campaign, Fill, slot_from_json
+from ._finish import Finished, finish_slot
+from ._ids import campaign_key, slot_key
+from ._runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check: the head seen, and the slot this check finished (a repair), if any."""
+
+    campaign: str
+    head: int
+    repaired: Finished | None = None
+
+    @property
+    def bought_at(self) -> int | None:
+        """When the repaired purchase was made (ms), to measure the repair's delay."""
+        if self.repaired is None or not isinstance(self.repaired.filled, Fill):
+            return None
+        return self.repaired.filled.bought_at
+
+
+async def check_campaign(store: DocumentStore, rt: Runtime, cid: str) -> Check:
+    """One posse check; raises store NotFound for a campaign that does not exist."""
+    head = Campaign.from_json((await store.get(campaign_key(cid))).value).head
+    n = head + 1
+    try:
+        slot = slot_from_json((await store.get(slot_key(cid, n))).value)
+    except NotFound:
+        return Check(cid, head)
+    await rt.sleep(rt.timing.posse_wait_ms)
+    campaign = await store.get(campaign_key(cid))
+    if Campaign.from_json(campaign.value).head >= n:
+        return Check(cid, n)
+    finished = await finish_slot(store, rt, cid, n, slot=slot, campaign=campaign)
+    return Check(cid, n, finished)

@@ -1,0 +1,40 @@
+"""The account resolver: run at login, before any new op on a locked account, and by
+``abc recover accounts``. It reads the commit key of the op the lock names and settles it.
+
+While the commit is absent the op may still be in flight on another node, so the resolver
+waits (polling) for a grace period measured on *its own* clock from when *it* first saw the
+lock - never from a time written in a document or by another node - then settles the op by
+its rule for an absent commit.
+"""
+
+from __future__ import annotations
+
+from services.store import DocumentStore
+
+from ._documents import User
+from ._ids import user_key
+from ._outcomes import Resolution
+from ._runtime import Runtime
+from ._settle import settle
+
+
+async def resolve_account(store: DocumentStore, rt: Runtime, uid: str) -> Resolution:
+    """Settle whatever op holds ``uid``'s lock; raises store NotFound for an unknown user."""
+    user = User.from_json((await store.get(user_key(uid))).value)
+    lock = user.lock
+    if lock is None:
+        return Resolution.CLEAN
+    first_seen = rt.clock()
+    polls = rt.timing.resolve_grace_ms // max(rt.timing.resolve_poll_ms, 1) + 1
+    for _ in range(polls):
+        grace_over = rt.clock() - first_seen >= rt.timing.resolve_grace_ms
+        outcome = await settle(store, rt, uid, lock, may_settle_absent=grace_over)
+        if outcome is not None:
+            return outcome
+        await rt.sleep(rt.timing.resolve_poll_ms)
+        user = User.from_json((await store.get(user_key(uid))).value)
+        if not user.locked_by(lock.attempt):
+            return Resolution.RESOLVED_ELSEWHERE
+    # The clock did not reach the grace in the polls we allow (a clock that stalls): settle.
+    outcome = await settle(store, rt, uid, lock, may_settle_absent=True)
+    return Resolution.IN_DOUBT if outcome is None else outcome

@@ -1,0 +1,83 @@
+"""What the journal takes from its caller instead of reaching for globals: a clock, a sleep, a
+source of attempt ids, a step observer, timings, and (for the simulation's mutation tests
+only) the safeguards it may switch off. The simulation passes virtual ones."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+Clock = Callable[[], int]
+"""Milliseconds since the epoch, UTC."""
+Sleep = Callable[[int], Awaitable[None]]
+"""Sleep for the given milliseconds."""
+NewId = Callable[[], str]
+"""A new, never repeated attempt id (an id: ``[A-Za-z0-9_-]{1,64}``)."""
+StepObserver = Callable[[str], None]
+"""Told the name of each protocol step (``STEPS``) right after it is done."""
+
+STEPS = (
+    "buy.intent",  # the user doc is locked with the purchase's intent
+    "buy.fill",  # slot:c:n inserted: the purchase is committed
+    "buy.fence",  # a void inserted at slot:c:n for an in-doubt attempt
+    "buy.rollback",  # the lock of an attempt that did not commit cleared, no debit
+    "finish.receipt",  # txn:c:n inserted (or found)
+    "finish.debit",  # the buyer's lock cleared with the debit
+    "finish.release",  # a void's fenced attempt: its lock cleared, no debit
+    "finish.advance",  # the campaign's head moved to n
+    "deposit.intent",
+    "deposit.commit",  # deposit:<uid>:<id> inserted: the deposit is committed
+    "deposit.rollback",
+    "deposit.credit",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Waits and bounds, in milliseconds and counts."""
+
+    resolve_grace_ms: int = 2000  # how long a resolver lets an uncommitted lock live
+    resolve_poll_ms: int = 100  # how often it looks for the commit meanwhile
+    posse_wait_ms: int = 100  # a posse member's pause before finishing another's slot
+    max_cas_retries: int = 32  # lost CAS races on one document before giving up (JournalError)
+    max_buy_rounds: int = 8  # slots one ``buy`` call may try when it may keep trying
+
+
+@dataclass(frozen=True, slots=True)
+class Safeguards:
+    """Each field is one protocol safeguard. All on in every real process; the simulation's
+    mutation tests switch one off to prove the simulation notices."""
+
+    fence_in_doubt: bool = True  # settle an absent commit by a void, not by assuming
+    debit_only_while_locked: bool = True  # retry the effect CAS only while the lock names us
+    finish_before_buy: bool = True  # finish slot n before trying n+1
+    never_backwards: bool = True  # advance head by CAS from n-1 only
+
+
+def _wall_clock() -> int:
+    return time.time_ns() // 1_000_000
+
+
+async def _sleep(ms: int) -> None:
+    await asyncio.sleep(ms / 1000)
+
+
+def _new_attempt_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _ignore_step(_step: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    clock: Clock = _wall_clock
+    sleep: Sleep = _sleep
+    new_id: NewId = _new_attempt_id
+    on_step: StepObserver = _ignore_step
+    timing: Timing = field(default_factory=Timing)
+    safeguards: Safeguards = field(default_factory=Safeguards)

@@ -1,0 +1,84 @@
+"""Settling a locked op from its commit key: the one decision both the driver (after a lost
+or in-doubt commit insert) and the resolver (at login, before a new op, in recovery) make.
+
+- committed by this attempt: roll forward (run the effects);
+- committed by another attempt, or void: roll back (clear the lock, balance unchanged);
+- absent: return None while the caller still waits; once it may settle, apply the op's rule
+  for an absent commit: a purchase is *fenced* (a void inserted at its slot, so the late fill
+  can never land), a deposit is *rolled forward* (its record inserted on its behalf).
+"""
+
+from __future__ import annotations
+
+from services.store import DocumentStore, Exists, NotFound
+
+from ._documents import BuyLock, DepositLock, DepositRecord, Fill, Lock, Void, slot_from_json
+from ._effects import release_account
+from ._finish import finish_slot
+from ._ids import deposit_key, slot_key
+from ._outcomes import Resolution
+from ._runtime import Runtime
+
+
+async def settle(
+    store: DocumentStore, rt: Runtime, uid: str, lock: Lock, *, may_settle_absent: bool
+) -> Resolution | None:
+    """Settle ``lock`` (held on ``uid``); None if its commit is absent and we may not yet."""
+    if isinstance(lock, BuyLock):
+        return await _settle_buy(store, rt, uid, lock, may_settle_absent)
+    return await _settle_deposit(store, rt, uid, lock, may_settle_absent)
+
+
+async def _settle_buy(
+    store: DocumentStore, rt: Runtime, uid: str, lock: BuyLock, may_fence: bool
+) -> Resolution | None:
+    key = slot_key(lock.campaign, lock.slot)
+    try:
+        slot = slot_from_json((await store.get(key)).value)
+    except NotFound:
+        if not may_fence:
+            return None
+        if rt.safeguards.fence_in_doubt:
+            try:
+                await store.insert(key, Void(lock.attempt, uid).to_json())
+            except Exists:
+                return await _settle_buy(store, rt, uid, lock, may_fence=False)
+            rt.on_step("buy.fence")
+            slot = Void(lock.attempt, uid)
+        else:
+            # Mutation for the simulation only: assume the fill never lands.
+            await release_account(store, rt, uid, lock.attempt, 0)
+            rt.on_step("buy.rollback")
+            return Resolution.ROLLED_BACK
+    ours = isinstance(slot, Fill) and slot.attempt == lock.attempt
+    if not ours:
+        await release_account(store, rt, uid, lock.attempt, 0)
+        rt.on_step("buy.rollback")
+    # Ours or not, slot n must be finished before anyone can buy n+1: help finish it.
+    if ours or rt.safeguards.finish_before_buy:
+        await finish_slot(store, rt, lock.campaign, lock.slot, slot=slot)
+    return Resolution.ROLLED_FORWARD if ours else Resolution.ROLLED_BACK
+
+
+async def _settle_deposit(
+    store: DocumentStore, rt: Runtime, uid: str, lock: DepositLock, may_insert: bool
+) -> Resolution | None:
+    key = deposit_key(uid, lock.deposit_id)
+    try:
+        record = DepositRecord.from_json((await store.get(key)).value)
+    except NotFound:
+        if not may_insert:
+            return None
+        record = DepositRecord(uid, lock.attempt, lock.amount)
+        try:
+            await store.insert(key, record.to_json())
+        except Exists:
+            return await _settle_deposit(store, rt, uid, lock, may_insert=False)
+        rt.on_step("deposit.commit")
+    if record.attempt != lock.attempt:
+        await release_account(store, rt, uid, lock.attempt, 0)
+        rt.on_step("deposit.rollback")
+        return Resolution.ROLLED_BACK
+    await release_account(store, rt, uid, lock.attempt, lock.amount)
+    rt.on_step("deposit.credit")
+    return Resolution.ROLLED_FORWARD

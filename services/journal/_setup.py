@@ -1,0 +1,102 @@
+"""Creating what the journal ops work on: accounts, campaigns, fillers (ads).
+
+Each is listed in its index first, then inserted, so a crash between leaves only an index
+entry without a document (skipped by readers), and a retry of the same id completes it.
+"""
+
+from __future__ import annotations
+
+from services.store import DocumentStore, Exists, NotFound
+
+from ._documents import (
+    MAX_FILLER_IMAGE,
+    MAX_FILLER_LINK,
+    MAX_FILLER_TEXT,
+    MAX_MONEY,
+    MAX_SLOT_SECONDS,
+    Campaign,
+    User,
+    filler_json,
+)
+from ._ids import campaign_key, check_amount, check_id, filler_key, user_key
+from ._index import IndexKind, add_to_index
+from ._outcomes import AlreadyExists, Created, CreateOutcome, InvalidInput, Missing, Rejected
+from ._runtime import Runtime
+
+
+async def create_account(store: DocumentStore, rt: Runtime, uid: str) -> CreateOutcome:
+    """A new account with balance 0 (money arrives by ``deposit``)."""
+    try:
+        check_id("user", uid)
+    except Rejected as rejected:
+        return _creation(rejected)
+    await add_to_index(store, rt, IndexKind.USERS, uid)
+    return await _insert(store, user_key(uid), User(0, None).to_json(), "user", uid)
+
+
+async def create_campaign(
+    store: DocumentStore, rt: Runtime, cid: str, owner: str, min_price: int, slot_seconds: int
+) -> CreateOutcome:
+    """A campaign of ``owner``'s: slots of ``slot_seconds``, never sold below ``min_price``."""
+    try:
+        check_id("campaign", cid)
+        check_id("owner", owner)
+        check_amount("min_price", min_price, 1, MAX_MONEY)
+        check_amount("slot_seconds", slot_seconds, 1, MAX_SLOT_SECONDS)
+    except Rejected as rejected:
+        return _creation(rejected)
+    if not await _exists(store, user_key(owner)):
+        return Missing("user", owner)
+    await add_to_index(store, rt, IndexKind.CAMPAIGNS, cid)
+    campaign = Campaign(owner, min_price, slot_seconds)
+    return await _insert(store, campaign_key(cid), campaign.to_json(), "campaign", cid)
+
+
+async def upload_filler(
+    store: DocumentStore, rt: Runtime, uid: str, fid: str, text: str, link: str = "",
+    image: str = "",
+) -> CreateOutcome:
+    """An ad of ``uid``'s: ``text``, a ``link`` and an ``image`` (base64), each bounded.
+    Fillers are immutable once uploaded: a slot that shows one must show what was bought."""
+    try:
+        check_id("user", uid)
+        check_id("filler", fid)
+        _check_text("text", text, MAX_FILLER_TEXT, required=True)
+        _check_text("link", link, MAX_FILLER_LINK)
+        _check_text("image", image, MAX_FILLER_IMAGE)
+    except Rejected as rejected:
+        return _creation(rejected)
+    if not await _exists(store, user_key(uid)):
+        return Missing("user", uid)
+    await add_to_index(store, rt, IndexKind.FILLERS, f"{uid}:{fid}")
+    return await _insert(store, filler_key(uid, fid), filler_json(text, link, image), "filler", fid)
+
+
+def _check_text(field: str, value: object, limit: int, required: bool = False) -> None:
+    if not isinstance(value, str) or len(value) > limit or (required and not value):
+        need = "1" if required else "0"
+        raise Rejected(InvalidInput(field, f"must be text of {need} to {limit} characters"))
+
+
+def _creation(rejected: Rejected) -> CreateOutcome:
+    outcome = rejected.outcome
+    assert isinstance(outcome, InvalidInput | Missing)
+    return outcome
+
+
+async def _exists(store: DocumentStore, key: str) -> bool:
+    try:
+        await store.get(key)
+    except NotFound:
+        return False
+    return True
+
+
+async def _insert(
+    store: DocumentStore, key: str, value: dict[str, object], kind: str, ident: str
+) -> CreateOutcome:
+    try:
+        await store.insert(key, value)
+    except Exists:
+        return AlreadyExists(kind, ident)
+    return Created(kind, ident)

@@ -1,0 +1,107 @@
+"""One seed, start to end: set up, race and crash, recover to quiescence, audit."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from services.journal import Journal, Runtime, Safeguards, Snapshot, Timing, check_invariants
+
+from ._checks import InvariantBroken, InvariantChecker
+from ._scheduler import ActorFailed, Faults, Scheduler, TraceLine
+from ._store import SimStore
+from ._world import (
+    Shape,
+    buyer,
+    depositor,
+    login,
+    posse_member,
+    recover_to_quiescence,
+    set_up,
+)
+
+
+@dataclass
+class SeedResult:
+    seed: int
+    failure: str | None = None
+    trace: list[TraceLine] = field(default_factory=list)
+    crash_points: dict[str, int] = field(default_factory=dict)
+    ops: int = 0
+    checks: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def run_seed(seed: int, safeguards: Safeguards | None = None,
+             faults: Faults | None = None) -> SeedResult:
+    """Run one seed; a failure names the broken invariant (or the bug) and keeps the trace."""
+    faults = faults if faults is not None else Faults()
+    sched = Scheduler(seed, faults)
+    checker = InvariantChecker()
+    sched.observers.append(checker)
+    rt = Runtime(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
+                 on_step=sched.on_step, timing=Timing(),
+                 safeguards=safeguards if safeguards is not None else Safeguards())
+    journal = Journal(SimStore(sched), rt)
+    rng = random.Random(f"world-{seed}")
+    shape = Shape.draw(rng)
+    result = SeedResult(seed)
+    try:
+        result.outcomes = _race(sched, journal, shape, rng, faults)
+        _audit_quiescent(sched)
+    except (InvariantBroken, ActorFailed) as exc:
+        result.failure = str(exc)
+    result.trace, result.crash_points = sched.trace, sched.crash_points
+    result.ops, result.checks = sched.ops, checker.checks
+    return result
+
+
+def _race(sched: Scheduler, journal: Journal, shape: Shape, rng: random.Random,
+          faults: Faults) -> Counter[str]:
+    sched.spawn("setup", set_up(journal, shape, rng), faulty=False)
+    sched.run()
+    cids = shape.cids()
+    writers = []
+    for uid in shape.uids():
+        for k in range(rng.randint(1, 2)):
+            writers.append(sched.spawn(f"buy-{uid}.{k}",
+                                       buyer(sched, journal, _rng(rng), uid, cids)))
+        if rng.random() < 0.6:
+            writers.append(sched.spawn(f"dep-{uid}", depositor(sched, journal, _rng(rng), uid)))
+        if rng.random() < 0.6:
+            writers.append(sched.spawn(f"login-{uid}", login(sched, journal, _rng(rng), uid)))
+
+    def writers_active() -> bool:
+        return not all(w.done for w in writers)
+
+    for i in range(shape.posse):
+        sched.spawn(f"posse-{i}", posse_member(sched, journal, _rng(rng), cids, writers_active))
+    sched.run()
+    recovery = sched.spawn("recovery",
+                           recover_to_quiescence(sched, journal, shape, faults.max_late_ms),
+                           faulty=False)
+    sched.run()
+    if recovery.result is not True:
+        raise ActorFailed("recovery did not reach quiescence in 50 rounds")
+    outcomes: Counter[str] = Counter()
+    for writer in writers:
+        if writer.result is not None:
+            outcomes.update(writer.result)
+    outcomes["crashed actors"] = sum(a.crashed for a in sched.actors)
+    return outcomes
+
+
+def _audit_quiescent(sched: Scheduler) -> None:
+    snapshot = Snapshot.from_documents((key, value) for key, value, _ in sched.state.items())
+    found = check_invariants(snapshot, quiescent=True)
+    if found:
+        raise InvariantBroken(found)
+
+
+def _rng(parent: random.Random) -> random.Random:
+    return random.Random(parent.getrandbits(64))

@@ -1,0 +1,26 @@
+"""The DocumentStore port, its error tree and its adapters (memory, sqlite)."""
+
+from ._errors import CasMismatch, Exists, InDoubt, NotFound, StoreError, Unavailable
+from ._memory import MemoryState, MemoryStore
+from ._port import Document, DocumentStore, Json
+from ._sqlite import SqliteStore
+from ._url import DEFAULT_STORE_URL, StoreUrlError, open_store, sqlite_path
+
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "CasMismatch",
+    "Document",
+    "DocumentStore",
+    "Exists",
+    "InDoubt",
+    "Json",
+    "MemoryState",
+    "MemoryStore",
+    "NotFound",
+    "SqliteStore",
+    "StoreError",
+    "StoreUrlError",
+    "Unavailable",
+    "open_store",
+    "sqlite_path",
+]

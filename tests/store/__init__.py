@@ -1,0 +1,1 @@
+"""Tests of services.store: the DocumentStore contract (every adapter) and adapter specifics."""

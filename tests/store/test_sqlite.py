@@ -1,0 +1,284 @@
+"""What the sqlite adapter promises beyond the contract: several OS processes share one file,
+documents persist, the file is in WAL mode, and its failures are the store's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from services.store import CasMismatch, InDoubt, NotFound, SqliteStore, Unavailable
+
+WORKER = Path(__file__).with_name("_race_worker.py")
+ROOT = Path(__file__).resolve().parents[2]  # where ``services`` is importable from
+RACERS = ("a", "b")
+
+
+# --- two processes, one file ----------------------------------------------------------------
+
+
+def _race(tmp_path: Path, mode: str, db: Path, count: int) -> dict[str, dict[str, Any]]:
+    """Run the two workers of ``_race_worker.py``, release them together, return their results."""
+    rundir = tmp_path / f"run-{mode}"
+    rundir.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, str(WORKER), mode, str(db), str(rundir), name, str(count)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for name in RACERS
+    }
+    try:
+        for stage, release in (("imported", "open"), ("opened", "go")):
+            deadline = time.monotonic() + 30
+            while not all((rundir / f"{stage}-{name}").exists() for name in RACERS):
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        _, err = proc.communicate()
+                        pytest.fail(f"worker {name} exited before {stage!r}:\n{err}")
+                assert time.monotonic() < deadline, f"workers never all reached {stage!r}"
+                time.sleep(0.001)
+            (rundir / release).touch()
+        outputs = {name: proc.communicate(timeout=60) for name, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    results: dict[str, dict[str, Any]] = {}
+    for name, (out, err) in outputs.items():
+        assert procs[name].returncode == 0, f"worker {name} failed:\n{err}"
+        results[name] = json.loads(out)
+    a, b = results["a"], results["b"]
+    assert a["start"] < b["end"] and b["start"] < a["end"], f"the workers did not overlap: {results}"
+    return results
+
+
+def test_two_processes_inserting_the_same_keys_each_key_won_exactly_once(tmp_path: Path) -> None:
+    count = 200
+    db = tmp_path / "race.db"  # does not exist yet: both workers create it at once
+    results = _race(tmp_path, "insert", db, count)
+
+    won = {name: set(result["won"]) for name, result in results.items()}
+    assert won["a"].isdisjoint(won["b"]), sorted(won["a"] & won["b"])
+    assert won["a"] | won["b"] == set(range(count))
+
+    async def stored_by() -> dict[int, str]:
+        store = await SqliteStore(db).open()
+        try:
+            return {i: (await store.get(f"k{i}")).value["by"] for i in range(count)}
+        finally:
+            await store.close()
+
+    by = asyncio.run(stored_by())
+    for name in RACERS:
+        assert {i for i, winner in by.items() if winner == name} == won[name]
+
+
+def test_two_processes_cas_incrementing_one_counter_lose_no_update(tmp_path: Path) -> None:
+    count = 200
+    db = tmp_path / "race.db"
+
+    async def create() -> None:
+        store = await SqliteStore(db).open()
+        try:
+            await store.insert("counter", {"n": 0})
+        finally:
+            await store.close()
+
+    async def final() -> int:
+        store = await SqliteStore(db).open()
+        try:
+            n: int = (await store.get("counter")).value["n"]
+            return n
+        finally:
+            await store.close()
+
+    asyncio.run(create())
+    results = _race(tmp_path, "increment", db, count)
+    assert asyncio.run(final()) == len(RACERS) * count
+    assert all(result["tries"] >= count for result in results.values())
+
+
+def test_two_handles_in_one_process_see_each_others_writes(tmp_path: Path) -> None:
+    async def body() -> None:
+        first = await SqliteStore(tmp_path / "shared.db").open()
+        second = await SqliteStore(tmp_path / "shared.db").open()
+        try:
+            cas = await first.insert("k", {"v": 1})
+            doc = await second.get("k")
+            assert (doc.value, doc.cas) == ({"v": 1}, cas)
+            await second.replace("k", {"v": 2}, cas)
+            with pytest.raises(CasMismatch):
+                await first.replace("k", {"v": "lost"}, cas)
+            assert (await first.get("k")).value == {"v": 2}
+        finally:
+            await first.close()
+            await second.close()
+
+    asyncio.run(body())
+
+
+# --- the file -------------------------------------------------------------------------------
+
+
+def test_documents_and_their_cas_persist_across_close_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "persist.db"
+
+    async def write() -> dict[str, int]:
+        store = await SqliteStore(path).open()
+        try:
+            kept = await store.insert("kept", {"v": "kept", "n": [1, 2, {"x": None}]})
+            replaced = await store.insert("replaced", {"v": 1})
+            replaced = await store.replace("replaced", {"v": 2}, replaced)
+            upserted = await store.upsert("upserted", {"v": "up"})
+            removed = await store.insert("removed", {"v": "gone"})
+            await store.remove("removed", removed)
+            return {"kept": kept, "replaced": replaced, "upserted": upserted, "removed": removed}
+        finally:
+            await store.close()
+
+    async def read_back(cas: dict[str, int]) -> None:
+        store = await SqliteStore(path).open()
+        try:
+            kept = await store.get("kept")
+            assert (kept.value, kept.cas) == ({"v": "kept", "n": [1, 2, {"x": None}]}, cas["kept"])
+            replaced = await store.get("replaced")
+            assert (replaced.value, replaced.cas) == ({"v": 2}, cas["replaced"])
+            upserted = await store.get("upserted")
+            assert (upserted.value, upserted.cas) == ({"v": "up"}, cas["upserted"])
+            with pytest.raises(NotFound):
+                await store.get("removed")
+            # a cas read before the restart still works, and no cas is handed out again
+            new = await store.replace("kept", {"v": "after"}, cas["kept"])
+            again = await store.insert("removed", {"v": "back"})
+            assert new not in cas.values() and again not in cas.values()
+            with pytest.raises(CasMismatch):
+                await store.remove("removed", cas["removed"])
+        finally:
+            await store.close()
+
+    asyncio.run(read_back(asyncio.run(write())))
+
+
+def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+
+    def journal_mode() -> str:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            mode: str = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            return mode
+
+    async def body() -> None:
+        store = await SqliteStore(path).open()
+        try:
+            await store.upsert("k", {"v": 1})
+            assert journal_mode() == "wal"
+        finally:
+            await store.close()
+
+    asyncio.run(body())
+    assert journal_mode() == "wal"  # WAL is a property of the file, not of a connection
+
+
+def test_open_in_a_missing_directory_raises_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "no" / "such" / "dir" / "abc.db"
+
+    async def body() -> None:
+        store = SqliteStore(path)
+        try:
+            with pytest.raises(Unavailable) as info:
+                await store.open()
+        finally:
+            await store.close()
+        assert (info.value.key, info.value.op) == (str(path), "open")
+        assert not isinstance(info.value.__cause__, sqlite3.Error)
+
+    asyncio.run(body())
+    assert not (tmp_path / "no").exists()
+
+
+def test_open_on_a_directory_raises_unavailable(tmp_path: Path) -> None:
+    async def body() -> None:
+        store = SqliteStore(tmp_path)
+        try:
+            with pytest.raises(Unavailable) as info:
+                await store.open()
+        finally:
+            await store.close()
+        assert info.value.op == "open"
+
+    asyncio.run(body())
+
+
+def test_use_before_open_raises_unavailable(tmp_path: Path) -> None:
+    async def body() -> None:
+        store = SqliteStore(tmp_path / "never-opened.db")
+        try:
+            with pytest.raises(Unavailable):
+                await store.get("k")
+            with pytest.raises(Unavailable):
+                await store.upsert("k", {"v": 1})
+        finally:
+            await store.close()
+
+    asyncio.run(body())
+
+
+# --- a failed COMMIT ------------------------------------------------------------------------
+
+
+class _FailNextCommit:
+    """A connection whose next ``COMMIT`` fails and leaves the transaction open, as sqlite
+    does on e.g. a full disk ("SQLITE_FULL ... may or may not roll back automatically")."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.armed = True
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT" and self.armed:
+            self.armed = False
+            raise sqlite3.OperationalError("database or disk is full (injected)")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def test_a_failed_commit_is_in_doubt_and_leaves_no_transaction_open(tmp_path: Path) -> None:
+    path = tmp_path / "commit.db"
+
+    async def body() -> None:
+        store = await SqliteStore(path).open()
+        other = await SqliteStore(path, busy_timeout_ms=500).open()
+        try:
+            cas = await store.insert("k", {"v": 1})
+            store._conn = cast(sqlite3.Connection, _FailNextCommit(store._connection()))
+            with pytest.raises(InDoubt) as info:
+                await store.replace("k", {"v": "in doubt"}, cas)
+            assert (info.value.key, info.value.op) == ("k", "replace")
+            # the file's write lock is free: another connection writes without waiting ...
+            await other.upsert("other", {"v": 1})
+            # ... this handle writes again, and both handles read the same committed state
+            await store.upsert("mine", {"v": 1})
+            assert await store.get("k") == await other.get("k")
+            assert await store.get("other") == await other.get("other")
+        finally:
+            await store.close()
+            await other.close()
+
+    asyncio.run(body())
