@@ -65,7 +65,9 @@ class Faults:
     """Per-operation probabilities (of a store operation by a faulty actor)."""
 
     crash: float = 0.012
-    in_doubt: float = 0.03  # of a write: then applied / lost / late, a third each
+    in_doubt: float = 0.03  # of a write: then one of ``fates``, drawn evenly
+    fates: tuple[str, ...] = ("applied", "lost", "late")  # applied or lost with the reply,
+    # or still in flight and landing later
     unavailable: float = 0.005
     pause: float = 0.02  # a long pause before the operation (GC, a slow node)
     max_pause_ms: int = 700
@@ -196,7 +198,7 @@ class Scheduler:
             self._trace(actor, op.kind, op.key, "UNAVAILABLE (not applied)")
             raise Unavailable(op.key, op.kind, "simulated outage")
         if op.kind in WRITES and self.rng.random() < faults.in_doubt:
-            fate = self.rng.choice(("applied", "lost", "late"))
+            fate = self.rng.choice(faults.fates)
             if fate == "applied":
                 self._apply(op, late=False)
             elif fate == "late":

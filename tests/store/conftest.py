@@ -66,11 +66,11 @@ class StoreRunner:
     """One adapter's store for one test; ``run(body)`` awaits ``body(store)`` on a new loop."""
 
     adapter: str
-    open: Opener
+    opener: Opener
 
     def run(self, body: Callable[[DocumentStore], Awaitable[T]]) -> T:
         async def main() -> T:
-            store = await self.open()
+            store = await self.opener()
             try:
                 return await body(store)
             finally:

@@ -209,7 +209,7 @@ def test_upsert_creates_then_overwrites_with_a_new_cas_each_time(store: StoreRun
 def test_remove_with_the_current_cas_deletes(store: StoreRunner) -> None:
     async def body(s: DocumentStore) -> None:
         cas = await s.insert("k", {"v": 1})
-        assert await s.remove("k", cas) is None
+        await s.remove("k", cas)
         with pytest.raises(NotFound):
             await s.get("k")
         # removed means gone: a second remove, or a replace, finds nothing
@@ -379,7 +379,7 @@ def test_json_values_round_trip(store: StoreRunner, name: str) -> None:
     store.run(body)
 
 
-_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 _scalars = (
     st.none()
     | st.booleans()

@@ -30,7 +30,8 @@ def _race(tmp_path: Path, mode: str, db: Path, count: int) -> dict[str, dict[str
     """Run the two workers of ``_race_worker.py``, release them together, return their results."""
     rundir = tmp_path / f"run-{mode}"
     rundir.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    pythonpath = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": pythonpath}
     procs = {
         name: subprocess.Popen(
             [sys.executable, str(WORKER), mode, str(db), str(rundir), name, str(count)],
@@ -63,7 +64,7 @@ def _race(tmp_path: Path, mode: str, db: Path, count: int) -> dict[str, dict[str
         assert procs[name].returncode == 0, f"worker {name} failed:\n{err}"
         results[name] = json.loads(out)
     a, b = results["a"], results["b"]
-    assert a["start"] < b["end"] and b["start"] < a["end"], f"the workers did not overlap: {results}"
+    assert a["start"] < b["end"] and b["start"] < a["end"], f"workers did not overlap: {results}"
     return results
 
 
@@ -132,6 +133,13 @@ def test_two_handles_in_one_process_see_each_others_writes(tmp_path: Path) -> No
     asyncio.run(body())
 
 
+def _journal_mode(path: Path) -> str:
+    """The journal mode of the file at ``path``, as a new plain sqlite3 connection sees it."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        mode: str = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        return mode
+
+
 # --- the file -------------------------------------------------------------------------------
 
 
@@ -177,21 +185,40 @@ def test_documents_and_their_cas_persist_across_close_and_reopen(tmp_path: Path)
 def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "wal.db"
 
-    def journal_mode() -> str:
-        with contextlib.closing(sqlite3.connect(path)) as conn:
-            mode: str = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            return mode
-
     async def body() -> None:
         store = await SqliteStore(path).open()
         try:
             await store.upsert("k", {"v": 1})
-            assert journal_mode() == "wal"
+            assert _journal_mode(path) == "wal"
         finally:
             await store.close()
 
     asyncio.run(body())
-    assert journal_mode() == "wal"  # WAL is a property of the file, not of a connection
+    assert _journal_mode(path) == "wal"  # WAL is a property of the file, not of a connection
+
+
+def test_open_waits_while_another_connection_writes_to_the_fresh_file(tmp_path: Path) -> None:
+    """Switching a fresh file to WAL needs an exclusive lock, and sqlite refuses it at once,
+    without the busy wait, while another connection writes: what happens when two processes
+    open a new file together. ``open`` must wait for the lock like any writer."""
+    path = tmp_path / "fresh.db"
+
+    async def body(holder: sqlite3.Connection) -> None:
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("CREATE TABLE other_app (x)")
+        opening = asyncio.ensure_future(SqliteStore(path).open())
+        await asyncio.sleep(0.2)
+        assert not opening.done(), "open() neither waited for the lock nor failed"
+        holder.execute("COMMIT")
+        store = await opening
+        try:
+            await store.upsert("k", {"v": 1})
+        finally:
+            await store.close()
+
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+        asyncio.run(body(holder))
+    assert _journal_mode(path) == "wal"
 
 
 def test_open_in_a_missing_directory_raises_unavailable(tmp_path: Path) -> None:

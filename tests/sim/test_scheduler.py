@@ -1,0 +1,85 @@
+"""The scheduler's faults mean what they say: a crashed actor never runs again; an in-doubt
+write is applied, lost, or lands later; a paused actor lets others go first."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.sim import NO_FAULTS, Faults, Scheduler
+from services.sim._store import SimStore
+from services.store import InDoubt, NotFound
+
+
+async def _two_writes(store: SimStore, log: list[str]) -> None:
+    try:
+        await store.insert("k1", {"n": 1})
+        log.append("k1 ok")
+    except InDoubt:
+        log.append("k1 in doubt")
+    await store.insert("k2", {"n": 2})
+    log.append("k2 ok")
+
+
+def _keys(sched: Scheduler) -> set[str]:
+    return {key for key, _, _ in sched.state.items()}
+
+
+def test_a_crashed_actor_never_runs_again() -> None:
+    sched = Scheduler(1, Faults(crash=1.0, in_doubt=0, unavailable=0, pause=0))
+    log: list[str] = []
+    actor = sched.spawn("a", _two_writes(SimStore(sched), log))
+    sched.run()
+    assert actor.crashed and log == []
+    assert "k2" not in _keys(sched)
+    assert sched.crash_points == {"start": 1}
+
+
+@pytest.mark.parametrize("fate", ["applied", "lost", "late"])
+def test_in_doubt_fates(fate: str) -> None:
+    faults = Faults(crash=0, in_doubt=1.0, unavailable=0, pause=0, fates=(fate,),
+                    max_late_ms=500)
+    sched = Scheduler(7, faults)
+    log: list[str] = []
+    store = SimStore(sched)
+    sched.spawn("a", _first_write_only(store, log))
+    sched.run()
+    assert log == ["k1 in doubt"]
+    assert ("k1" in _keys(sched)) == (fate != "lost")
+    if fate == "late":
+        landed = [line for line in sched.trace if line.outcome == "landed late"]
+        assert len(landed) == 1 and landed[0].at >= 0
+
+
+async def _first_write_only(store: SimStore, log: list[str]) -> None:
+    try:
+        await store.insert("k1", {"n": 1})
+        log.append("k1 ok")
+    except InDoubt:
+        log.append("k1 in doubt")
+
+
+def test_without_faults_everything_applies_in_order() -> None:
+    sched = Scheduler(3, NO_FAULTS)
+    log: list[str] = []
+    sched.spawn("a", _two_writes(SimStore(sched), log))
+    sched.run()
+    assert log == ["k1 ok", "k2 ok"] and _keys(sched) == {"k1", "k2"}
+
+
+async def _reader(sched: Scheduler, store: SimStore, seen: list[object]) -> None:
+    await sched.sleep(10)
+    try:
+        seen.append((await store.get("k1")).value)
+    except NotFound:
+        seen.append(None)
+
+
+def test_virtual_time_orders_sleepers() -> None:
+    sched = Scheduler(5, NO_FAULTS)
+    store = SimStore(sched)
+    seen: list[object] = []
+    sched.spawn("reader", _reader(sched, store, seen))
+    sched.spawn("writer", _first_write_only(store, []))
+    sched.run()
+    assert seen == [{"n": 1}]
+    assert sched.now >= 10
