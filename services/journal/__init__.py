@@ -19,6 +19,7 @@ from ._documents import (
     Fill,
     Purchase,
     Receipt,
+    Slot,
     User,
     Void,
 )
@@ -56,6 +57,7 @@ from ._posse import Check, check_campaign
 from ._price import price_at, slot_window
 from ._resolver import resolve_account
 from ._runtime import STEPS, Runtime, Safeguards, Timing
+from ._showing import Showing, showing
 
 __all__ = [
     "MAX_FILLER_IMAGE",
@@ -94,6 +96,8 @@ __all__ = [
     "Resolution",
     "Runtime",
     "Safeguards",
+    "Showing",
+    "Slot",
     "Snapshot",
     "Timing",
     "User",
@@ -111,6 +115,7 @@ __all__ = [
     "read_documents",
     "receipt_key",
     "resolve_account",
+    "showing",
     "slot_key",
     "slot_window",
     "user_key",

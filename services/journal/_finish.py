@@ -51,7 +51,9 @@ async def finish_slot(
         rt.on_step("finish.debit")
         advanced = await advance_campaign(store, rt, cid, n, slot.purchase(n), campaign)
     rt.on_step("finish.advance")
-    return Finished(cid, n, slot, released, advanced)
+    finished = Finished(cid, n, slot, released, advanced)
+    rt.on_finished(finished)
+    return finished
 
 
 async def _write_receipt(store: DocumentStore, cid: str, n: int, fill: Fill, seller: str) -> None:

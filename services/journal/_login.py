@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.store import CasMismatch, DocumentStore
+from services.store import CasMismatch, DocumentStore, InDoubt
 
 from ._account import read_user
 from ._documents import User
@@ -40,4 +40,6 @@ async def _stamp(store: DocumentStore, rt: Runtime, uid: str) -> None:
             return
         except CasMismatch:
             continue
+        except InDoubt:
+            return  # cosmetic: landed or not, the login goes on to the resolver
     # A stamp is cosmetic: losing it to a busy account is no reason to refuse the login.

@@ -9,6 +9,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._finish import Finished
 
 Clock = Callable[[], int]
 """Milliseconds since the epoch, UTC."""
@@ -18,6 +22,8 @@ NewId = Callable[[], str]
 """A new, never repeated attempt id (an id: ``[A-Za-z0-9_-]{1,64}``)."""
 StepObserver = Callable[[str], None]
 """Told the name of each protocol step (``STEPS``) right after it is done."""
+FinishObserver = Callable[["Finished"], None]
+"""Told of every slot this process finished (to publish the fill event); must not block."""
 
 STEPS = (
     "buy.intent",  # the user doc is locked with the purchase's intent
@@ -73,11 +79,16 @@ def _ignore_step(_step: str) -> None:
     return None
 
 
+def _ignore_finished(_finished: Finished) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime:
     clock: Clock = _wall_clock
     sleep: Sleep = _sleep
     new_id: NewId = _new_attempt_id
     on_step: StepObserver = _ignore_step
+    on_finished: FinishObserver = _ignore_finished
     timing: Timing = field(default_factory=Timing)
     safeguards: Safeguards = field(default_factory=Safeguards)

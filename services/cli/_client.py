@@ -1,0 +1,200 @@
+"""Thin gRPC clients for people: ``abc account|campaign|filler|buy|login``.
+
+Readable output by default, ``--json`` for scripts. Exit 0 on success, 1 when the service
+refused (the status and its reason are printed), 2 for usage errors or an unreachable service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from grpc_status import rpc_status
+
+from services.api.abc.v1 import purchase_pb2 as pb
+from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
+
+from ._options import PURCHASE_LISTEN
+
+Call = Callable[[purchase_pb2_grpc.PurchaseServiceStub, argparse.Namespace], Message]
+Show = Callable[[Any], str]
+TIMEOUT_S = 30.0
+
+
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", default=os.environ.get("ABC_TARGET", PURCHASE_LISTEN),
+                        metavar="HOST:PORT",
+                        help="the purchase service (env ABC_TARGET; default %(default)s)")
+    parser.add_argument("--token", default=os.environ.get("ABC_TOKEN"),
+                        help="bearer token (env ABC_TOKEN); not needed for a local open server")
+    parser.add_argument("--tls-ca", type=Path, default=os.environ.get("ABC_TLS_CA"),
+                        metavar="PEM", help="CA to verify a TLS server with (env ABC_TLS_CA)")
+    parser.add_argument("--json", action="store_true", help="print the response as JSON")
+
+
+def _command(group: Any, name: str, help_: str, call: Call, show: Show) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help_, description=help_)
+    _connection_options(parser)
+    parser.set_defaults(run=lambda args: _run(args, call, show))
+    return parser
+
+
+def register(commands: Any) -> None:
+    account = commands.add_parser("account", help="create, fund and show accounts")
+    accounts = account.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _command(accounts, "create", "open an account with balance 0",
+                 lambda s, a: s.CreateAccount(pb.CreateAccountRequest(user_id=a.user), **_kw(a)),
+                 lambda r: f"account {r.user_id}: balance {r.balance}")
+    p.add_argument("user")
+    p = _command(accounts, "deposit", "credit an account (operator token)", _deposit,
+                 lambda r: f"{'deposited' if r.applied else 'already applied, nothing changed'}"
+                           f"; balance {r.balance}")
+    p.add_argument("user")
+    p.add_argument("amount", type=int, help="minor units")
+    p.add_argument("--deposit-id", help="idempotency key: repeat it to retry safely "
+                                        "(default: a new one, printed)")
+    p = _command(accounts, "show", "an account's balance",
+                 lambda s, a: s.GetAccount(pb.GetAccountRequest(user_id=a.user), **_kw(a)),
+                 _show_account)
+    p.add_argument("user")
+
+    p = _command(commands, "login", "log in: settle any interrupted operation on the account",
+                 lambda s, a: s.Login(pb.LoginRequest(user_id=a.user), **_kw(a)),
+                 lambda r: f"{pb.LoginResponse.Resolution.Name(r.resolution).lower()}; "
+                           + _show_account(r.account))
+    p.add_argument("user")
+
+    campaign = commands.add_parser("campaign", help="create and show campaigns")
+    campaigns = campaign.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _command(campaigns, "create", "open a campaign", _create_campaign,
+                 lambda r: f"campaign {r.campaign_id} of {r.owner_id}: min price {r.min_price}, "
+                           f"slots of {r.slot_seconds} s")
+    p.add_argument("campaign")
+    p.add_argument("--owner", required=True, help="an existing user")
+    p.add_argument("--min-price", type=int, required=True, help="minor units")
+    p.add_argument("--slot-seconds", type=int, required=True)
+    p = _command(campaigns, "show", "a campaign's head, price and current slot",
+                 lambda s, a: s.GetCampaign(pb.GetCampaignRequest(campaign_id=a.campaign),
+                                            **_kw(a)), _show_campaign)
+    p.add_argument("campaign")
+
+    filler = commands.add_parser("filler", help="upload ads")
+    fillers = filler.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _command(fillers, "upload", "upload an ad (immutable once uploaded)", _upload,
+                 lambda r: f"filler {r.filler_id} of {r.user_id}: {r.text!r}")
+    p.add_argument("user")
+    p.add_argument("filler")
+    p.add_argument("--text", required=True)
+    p.add_argument("--link", default="")
+    p.add_argument("--image-file", type=Path, help="an image file (sent as base64)")
+
+    p = _command(commands, "buy", "buy the next slot of a campaign", _buy, _show_bought)
+    p.add_argument("user")
+    p.add_argument("campaign")
+    p.add_argument("--max-price", type=int, required=True, help="the most to pay, minor units")
+    p.add_argument("--filler", default="", help="one of the user's fillers")
+    p.add_argument("--keep-trying", action="store_true",
+                   help="on a lost race, go on to the next slot within max price")
+
+
+def _kw(args: argparse.Namespace) -> dict[str, Any]:
+    metadata = (("authorization", f"Bearer {args.token}"),) if args.token else ()
+    return {"metadata": metadata, "timeout": TIMEOUT_S}
+
+
+def _deposit(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace) -> Message:
+    if a.deposit_id is None:
+        a.deposit_id = uuid.uuid4().hex
+        print(f"deposit id {a.deposit_id} (repeat it with --deposit-id to retry safely)",
+              file=sys.stderr)
+    return stub.Deposit(pb.DepositRequest(user_id=a.user, deposit_id=a.deposit_id,
+                                          amount=a.amount), **_kw(a))
+
+
+def _create_campaign(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace
+                     ) -> Message:
+    return stub.CreateCampaign(pb.CreateCampaignRequest(
+        campaign_id=a.campaign, owner_id=a.owner, min_price=a.min_price,
+        slot_seconds=a.slot_seconds), **_kw(a))
+
+
+def _upload(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace) -> Message:
+    image = base64.b64encode(a.image_file.read_bytes()).decode() if a.image_file else ""
+    filler = types_pb2.Filler(user_id=a.user, filler_id=a.filler, text=a.text, link=a.link,
+                              image_base64=image)
+    return stub.UploadFiller(pb.UploadFillerRequest(filler=filler), **_kw(a))
+
+
+def _buy(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace) -> Message:
+    return stub.Buy(pb.BuyRequest(user_id=a.user, campaign_id=a.campaign, max_price=a.max_price,
+                                  filler_id=a.filler, keep_trying=a.keep_trying), **_kw(a))
+
+
+def _show_account(r: pb.Account) -> str:
+    return f"account {r.user_id}: balance {r.balance}" + (" (locked)" if r.locked else "")
+
+
+def _show_campaign(r: pb.CampaignView) -> str:
+    c = r.campaign
+    lines = [f"campaign {c.campaign_id} of {c.owner_id}: head {r.head}, price now "
+             f"{r.current_price} (min {c.min_price}), slots of {c.slot_seconds} s"]
+    if r.curve.HasField("last"):
+        last = r.curve.last
+        lines.append(f"  last purchase: slot {last.slot} at {last.price}")
+    if r.HasField("current_slot"):
+        s = r.current_slot
+        ad = f": {r.current_filler.text!r}" if r.HasField("current_filler") else ""
+        lines.append(f"  showing now: slot {s.slot} bought by {s.buyer_id}{ad}")
+    return "\n".join(lines)
+
+
+def _show_bought(r: pb.BuyResponse) -> str:
+    balance = f"balance {r.balance}" if r.HasField("balance") else "balance settles shortly"
+    return f"bought slot {r.slot.slot} of {r.slot.campaign_id} for {r.slot.price}; {balance}"
+
+
+def _channel(args: argparse.Namespace) -> grpc.Channel:
+    if args.tls_ca is None:
+        return grpc.insecure_channel(args.target)
+    credentials = grpc.ssl_channel_credentials(args.tls_ca.read_bytes())
+    return grpc.secure_channel(args.target, credentials)
+
+
+def _run(args: argparse.Namespace, call: Call, show: Show) -> int:
+    with _channel(args) as channel:
+        try:
+            response = call(purchase_pb2_grpc.PurchaseServiceStub(channel), args)
+        except grpc.RpcError as exc:
+            return _explain(exc, args.target)
+    if args.json:
+        print(json_format.MessageToJson(response, preserving_proto_field_name=True))
+    else:
+        print(show(response))
+    return 0
+
+
+def _explain(exc: grpc.RpcError, target: str) -> int:
+    code: grpc.StatusCode = exc.code()
+    details: str = exc.details() or ""
+    if code is grpc.StatusCode.UNAVAILABLE and "connect" in details.lower():
+        print(f"abc: can't reach the purchase service at {target} (is 'abc up' running?)",
+              file=sys.stderr)
+        return 2
+    print(f"abc: {code.name}: {details}", file=sys.stderr)
+    status = rpc_status.from_call(exc) if isinstance(exc, grpc.Call) else None
+    details_list: list[Any] = list(status.details) if status is not None else []
+    for detail in details_list:
+        rejection = pb.BuyRejection()
+        if detail.Unpack(rejection):
+            print(f"  reason {pb.BuyRejection.Reason.Name(rejection.reason)}, current price "
+                  f"{rejection.current_price}", file=sys.stderr)
+    return 1

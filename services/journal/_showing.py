@@ -1,0 +1,42 @@
+"""What a campaign shows now: the slot whose time covers ``now``, and its filler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.store import DocumentStore, Json, NotFound
+
+from ._documents import Campaign, Fill, slot_from_json
+from ._ids import filler_key, slot_key
+
+MAX_LOOKBACK = 1000  # slots queued ahead of now that one lookup will step back over
+
+
+@dataclass(frozen=True, slots=True)
+class Showing:
+    slot: int
+    fill: Fill
+    filler: Json | None  # the filler document, or None if bought without one (or missing)
+
+
+async def showing(store: DocumentStore, cid: str, campaign: Campaign, now: int) -> Showing | None:
+    """The finished slot whose ``[start, end)`` covers ``now``, or None. Slots start where
+    the previous real one ends, so step back from head until one starts at or before now."""
+    for n in range(campaign.head, max(campaign.head - MAX_LOOKBACK, 0), -1):
+        slot = slot_from_json((await store.get(slot_key(cid, n))).value)
+        if not isinstance(slot, Fill):
+            continue
+        if slot.end <= now:
+            return None
+        if slot.start <= now:
+            return Showing(n, slot, await _filler(store, slot))
+    return None
+
+
+async def _filler(store: DocumentStore, fill: Fill) -> Json | None:
+    if fill.filler is None:
+        return None
+    try:
+        return (await store.get(filler_key(fill.buyer, fill.filler))).value
+    except NotFound:
+        return None

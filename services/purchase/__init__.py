@@ -1,0 +1,13 @@
+"""The purchase service: the journal served over gRPC, publishing fill events on NATS."""
+
+from ._service import OPERATOR_ONLY, SERVICE_NAME, PurchaseConfig, PurchaseNode, start_purchase
+from ._servicer import PurchaseServicer
+
+__all__ = [
+    "OPERATOR_ONLY",
+    "SERVICE_NAME",
+    "PurchaseConfig",
+    "PurchaseNode",
+    "PurchaseServicer",
+    "start_purchase",
+]

@@ -1,0 +1,156 @@
+"""``PurchaseService``: the journal over gRPC. Each method validates through the journal
+(which writes nothing for bad input), maps the outcome to a response or a status."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from services.api.abc.v1 import purchase_pb2 as pb
+from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
+from services.journal import (
+    Bought,
+    Campaign,
+    Created,
+    Deposited,
+    DuplicateDeposit,
+    Interrupted,
+    Journal,
+    JournalError,
+    Resolution,
+    User,
+    showing,
+)
+from services.store import InDoubt, Unavailable
+
+from . import _messages as msg
+from ._errors import refuse
+
+Context = grpc.aio.ServicerContext[Any, Any]
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+def _store_failures_unavailable(
+    method: Callable[[Any, Req, Context], Awaitable[Resp]],
+) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
+    """A store that fails under a read-only method is UNAVAILABLE, not an unknown error."""
+
+    @functools.wraps(method)
+    async def wrapped(self: Any, request: Req, context: Context) -> Resp:
+        try:
+            return await method(self, request, context)
+        except (Unavailable, InDoubt, JournalError) as exc:
+            return await refuse(context, Interrupted(str(exc)))
+
+    return wrapped
+
+
+class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    @_store_failures_unavailable
+    async def CreateAccount(self, request: pb.CreateAccountRequest, context: Context
+                            ) -> pb.Account:
+        outcome = await self.journal.create_account(request.user_id)
+        if not isinstance(outcome, Created):
+            await refuse(context, outcome)
+        return pb.Account(user_id=request.user_id, balance=0, locked=False)
+
+    @_store_failures_unavailable
+    async def Deposit(self, request: pb.DepositRequest, context: Context) -> pb.DepositResponse:
+        outcome = await self.journal.deposit(request.user_id, request.deposit_id, request.amount)
+        if isinstance(outcome, Deposited):
+            return pb.DepositResponse(applied=True, balance=outcome.balance)
+        if isinstance(outcome, DuplicateDeposit):
+            user = await self._user(request.user_id, context)
+            return pb.DepositResponse(applied=False, balance=user.balance)
+        await refuse(context, outcome)
+
+    @_store_failures_unavailable
+    async def GetAccount(self, request: pb.GetAccountRequest, context: Context) -> pb.Account:
+        return msg.account(request.user_id, await self._user(request.user_id, context))
+
+    @_store_failures_unavailable
+    async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
+        outcome = await self.journal.login(request.user_id)
+        if not isinstance(outcome, Resolution):
+            await refuse(context, outcome)
+        user = await self._user(request.user_id, context)
+        return pb.LoginResponse(resolution=msg.RESOLUTIONS[outcome.value],
+                                account=msg.account(request.user_id, user))
+
+    @_store_failures_unavailable
+    async def CreateCampaign(self, request: pb.CreateCampaignRequest, context: Context
+                             ) -> pb.Campaign:
+        r = request
+        outcome = await self.journal.create_campaign(r.campaign_id, r.owner_id, r.min_price,
+                                                     r.slot_seconds)
+        if not isinstance(outcome, Created):
+            await refuse(context, outcome)
+        return pb.Campaign(campaign_id=r.campaign_id, owner_id=r.owner_id,
+                           min_price=r.min_price, slot_seconds=r.slot_seconds)
+
+    @_store_failures_unavailable
+    async def GetCampaign(self, request: pb.GetCampaignRequest, context: Context
+                          ) -> pb.CampaignView:
+        cid = request.campaign_id
+        c = await self._campaign(cid, context)
+        now = self.journal.rt.clock()
+        slot, filler = msg.showing_parts(cid, await showing(self.journal.store, cid, c, now))
+        return pb.CampaignView(campaign=msg.campaign(cid, c), head=c.head, curve=msg.curve(c),
+                               current_price=self.journal.price_now(c), as_of_ms=now,
+                               current_slot=slot, current_filler=filler)
+
+    @_store_failures_unavailable
+    async def UploadFiller(self, request: pb.UploadFillerRequest, context: Context
+                           ) -> types_pb2.Filler:
+        f = request.filler
+        outcome = await self.journal.upload_filler(f.user_id, f.filler_id, f.text, f.link,
+                                                   f.image_base64)
+        if not isinstance(outcome, Created):
+            await refuse(context, outcome)
+        return f
+
+    @_store_failures_unavailable
+    async def Buy(self, request: pb.BuyRequest, context: Context) -> pb.BuyResponse:
+        r = request
+        outcome = await self.journal.buy(r.user_id, r.campaign_id, r.max_price,
+                                         r.filler_id or None, r.keep_trying)
+        if not isinstance(outcome, Bought):
+            await refuse(context, outcome)
+        slot = types_pb2.FilledSlot(
+            campaign_id=r.campaign_id, slot=outcome.slot, buyer_id=r.user_id,
+            price=outcome.price, filler_id=r.filler_id, start_ms=outcome.start,
+            end_ms=outcome.end)
+        response = pb.BuyResponse(slot=slot, receipt=outcome.receipt)
+        if outcome.balance is not None:
+            response.balance = outcome.balance
+        return response
+
+    @_store_failures_unavailable
+    async def GetCurrentAd(self, request: pb.GetCurrentAdRequest, context: Context
+                           ) -> pb.CurrentAd:
+        cid = request.campaign_id
+        c = await self._campaign(cid, context)
+        now = self.journal.rt.clock()
+        slot, filler = msg.showing_parts(cid, await showing(self.journal.store, cid, c, now))
+        return pb.CurrentAd(slot=slot, filler=filler, as_of_ms=now)
+
+    async def _user(self, uid: str, context: Context) -> User:
+        found = await self.journal.get_account(uid)
+        if not isinstance(found, User):
+            await refuse(context, found)
+        return found
+
+    async def _campaign(self, cid: str, context: Context) -> Campaign:
+        found = await self.journal.get_campaign(cid)
+        if not isinstance(found, Campaign):
+            await refuse(context, found)
+        return found
+
+

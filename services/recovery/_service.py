@@ -1,0 +1,113 @@
+"""The recovery service process: one posse replica on a store, with its Status over gRPC,
+publishing the fill event of every slot it finishes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import re
+import socket
+from dataclasses import dataclass, field
+
+import grpc
+
+from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
+from services.events import FillPublisher
+from services.journal import Journal, Runtime
+from services.runtime import NatsLink, Served, ServerConfig, serve
+from services.store import DocumentStore, open_store
+
+from ._replica import Replica
+from ._schedules import make_schedule
+from ._servicer import RecoveryServicer
+
+log = logging.getLogger("abc.recovery")
+
+SERVICE_NAME = recovery_pb2.DESCRIPTOR.services_by_name["RecoveryService"].full_name
+_ORDINAL_SUFFIX = re.compile(r"-(\d+)$")
+
+
+class RecoveryConfigError(ValueError):
+    pass
+
+
+def ordinal_from_hostname(hostname: str | None = None) -> int | None:
+    """The trailing ``-<i>`` of a StatefulSet pod's hostname (``abc-recovery-2`` -> 2)."""
+    found = _ORDINAL_SUFFIX.search(hostname if hostname is not None else socket.gethostname())
+    return int(found.group(1)) if found else None
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    """ordinal: this replica, from 0; replicas: N; schedule: a name from SCHEDULES."""
+
+    store_url: str
+    ordinal: int
+    replicas: int
+    schedule: str = "ordinal-shard"
+    nats_url: str | None = None
+    server: ServerConfig = field(default_factory=lambda: ServerConfig(listen="127.0.0.1:50060"))
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1 or not 0 <= self.ordinal < self.replicas:
+            raise RecoveryConfigError(
+                f"ordinal {self.ordinal} of {self.replicas} replicas: want 0 <= ordinal < "
+                "replicas (set --ordinal/ABC_RECOVERY_ORDINAL and --replicas)")
+
+
+@dataclass
+class RecoveryNode:
+    served: Served
+    replica: Replica
+    store: DocumentStore
+    publisher: FillPublisher
+    link: NatsLink | None
+    task: asyncio.Task[None]
+    stopping: asyncio.Event
+
+    @property
+    def port(self) -> int:
+        return self.served.port
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        self.stopping.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.served.stop(grace_s)
+        await self.publisher.stop()
+        if self.link is not None:
+            await self.link.close()
+        await self.store.close()
+
+
+async def start_recovery(config: RecoveryConfig) -> RecoveryNode:
+    try:
+        schedule = make_schedule(config.schedule, config.ordinal, config.replicas)
+    except ValueError as exc:
+        raise RecoveryConfigError(str(exc)) from exc
+    store = await open_store(config.store_url)
+    link = NatsLink(config.nats_url) if config.nats_url else None
+    runtime = Runtime()
+    publisher = FillPublisher(link, "recovery", runtime.clock)
+    journal = Journal(store, dataclasses.replace(runtime, on_finished=publisher.submit))
+    replica = Replica(journal, schedule, config.ordinal, config.replicas)
+    servicer = RecoveryServicer(replica)
+
+    def register(server: grpc.aio.Server) -> None:
+        recovery_pb2_grpc.add_RecoveryServiceServicer_to_server(servicer, server)
+
+    try:
+        served = await serve(config.server, [SERVICE_NAME], register)
+    except BaseException:
+        await store.close()
+        raise
+    if link is not None:
+        link.start()
+    publisher.start()
+    stopping = asyncio.Event()
+    task = asyncio.create_task(replica.run(stopping), name="posse")
+    log.info("recovery replica %d of %d (%s) on port %d", config.ordinal, config.replicas,
+             schedule.name, served.port)
+    return RecoveryNode(served, replica, store, publisher, link, task, stopping)

@@ -1,0 +1,35 @@
+"""What every Abc process needs: gRPC server bootstrap with auth, health and reflection; the
+NATS link; logging; the test-only fault switch. Thin on purpose."""
+
+from ._auth import AuthInterceptor, Role, TokenError, Tokens, bearer
+from ._faults import ENV as FAULT_ENV
+from ._faults import EXIT_CODE as FAULT_EXIT_CODE
+from ._faults import FaultConfigError, fault_switch
+from ._logging import setup_logging
+from ._nats import NatsLink
+from ._nats_server import NatsServer, NatsServerError, nats_server_binary
+from ._server import Served, ServerConfig, ServerConfigError, is_loopback, serve
+from ._signals import stop_on_signals
+
+__all__ = [
+    "FAULT_ENV",
+    "FAULT_EXIT_CODE",
+    "AuthInterceptor",
+    "FaultConfigError",
+    "NatsLink",
+    "NatsServer",
+    "NatsServerError",
+    "Role",
+    "Served",
+    "ServerConfig",
+    "ServerConfigError",
+    "TokenError",
+    "Tokens",
+    "bearer",
+    "fault_switch",
+    "is_loopback",
+    "nats_server_binary",
+    "serve",
+    "setup_logging",
+    "stop_on_signals",
+]

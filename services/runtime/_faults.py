@@ -1,0 +1,37 @@
+"""The test-only fault switch: ``ABC_FAULT_EXIT_AFTER=<step>`` makes the process exit abruptly
+(``os._exit``, no cleanup, like a kill) right after the named protocol step, so end-to-end
+tests can crash a real service at an exact point. Steps: ``services.journal.STEPS``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+
+from services.journal import STEPS
+
+log = logging.getLogger("abc.faults")
+
+ENV = "ABC_FAULT_EXIT_AFTER"
+EXIT_CODE = 86
+
+
+class FaultConfigError(ValueError):
+    pass
+
+
+def fault_switch(env: Mapping[str, str] = os.environ) -> Callable[[str], None] | None:
+    """The step observer that exits at the configured step, or None when the switch is off."""
+    step = env.get(ENV, "").strip()
+    if not step:
+        return None
+    if step not in STEPS:
+        raise FaultConfigError(f"{ENV}={step!r} is not a step; one of: {', '.join(STEPS)}")
+    log.warning("TEST FAULT SWITCH ON: this process exits right after step %s", step)
+
+    def exit_after(done: str) -> None:
+        if done == step:
+            log.warning("fault switch: exiting after %s", step)
+            os._exit(EXIT_CODE)
+
+    return exit_after
