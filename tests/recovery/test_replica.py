@@ -1,0 +1,146 @@
+"""A replica's ticks on an in-memory store: it repairs a crashed purchase, keeps going when
+the store fails, and one slow campaign never stalls the others."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from services.journal import Bought, Journal, Runtime, Timing, User
+from services.recovery import OrdinalShard, Replica
+from services.store import Document, DocumentStore, Json, MemoryStore, Unavailable
+
+FAST = Timing(posse_wait_ms=5, resolve_grace_ms=50, resolve_poll_ms=5)
+
+
+class Crash(BaseException):
+    """Stands for the process dying right after a step."""
+
+
+def _crash_after(step: str) -> Runtime:
+    def on_step(done: str) -> None:
+        if done == step:
+            raise Crash(step)
+
+    return Runtime(on_step=on_step, timing=FAST)
+
+
+async def _world(store: DocumentStore, campaigns: list[str]) -> None:
+    j = Journal(store, Runtime(timing=FAST))
+    await j.create_account("owner")
+    await j.create_account("alice")
+    await j.deposit("alice", "d", 1000)
+    for cid in campaigns:
+        await j.create_campaign(cid, "owner", 10, 60)
+
+
+async def _crashed_buy(store: DocumentStore, cid: str) -> None:
+    try:
+        await Journal(store, _crash_after("buy.fill")).buy("alice", cid, 100)
+    except Crash:
+        return
+    raise AssertionError("the buy should have crashed")
+
+
+def test_a_tick_repairs_a_purchase_whose_driver_died() -> None:
+    async def body() -> None:
+        store = MemoryStore()
+        await _world(store, ["c1"])
+        await _crashed_buy(store, "c1")
+        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1)
+        assert await replica.tick(100) == ["c1"]
+        await replica.wait_idle()
+        assert replica.counters.repairs == 1 and replica.counters.failed_checks == 0
+        repair = replica.counters.last_repairs[0]
+        assert (repair.campaign, repair.slot, repair.void) == ("c1", 1, False)
+        assert repair.delay_ms >= 0
+        j = Journal(store)
+        account = await j.get_account("alice")
+        assert isinstance(account, User) and account.balance == 990
+        assert await j.audit(quiescent=True) == []
+
+    asyncio.run(body())
+
+
+def test_nothing_to_repair_is_just_a_check() -> None:
+    async def body() -> None:
+        store = MemoryStore()
+        await _world(store, ["c1", "c2"])
+        assert isinstance(await Journal(store).buy("alice", "c1", 100), Bought)
+        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1)
+        await replica.tick(5)
+        await replica.wait_idle()
+        assert replica.counters.checks == 2 and replica.counters.repairs == 0
+        assert await replica.tick(6) == ["c1", "c2"]  # one replica: on duty every second
+
+    asyncio.run(body())
+
+
+@dataclasses.dataclass
+class FlakyStore:
+    """Wraps a store: fails every get while ``down``, and hangs gets of ``slow_key``."""
+
+    inner: DocumentStore
+    down: bool = False
+    slow_key: str | None = None
+
+    async def get(self, key: str) -> Document:
+        if self.down:
+            raise Unavailable(key, "get", "test outage")
+        if key == self.slow_key:
+            await asyncio.sleep(3600)
+        return await self.inner.get(key)
+
+    async def insert(self, key: str, value: Json) -> int:
+        return await self.inner.insert(key, value)
+
+    async def replace(self, key: str, value: Json, cas: int) -> int:
+        return await self.inner.replace(key, value, cas)
+
+    async def upsert(self, key: str, value: Json) -> int:
+        return await self.inner.upsert(key, value)
+
+    async def remove(self, key: str, cas: int) -> None:
+        await self.inner.remove(key, cas)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def test_a_store_outage_is_counted_and_the_next_tick_recovers() -> None:
+    async def body() -> None:
+        memory = MemoryStore()
+        await _world(memory, ["c1"])
+        flaky = FlakyStore(memory)
+        replica = Replica(Journal(flaky, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1)
+        await replica.tick(1)  # lists the campaign; nothing to repair yet
+        await replica.wait_idle()
+        await _crashed_buy(memory, "c1")
+        flaky.down = True
+        await replica.tick(2)
+        await replica.wait_idle()
+        assert replica.counters.failed_checks == 1 and replica.counters.repairs == 0
+        flaky.down = False
+        await replica.tick(3)
+        await replica.wait_idle()
+        assert replica.counters.repairs == 1
+
+    asyncio.run(body())
+
+
+def test_one_slow_campaign_does_not_stall_the_others() -> None:
+    async def body() -> None:
+        memory = MemoryStore()
+        await _world(memory, ["slow", "fine"])
+        await _crashed_buy(memory, "fine")
+        store = FlakyStore(memory, slow_key="campaign:slow")
+        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1,
+                          check_timeout_s=0.2)
+        await replica.tick(1)
+        await asyncio.sleep(0.1)
+        assert replica.counters.repairs == 1  # "fine" repaired while "slow" still hangs
+        assert await replica.tick(2) == ["fine"]  # "slow" is still in flight: not doubled
+        await replica.wait_idle()
+        assert replica.counters.failed_checks == 1  # "slow" timed out, counted
+
+    asyncio.run(body())
