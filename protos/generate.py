@@ -43,7 +43,7 @@ def generate(out: Path) -> None:
 
 
 def _plugin(name: str) -> str:
-    """mypy-protobuf's plugins, installed beside this Python (a venv's bin is not always on PATH)."""
+    """mypy-protobuf's plugins, beside this Python (a venv's bin is not always on PATH)."""
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.exists() else shutil.which(name)
     if found is None:
@@ -52,8 +52,8 @@ def _plugin(name: str) -> str:
 
 
 def differences(a: Path, b: Path) -> list[str]:
-    names = {p.relative_to(a) for p in a.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
-    names |= {p.relative_to(b) for p in b.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    names = {p.relative_to(root) for root in (a, b) for p in root.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts}
     return sorted(str(n) for n in names
                   if not (a / n).exists() or not (b / n).exists()
                   or not filecmp.cmp(a / n, b / n, shallow=False))

@@ -9,6 +9,7 @@ from pathlib import Path
 from services.runtime import ServerConfig, Tokens
 
 PURCHASE_LISTEN = "127.0.0.1:50051"
+NOTIFY_LISTEN = "127.0.0.1:50052"
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from typing import Any
 
+from services.notify import NotifyConfig, start_notify
 from services.purchase import PurchaseConfig, start_purchase
 from services.runtime import (
     FaultConfigError,
@@ -19,7 +20,13 @@ from services.runtime import (
 from services.store import StoreUrlError, Unavailable
 
 from ._common import add_store_option, fail
-from ._options import PURCHASE_LISTEN, add_nats_option, add_server_options, server_config
+from ._options import (
+    NOTIFY_LISTEN,
+    PURCHASE_LISTEN,
+    add_nats_option,
+    add_server_options,
+    server_config,
+)
 from ._recovery import register_serve
 
 log = logging.getLogger("abc.serve")
@@ -37,6 +44,14 @@ def register(commands: Any) -> None:
     add_nats_option(purchase)
     purchase.set_defaults(run=run_purchase)
     register_serve(services)
+    notify = services.add_parser(
+        "notify", help="the notify service (gRPC abc.v1.NotifyService)",
+        description="Push every finished slot to Watch streams: from NATS fill events, "
+                    "polling the store only while events can't be trusted.")
+    add_server_options(notify, "NOTIFY", NOTIFY_LISTEN)
+    add_store_option(notify)
+    add_nats_option(notify)
+    notify.set_defaults(run=run_notify)
 
 
 def run_purchase(args: argparse.Namespace) -> int:
@@ -46,6 +61,23 @@ def run_purchase(args: argparse.Namespace) -> int:
         return asyncio.run(_serve_purchase(config))
     except (ServerConfigError, TokenError, FaultConfigError, StoreUrlError, Unavailable) as exc:
         return fail(str(exc))
+
+
+def run_notify(args: argparse.Namespace) -> int:
+    setup_logging("abc-notify")
+    try:
+        config = NotifyConfig(args.store, args.nats_url, server_config(args))
+        return asyncio.run(_serve_notify(config))
+    except (ServerConfigError, TokenError, StoreUrlError, Unavailable) as exc:
+        return fail(str(exc))
+
+
+async def _serve_notify(config: NotifyConfig) -> int:
+    node = await start_notify(config)
+    print(f"abc-notify listening on port {node.port}", flush=True)
+    await stop_on_signals().wait()
+    await node.stop()
+    return 0
 
 
 async def _serve_purchase(config: PurchaseConfig) -> int:

@@ -26,7 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.recovery import SCHEDULES
 from services.runtime import NatsServer, NatsServerError
 
-from ._options import PURCHASE_LISTEN
+from ._options import NOTIFY_LISTEN, PURCHASE_LISTEN
 from ._recovery import recovery_listen
 
 RESTART_LIMIT = 5  # restarts of one process within RESTART_WINDOW_S before giving up
@@ -46,6 +46,8 @@ def register(commands: Any) -> None:
                    help="use this NATS server instead of starting one (env ABC_NATS_URL)")
     p.add_argument("--purchase-listen", default=PURCHASE_LISTEN, metavar="HOST:PORT",
                    help="purchase service address (default %(default)s)")
+    p.add_argument("--notify-listen", default=NOTIFY_LISTEN, metavar="HOST:PORT",
+                   help="notify service address (default %(default)s)")
     p.add_argument("--recovery-replicas", type=int, default=3, metavar="N",
                    help="recovery posse replicas, replica i at 127.0.0.1:5006<i> "
                         "(default %(default)s)")
@@ -135,7 +137,9 @@ def _services(args: argparse.Namespace, store: str, nats_url: str, data: Path) -
     serve = [sys.executable, "-m", "services.cli", "serve"]
     common = ["--store", store, "--nats-url", nats_url]
     children = [Child("purchase", [*serve, "purchase", "--listen", args.purchase_listen, *common],
-                      data / "logs" / "purchase.log", args.purchase_listen)]
+                      data / "logs" / "purchase.log", args.purchase_listen),
+                Child("notify", [*serve, "notify", "--listen", args.notify_listen, *common],
+                      data / "logs" / "notify.log", args.notify_listen)]
     n = args.recovery_replicas
     for i in range(n):
         listen = recovery_listen(i)
@@ -186,6 +190,7 @@ From another terminal:
   abc account create alice && abc account deposit alice 1000
   abc account create bob && abc campaign create c1 --owner bob --min-price 10 --slot-seconds 60
   abc buy alice c1 --max-price 100
+  abc watch c1                                   # live: price, purchases, lag
   abc recovery status --replicas {args.recovery_replicas}
   grpcurl -plaintext {args.purchase_listen} list        # reflection
 Ctrl-C stops everything.""", flush=True)

@@ -17,6 +17,16 @@ def check_id(field: str, value: object) -> str:
     return value
 
 
+def invalid_id(field: str, value: object) -> InvalidInput | None:
+    """What is wrong with ``value`` as an id, or None if nothing is."""
+    try:
+        check_id(field, value)
+    except Rejected as rejected:
+        assert isinstance(rejected.outcome, InvalidInput)
+        return rejected.outcome
+    return None
+
+
 def check_amount(field: str, value: object, low: int, high: int) -> int:
     """An integer in ``[low, high]`` (never a float, never a bool)."""
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

@@ -1,0 +1,347 @@
+"""Benchmark of the purchase journal (not a test): store operations per purchase, purchases per
+second and latency on memory and sqlite, one hot campaign and many, one process and two.
+Prints Markdown; run from the repo root: ``python bench/journal.py [--purchases N] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
+# Run as a plain script (``python bench/journal.py``, no PYTHONPATH, no install): put the repo
+# root on the import path so ``services`` is found; spawned worker processes run this too.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from services.journal import BuyOutcome, Journal, Runtime, audit
+from services.loadgen import (
+    OP_KINDS,
+    CountingStore,
+    LoadStats,
+    World,
+    YieldingStore,
+    balance_for,
+    run_buyers,
+    set_up,
+    warped_runtime,
+)
+from services.store import DocumentStore, MemoryStore, SqliteStore
+
+SPEED = 10_000  # the load runs' clock runs this much faster than real time (see section 2)
+BUYERS = 16
+MANY_CAMPAIGNS = 64
+PROTOCOL_MINIMUM = 7  # reads: user, campaign; writes: lock, slot, receipt, debit, advance
+DEFAULT_PURCHASES = 10_000
+QUICK_PURCHASES = 300
+REAL_CLOCK_ATTEMPTS = 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--purchases", type=int, default=None, metavar="N",
+                        help=f"purchase attempts per load run (default {DEFAULT_PURCHASES}, "
+                             f"or {QUICK_PURCHASES} with --quick)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    args = parser.parse_args()
+    purchases = (args.purchases if args.purchases is not None
+                 else QUICK_PURCHASES if args.quick else DEFAULT_PURCHASES)
+    if purchases < 2:
+        parser.error("--purchases must be at least 2 (the two-process run splits them)")
+    started = time.perf_counter()
+    command = shlex.join(["python", "bench/journal.py", *sys.argv[1:]])
+    print("# Purchase journal benchmark\n")
+    print(f"Rerun (from the repo root): `{command}`\n")
+    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+          f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
+    violations = asyncio.run(_operations_section())
+    with tempfile.TemporaryDirectory(prefix="abc-bench-") as tmp:
+        runs, more = asyncio.run(_load_section(purchases, Path(tmp)))
+        violations += more
+        violations += _two_process_section(purchases, Path(tmp), runs)
+    violations += asyncio.run(_real_clock_section(REAL_CLOCK_ATTEMPTS))
+    print(f"\nTotal audit violations: **{violations}**. "
+          f"Bench time {time.perf_counter() - started:.1f} s.")
+    return 1 if violations else 0
+
+
+# --- 1. store operations per purchase ------------------------------------------------------
+
+
+async def _operations_section() -> int:
+    print("## 1. Store operations per uncontended purchase\n")
+    print("A fresh world on the memory store wrapped in a counter; each purchase is the first "
+          "of its campaign. The counts are the same on every adapter (the journal decides "
+          f"them). The protocol's minimum is {PROTOCOL_MINIMUM}: 2 reads (user, campaign) and "
+          "5 writes (lock, slot, receipt, debit, advance).\n")
+    store = CountingStore(MemoryStore())
+    journal = Journal(store)
+    world = await set_up(journal, users=2, campaigns=2, balance=1000)
+    u1, u2 = world.users
+    c1, c2 = world.campaigns
+    await journal.upload_filler(u2, "ad", "an ad")
+    rows: list[list[str]] = []
+
+    async def measure(label: str, buy: Callable[[], Awaitable[BuyOutcome]], note: str) -> None:
+        store.reset()
+        outcome = await buy()
+        total = store.total
+        reached = "yes" if total == PROTOCOL_MINIMUM else f"no: +{total - PROTOCOL_MINIMUM} {note}"
+        rows.append([label, type(outcome).__name__, *(str(store.ops[k]) for k in OP_KINDS),
+                     str(total), str(PROTOCOL_MINIMUM), reached])
+
+    await measure("no filler", lambda: journal.buy(u1, c1, max_price=10), "")
+    await measure("with filler", lambda: journal.buy(u2, c2, max_price=10, filler="ad"),
+                  "(the filler existence check)")
+    _table(["purchase", "outcome", *OP_KINDS, "total", "minimum", "at the minimum"], rows)
+
+    # A two-way race: both buyers interleave at every store op; the winner's share is known.
+    race_store = CountingStore(YieldingStore(MemoryStore()))
+    race = Journal(race_store)
+    rworld = await set_up(race, users=2, campaigns=1, balance=1000)
+    race_store.reset()
+    outcomes = await asyncio.gather(*(race.buy(uid, rworld.campaigns[0], max_price=10)
+                                      for uid in rworld.users))
+    kinds = sorted(type(o).__name__ for o in outcomes)
+    loser = race_store.total - PROTOCOL_MINIMUM
+    print(f"\nTwo buyers racing for the same slot (interleaved at every op): {kinds}; "
+          f"{race_store.total} ops in all, so the lost race costs {loser} "
+          f"({_ops_text(race_store.ops)} in all).\n")
+    found = len(await audit(store, quiescent=True)) + len(await audit(race_store,
+                                                                          quiescent=True))
+    print(f"Quiescent audit of both stores: {found} violation(s).\n")
+    return found
+
+
+def _ops_text(ops: Counter[str]) -> str:
+    return ", ".join(f"{ops[k]} {k}" for k in OP_KINDS if ops[k])
+
+
+# --- 2. load: purchases per second and latency ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    store: str
+    workload: str
+    stats: LoadStats
+    ops: int
+    violations: int
+
+
+async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
+    print("## 2. Purchases per second and latency, one process\n")
+    print(f"{BUYERS} concurrent buyers (one asyncio loop, one process), {purchases} purchase "
+          f"attempts per run, each on a fresh world of {BUYERS} users (one per buyer) and "
+          f"either one hot campaign or {MANY_CAMPAIGNS} campaigns chosen uniformly. "
+          f"`journal.buy(..., keep_trying=False)`: a lost race is reported, not retried.\n")
+    print(f"The journal's clock runs {SPEED:,}x faster than real time in these runs: with the "
+          "real clock each purchase queues a 1 s slot after the last and doubles the price, "
+          "so a campaign sells a burst of ~40 slots and then answers PriceAboveMax for tens "
+          "of seconds (section 4). The store operations of a purchase do not depend on the "
+          "clock.\n")
+    print("Stores: `memory` is the in-memory adapter, whose operations never suspend, so "
+          "buyers on one loop never interleave and never race; `memory, interleaved` yields "
+          "to the loop before each operation, as a real store does; `sqlite` is a fresh file "
+          "in a temp dir (WAL, one connection per process, writes serialized).\n")
+    runs: list[_Run] = []
+    stores: list[tuple[str, Callable[[str], DocumentStore]]] = [
+        ("memory", lambda _name: MemoryStore()),
+        ("memory, interleaved", lambda _name: YieldingStore(MemoryStore())),
+        ("sqlite", lambda name: SqliteStore(tmp / f"{name}.db")),
+    ]
+    for label, make in stores:
+        for workload, campaigns in (("hot: 1 campaign", 1),
+                                    (f"many: {MANY_CAMPAIGNS} campaigns", MANY_CAMPAIGNS)):
+            inner = make(f"{label.split(',')[0]}-{campaigns}")
+            if isinstance(inner, SqliteStore):
+                await inner.open()
+            try:
+                runs.append(await _load_run(label, workload, inner, campaigns, purchases))
+            finally:
+                await inner.close()
+    _table(["store", "workload", "attempts", "bought", "lost races", "other", "purchases/s",
+            "attempts/s", "p50 ms", "p99 ms", "store ops/attempt", "audit violations"],
+           [_run_row(run) for run in runs])
+    by = {(run.store, run.workload.split(":")[0]): run for run in runs}
+    print("\nRatios within this run (purchases/s):\n")
+    rows = []
+    for workload in ("hot", "many"):
+        mem, inter, sql = (by[s, workload].stats.purchases_per_s
+                           for s in ("memory", "memory, interleaved", "sqlite"))
+        rows.append([workload, _ratio(sql, mem), _ratio(sql, inter), _ratio(inter, mem)])
+    _table(["workload", "sqlite / memory", "sqlite / memory interleaved",
+            "memory interleaved / memory"], rows)
+    rows = [[s, _ratio(by[s, "hot"].stats.purchases_per_s, by[s, "many"].stats.purchases_per_s)]
+            for s in ("memory", "memory, interleaved", "sqlite")]
+    print()
+    _table(["store", "hot / many"], rows)
+    print()
+    return runs, sum(run.violations for run in runs)
+
+
+async def _load_run(
+    label: str, workload: str, inner: DocumentStore, campaigns: int, purchases: int
+) -> _Run:
+    store = CountingStore(inner)
+    journal = Journal(store, warped_runtime(SPEED))
+    world = await set_up(journal, BUYERS, campaigns, balance_for(BUYERS))
+    store.reset()
+    stats = await run_buyers(journal, BUYERS, purchases, world.campaigns, users=world.users,
+                             hot=campaigns == 1)
+    ops = store.total
+    violations = await audit(inner, quiescent=True)
+    _report_violations(f"{label} {workload}", violations)
+    return _Run(label, workload, stats, ops, len(violations))
+
+
+def _run_row(run: _Run) -> list[str]:
+    s = run.stats
+    other = ", ".join(f"{n} {name}" for name, n in sorted(s.others.items())) or "0"
+    return [run.store, run.workload, str(s.attempts), str(s.bought), str(s.lost_races), other,
+            f"{s.purchases_per_s:,.0f}", f"{s.attempts_per_s:,.0f}", f"{s.latency_ms(50):.2f}",
+            f"{s.latency_ms(99):.2f}", f"{run.ops / max(s.attempts, 1):.1f}",
+            str(run.violations)]
+
+
+# --- 3. two processes on one sqlite file ---------------------------------------------
+
+
+def _two_process_section(purchases: int, tmp: Path, runs: Sequence[_Run]) -> int:
+    processes = 2
+    print("## 3. Two OS processes sharing one sqlite file\n")
+    print(f"The many-campaigns world ({MANY_CAMPAIGNS} campaigns, {BUYERS} users) on one fresh "
+          f"sqlite file; {processes} processes (multiprocessing, spawn), each with "
+          f"{BUYERS // processes} buyers on its own {BUYERS // processes} users and "
+          f"{purchases // processes} attempts, all campaigns shared; started together at a "
+          "barrier. Aggregate purchases/s = all bought / the longer process's run time.\n")
+    path = tmp / "shared.db"
+    origin = time.time_ns()
+    world = asyncio.run(_shared_world(path, origin))
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(processes + 1)
+    results: Queue[tuple[int, LoadStats]] = ctx.Queue()
+    share = len(world.users) // processes
+    workers = [
+        ctx.Process(target=_worker, args=(i, str(path), origin,
+                                          world.users[i * share:(i + 1) * share], world.campaigns,
+                                          BUYERS // processes, purchases // processes, barrier,
+                                          results))
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    barrier.wait(timeout=120)
+    parts = dict(results.get(timeout=600) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+    total = LoadStats.combined(parts.values())
+    rows = [[f"process {i}", *_stats_cells(parts[i])] for i in sorted(parts)]
+    rows.append(["**aggregate**", *_stats_cells(total)])
+    violations = asyncio.run(_audit_file(path))
+    _report_violations("two-process sqlite", violations)
+    _table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
+           rows)
+    single = next(r for r in runs if r.store == "sqlite" and r.workload.startswith("many"))
+    print(f"\nTwo processes / one process, sqlite, many campaigns: "
+          f"{_ratio(total.purchases_per_s, single.stats.purchases_per_s)} "
+          f"({total.purchases_per_s:,.0f} vs {single.stats.purchases_per_s:,.0f} purchases/s). "
+          f"Quiescent audit of the shared file: {len(violations)} violation(s).\n")
+    return len(violations)
+
+
+async def _shared_world(path: Path, origin: int) -> World:
+    store = await SqliteStore(path).open()
+    try:
+        return await set_up(Journal(store, warped_runtime(SPEED, origin)), BUYERS,
+                            MANY_CAMPAIGNS, balance_for(BUYERS))
+    finally:
+        await store.close()
+
+
+def _worker(
+    index: int, path: str, origin: int, users: Sequence[str], campaigns: Sequence[str],
+    buyers: int, purchases: int, barrier: Barrier, results: Queue[tuple[int, LoadStats]],
+) -> None:
+    """One process of the shared-file run (module level: spawn imports it by name)."""
+
+    async def run() -> LoadStats:
+        store = await SqliteStore(path).open()
+        try:
+            journal = Journal(store, warped_runtime(SPEED, origin))
+            await asyncio.to_thread(barrier.wait, 120)
+            return await run_buyers(journal, buyers, purchases, campaigns, users=users,
+                                    seed=1000 * index)
+        finally:
+            await store.close()
+
+    results.put((index, asyncio.run(run())))
+
+
+async def _audit_file(path: Path) -> list[str]:
+    store = await SqliteStore(path).open()
+    try:
+        return [str(v) for v in await audit(store, quiescent=True)]
+    finally:
+        await store.close()
+
+
+def _stats_cells(s: LoadStats) -> list[str]:
+    other = ", ".join(f"{n} {name}" for name, n in sorted(s.others.items())) or "0"
+    return [str(s.attempts), str(s.bought), str(s.lost_races), other,
+            f"{s.purchases_per_s:,.0f}", f"{s.latency_ms(50):.2f}", f"{s.latency_ms(99):.2f}"]
+
+
+# --- 4. the price rule under the real clock -------------------------------------------------
+
+
+async def _real_clock_section(purchases: int) -> int:
+    print("## 4. For contrast: one hot campaign under the real clock\n")
+    print(f"{BUYERS} buyers, {purchases} attempts, memory interleaved, `Runtime()` (the real "
+          "clock), max_price 10**12. The price doubles with every queued 1 s slot, so the "
+          "campaign sells a burst of about log2(10**12) = 40 slots, then prices the buyers "
+          "out until its queue plays out: what `abc load --hot` shows.\n")
+    inner = YieldingStore(MemoryStore())
+    journal = Journal(inner, Runtime())
+    world = await set_up(journal, BUYERS, 1, balance_for(BUYERS))
+    stats = await run_buyers(journal, BUYERS, purchases, world.campaigns, users=world.users,
+                             hot=True)
+    violations = await audit(inner, quiescent=True)
+    _report_violations("real clock hot", violations)
+    _table(["attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
+           [_stats_cells(stats)])
+    print(f"\nQuiescent audit: {len(violations)} violation(s).")
+    return len(violations)
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b > 0 else "n/a"
+
+
+def _report_violations(run: str, violations: Sequence[object]) -> None:
+    for violation in violations[:20]:
+        print(f"**AUDIT VIOLATION** ({run}): {violation}\n")
+
+if __name__ == "__main__":
+    raise SystemExit(main())

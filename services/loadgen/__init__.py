@@ -1,0 +1,25 @@
+"""A workload over the purchase journal: a fresh world (``set_up``) and concurrent buyers
+(``run_buyers``) with their stats; store wrappers to count and interleave operations. Used by
+``abc load`` and ``bench/journal.py``."""
+
+from ._buyers import LoadStats, ProgressCallback, run_buyers
+from ._clock import warped_runtime
+from ._stores import OP_KINDS, CountingStore, YieldingStore
+from ._world import MAX_PRICE, SetupError, World, balance_for, campaign_id, set_up, user_id
+
+__all__ = [
+    "MAX_PRICE",
+    "OP_KINDS",
+    "CountingStore",
+    "LoadStats",
+    "ProgressCallback",
+    "SetupError",
+    "World",
+    "YieldingStore",
+    "balance_for",
+    "campaign_id",
+    "run_buyers",
+    "set_up",
+    "user_id",
+    "warped_runtime",
+]

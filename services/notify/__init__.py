@@ -1,0 +1,20 @@
+"""The notify service: fills pushed to gateways over gRPC streams, from NATS events, with
+the store polled only as the fallback."""
+
+from ._feed import Feed
+from ._hub import Hub
+from ._service import SERVICE_NAME, NotifyConfig, NotifyNode, start_notify
+from ._servicer import NotifyServicer
+from ._watcher import FellBehind, Watcher
+
+__all__ = [
+    "SERVICE_NAME",
+    "Feed",
+    "FellBehind",
+    "Hub",
+    "NotifyConfig",
+    "NotifyNode",
+    "NotifyServicer",
+    "Watcher",
+    "start_notify",
+]

@@ -1,0 +1,165 @@
+"""One campaign as notify knows it: its head, its recent fills, its watchers.
+
+Every change goes through ``lock``, in slot order: an event for head+1 is applied; one at or
+below head is a duplicate and dropped; one beyond head+1 is a gap and triggers a store read.
+A store read (``sync``) is single-flight: at most one at a time per campaign, and none within
+``min_interval_ms`` of the last unless forced."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import deque
+from collections.abc import Callable
+
+from services.api.abc.v1 import notify_pb2, types_pb2
+from services.events import filled_slot
+from services.journal import (
+    Campaign,
+    Purchase,
+    campaign_key,
+    price_at,
+    showing,
+    slot_from_json,
+    slot_key,
+)
+from services.store import DocumentStore
+
+from ._watcher import Watcher
+
+HISTORY = 1024  # recent fills kept per campaign, for resuming watchers and "showing now"
+MAX_CATCH_UP = 1000  # slots one store read will fetch to close a gap
+
+
+class Feed:
+    def __init__(self, cid: str, store: DocumentStore, clock: Callable[[], int]) -> None:
+        self.cid = cid
+        self._store = store
+        self._clock = clock
+        self.campaign: Campaign | None = None
+        self.fills: deque[types_pb2.FilledSlot] = deque(maxlen=HISTORY)
+        self.current: types_pb2.FilledSlot | None = None  # showing at the last sync
+        self.watchers: set[Watcher] = set()
+        self.lock = asyncio.Lock()
+        self.last_read_ms = -(10**18)
+        self.reads = 0  # store reads of this campaign (campaign doc and slots)
+
+    @property
+    def head(self) -> int:
+        return 0 if self.campaign is None else self.campaign.head
+
+    def age_ms(self) -> int:
+        return self._clock() - self.last_read_ms
+
+    async def apply_event(self, fill: types_pb2.FilledSlot) -> None:
+        async with self.lock:
+            if self.campaign is None or fill.slot <= self.head:
+                return  # not loaded yet (the first read will have it), or a duplicate
+            if fill.slot == self.head + 1:
+                self._advance(fill, "event")
+                return
+        await self.sync(min_interval_ms=0)  # a gap: events were lost
+
+    async def load(self) -> None:
+        """The first read, once (concurrent first callers wait for the same one)."""
+        if self.campaign is not None:
+            return
+        async with self.lock:
+            if self.campaign is None:
+                await self._read()
+
+    async def sync(self, min_interval_ms: int) -> None:
+        """Read the campaign (and any new slots) unless read within ``min_interval_ms`` or a
+        read is already running (single flight)."""
+        if self.lock.locked() and self.campaign is not None:
+            return
+        async with self.lock:
+            if self.campaign is not None and self.age_ms() < min_interval_ms:
+                return
+            await self._read()
+
+    async def _read(self) -> None:
+        self.last_read_ms = self._clock()
+        doc = await self._store.get(campaign_key(self.cid))
+        self.reads += 1
+        fresh = Campaign.from_json(doc.value)
+        if self.campaign is None:
+            self.campaign = fresh
+            self.current = await self._showing(fresh)
+            return
+        first = max(self.head + 1, fresh.head - MAX_CATCH_UP + 1)
+        skipped = first > self.head + 1
+        if skipped:  # too far behind to replay: jump, then give every watcher a snapshot
+            self.campaign = dataclasses.replace(fresh, head=first - 1)
+        for n in range(first, fresh.head + 1):
+            slot = slot_from_json((await self._store.get(slot_key(self.cid, n))).value)
+            self.reads += 1
+            self._advance(filled_slot(self.cid, n, slot), "poll")
+        if skipped:
+            for watcher in self.watchers:
+                watcher.offer(self.snapshot())
+
+    def _advance(self, fill: types_pb2.FilledSlot, source: str) -> None:
+        assert self.campaign is not None
+        last = self.campaign.last
+        if not fill.void:
+            last = Purchase(fill.slot, fill.price, fill.bought_at_ms, fill.start_ms, fill.end_ms)
+        self.campaign = self.campaign.advanced(fill.slot, last)
+        self.fills.append(fill)
+        update = notify_pb2.WatchUpdate(fill=fill, sent_at_ms=self._clock(), source=source)
+        for watcher in self.watchers:
+            watcher.offer(update)
+
+    async def _showing(self, campaign: Campaign) -> types_pb2.FilledSlot | None:
+        found = await showing(self._store, self.cid, campaign, self._clock())
+        return None if found is None else filled_slot(self.cid, found.slot, found.fill)
+
+    def showing_now(self, now: int) -> types_pb2.FilledSlot | None:
+        """The slot covering ``now``, from the fills seen (or the last read's answer)."""
+        for fill in reversed(self.fills):
+            if fill.void:
+                continue
+            if fill.end_ms <= now:
+                return None
+            if fill.start_ms <= now:
+                return fill
+        current = self.current
+        if current is not None and current.start_ms <= now < current.end_ms:
+            return current
+        return None
+
+    def snapshot(self) -> notify_pb2.WatchUpdate:
+        assert self.campaign is not None
+        c, now = self.campaign, self._clock()
+        curve = types_pb2.PriceCurve(min_price=c.min_price)
+        if c.last is not None:
+            curve.last.CopyFrom(types_pb2.Purchase(
+                slot=c.last.slot, price=c.last.price, bought_at_ms=c.last.bought_at,
+                start_ms=c.last.start, end_ms=c.last.end))
+        snap = notify_pb2.CampaignSnapshot(
+            head=c.head, curve=curve, current_price=price_at(c, now), as_of_ms=now,
+            current_slot=self.showing_now(now))
+        snap.campaign.campaign_id = self.cid
+        snap.campaign.owner_id = c.owner
+        snap.campaign.min_price = c.min_price
+        snap.campaign.slot_seconds = c.slot_seconds
+        return notify_pb2.WatchUpdate(snapshot=snap, sent_at_ms=now, source="snapshot")
+
+    def missed_since(self, after: int) -> list[types_pb2.FilledSlot] | None:
+        """Fills after slot ``after`` up to head from history; None if history is too short."""
+        if after >= self.head:
+            return []
+        missed = [f for f in self.fills if f.slot > after]
+        if missed and missed[0].slot == after + 1:
+            return missed
+        return None
+
+    async def read_missed(self, after: int, head: int) -> list[types_pb2.FilledSlot]:
+        """Fills after ``after`` up to ``head`` from the store (a resuming watcher's gap)."""
+        first = max(after + 1, head - MAX_CATCH_UP + 1)
+        fills = []
+        for n in range(first, head + 1):
+            slot = slot_from_json((await self._store.get(slot_key(self.cid, n))).value)
+            self.reads += 1
+            fills.append(filled_slot(self.cid, n, slot))
+        return fills

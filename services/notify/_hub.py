@@ -1,0 +1,143 @@
+"""The hub: every campaign some watcher (or GetCampaign) asked about, kept current by NATS
+fill events, and by reading the store whenever events can't be trusted.
+
+- events trusted (NATS connected and subscribed): fills are applied as they arrive; a safety
+  read of every feed runs every ``safety_ms`` anyway;
+- not trusted (NATS down, not yet subscribed): every ``poll_ms`` each feed reads the store,
+  single-flight, so a campaign costs at most one read per ``poll_ms`` per notify process
+  however many watchers it has;
+- trusted again after an outage: every feed is read once at once (reconcile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from google.protobuf.message import DecodeError
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+
+from services.api.abc.v1 import events_pb2
+from services.events import FILL_WILDCARD
+from services.runtime import NatsLink
+from services.store import DocumentStore, InDoubt, NotFound, Unavailable
+
+from ._feed import Feed
+
+log = logging.getLogger("abc.notify")
+
+POLL_MS = 100
+SAFETY_MS = 5000
+IDLE_EVICT_MS = 60_000
+
+
+class Hub:
+    def __init__(self, store: DocumentStore, link: NatsLink | None, clock: Callable[[], int],
+                 poll_ms: int = POLL_MS, safety_ms: int = SAFETY_MS) -> None:
+        self.store = store
+        self.link = link
+        self.clock = clock
+        self.poll_ms = poll_ms
+        self.safety_ms = safety_ms
+        self.feeds: dict[str, Feed] = {}
+        self.subscribed = False
+        self.events = 0
+        self.polls = 0
+        self._last_used: dict[str, int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def events_trusted(self) -> bool:
+        return self.subscribed and self.link is not None and self.link.connected
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._subscribe(), name="notify-subscribe"),
+                       asyncio.create_task(self._poll_loop(), name="notify-poll"),
+                       asyncio.create_task(self._safety_loop(), name="notify-safety")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def feed(self, cid: str) -> Feed:
+        """The feed of ``cid``, loaded from the store on first use; store NotFound if the
+        campaign does not exist."""
+        self._last_used[cid] = self.clock()
+        feed = self.feeds.get(cid)
+        if feed is None:
+            feed = self.feeds[cid] = Feed(cid, self.store, self.clock)
+        try:
+            await feed.load()
+        except (NotFound, Unavailable, InDoubt):
+            if feed.campaign is None and not feed.watchers:
+                self.feeds.pop(cid, None)
+            raise
+        return feed
+
+    async def _subscribe(self) -> None:
+        if self.link is None:
+            return
+        while not await self.link.wait_connected(3600):
+            continue
+        assert self.link.client is not None
+        await self.link.client.subscribe(FILL_WILDCARD, cb=self._on_fill)
+        self.subscribed = True
+        log.info("subscribed to %s", FILL_WILDCARD)
+
+    async def _on_fill(self, msg: Msg) -> None:
+        event = events_pb2.FillEvent()
+        try:
+            event.ParseFromString(msg.data)
+        except DecodeError:
+            log.warning("undecodable fill event on %s", msg.subject)
+            return
+        feed = self.feeds.get(event.slot.campaign_id)
+        if feed is None:
+            return
+        self.events += 1
+        try:
+            await feed.apply_event(event.slot)
+        except (Unavailable, InDoubt, NotFound) as exc:
+            log.warning("reading campaign %s after a gap failed: %s", feed.cid, exc)
+
+    async def _poll_loop(self) -> None:
+        trusted = False
+        while True:
+            await asyncio.sleep(self.poll_ms / 1000)
+            now_trusted = self.events_trusted
+            if now_trusted and not trusted and self.feeds:
+                log.info("events flowing: reconciling %d campaigns from the store",
+                         len(self.feeds))
+                await self._read_all(0)
+            elif not now_trusted:
+                self.polls += 1
+                await self._read_all(self.poll_ms)
+            trusted = now_trusted
+
+    async def _safety_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.safety_ms / 1000)
+            self._evict_idle()
+            await self._read_all(self.safety_ms)
+
+    async def _read_all(self, min_interval_ms: int) -> None:
+        feeds = list(self.feeds.values())
+        results = await asyncio.gather(*(f.sync(min_interval_ms) for f in feeds),
+                                       return_exceptions=True)
+        for feed, result in zip(feeds, results, strict=True):
+            if isinstance(result, Unavailable | InDoubt | NotFound | NatsError):
+                log.warning("reading campaign %s failed: %s", feed.cid, result)
+            elif isinstance(result, BaseException):
+                raise result
+
+    def _evict_idle(self) -> None:
+        now = self.clock()
+        for cid, feed in list(self.feeds.items()):
+            if not feed.watchers and now - self._last_used.get(cid, now) > IDLE_EVICT_MS:
+                del self.feeds[cid]
+                self._last_used.pop(cid, None)
+
+

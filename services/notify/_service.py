@@ -1,0 +1,75 @@
+"""The notify service process: the hub on a store and NATS, served over gRPC."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import grpc
+
+from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
+from services.journal import Runtime
+from services.runtime import NatsLink, Served, ServerConfig, serve
+from services.store import DocumentStore, open_store
+
+from ._hub import Hub
+from ._servicer import NotifyServicer
+
+log = logging.getLogger("abc.notify")
+
+SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """store_url: where to read campaigns; nats_url: fill events (None: poll only)."""
+
+    store_url: str
+    nats_url: str | None = None
+    server: ServerConfig = field(default_factory=lambda: ServerConfig(listen="127.0.0.1:50052"))
+    poll_ms: int = 100
+    safety_ms: int = 5000
+
+
+@dataclass
+class NotifyNode:
+    served: Served
+    hub: Hub
+    store: DocumentStore
+    link: NatsLink | None
+
+    @property
+    def port(self) -> int:
+        return self.served.port
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        await self.served.stop(grace_s)
+        await self.hub.stop()
+        if self.link is not None:
+            await self.link.close()
+        await self.store.close()
+
+
+async def start_notify(config: NotifyConfig, store: DocumentStore | None = None) -> NotifyNode:
+    """Serve Watch and GetCampaign; ``store`` overrides ``config.store_url`` (tests count
+    reads through a wrapper)."""
+    store = store if store is not None else await open_store(config.store_url)
+    link = NatsLink(config.nats_url) if config.nats_url else None
+    hub = Hub(store, link, Runtime().clock, config.poll_ms, config.safety_ms)
+    servicer = NotifyServicer(hub)
+
+    def register(server: grpc.aio.Server) -> None:
+        notify_pb2_grpc.add_NotifyServiceServicer_to_server(servicer, server)
+
+    try:
+        served = await serve(config.server, [SERVICE_NAME], register)
+    except BaseException:
+        await store.close()
+        raise
+    if link is not None:
+        link.start()
+    else:
+        log.warning("no NATS URL: polling the store for every watched campaign")
+    hub.start()
+    log.info("notify service on port %d", served.port)
+    return NotifyNode(served, hub, store, link)
