@@ -1,5 +1,6 @@
-"""The DocumentStore port, its error tree and its adapters (memory, sqlite)."""
+"""The DocumentStore port, its error tree and its adapters (memory, sqlite, couchbase)."""
 
+from ._couchbase import DURABILITIES, CouchbaseSettings, CouchbaseStore
 from ._errors import CasMismatch, Exists, InDoubt, NotFound, StoreError, Unavailable
 from ._memory import MemoryState, MemoryStore
 from ._port import Document, DocumentStore, Json
@@ -8,7 +9,10 @@ from ._url import DEFAULT_STORE_URL, StoreUrlError, open_store, sqlite_path
 
 __all__ = [
     "DEFAULT_STORE_URL",
+    "DURABILITIES",
     "CasMismatch",
+    "CouchbaseSettings",
+    "CouchbaseStore",
     "Document",
     "DocumentStore",
     "Exists",

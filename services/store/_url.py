@@ -1,10 +1,12 @@
-"""A store URL picks the adapter: ``memory://``, ``sqlite:///relative.db``, ``sqlite:////abs.db``."""
+"""A store URL picks the adapter: ``memory://``, ``sqlite:///relative.db``,
+``sqlite:////abs.db``, ``couchbase://host[:port]/bucket``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ._couchbase import CouchbaseSettings, CouchbaseStore, CouchbaseUrlError
 from ._memory import MemoryStore
 from ._port import DocumentStore
 from ._sqlite import SqliteStore
@@ -35,4 +37,11 @@ async def open_store(url: str) -> DocumentStore:
         return MemoryStore()
     if scheme == "sqlite":
         return await SqliteStore(sqlite_path(url)).open()
-    raise StoreUrlError(f"unknown store URL scheme {scheme!r} in {url!r}; use memory:// or sqlite:///path")
+    if scheme in ("couchbase", "couchbases"):
+        try:
+            settings = CouchbaseSettings.from_url(url)
+        except CouchbaseUrlError as exc:
+            raise StoreUrlError(str(exc)) from exc
+        return await CouchbaseStore(settings).open()
+    raise StoreUrlError(f"unknown store URL scheme {scheme!r} in {url!r}; use memory://, "
+                        "sqlite:///path or couchbase://host/bucket")
