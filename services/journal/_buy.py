@@ -98,7 +98,8 @@ async def _buy_rounds(store: DocumentStore, rt: Runtime, order: _Order) -> BuyOu
         if user.balance < price:
             return InsufficientFunds(user.balance, price)
         start, end = slot_window(campaign, now)
-        lock = BuyLock(rt.new_id(), order.cid, n, price, order.filler, now, start, end)
+        lock = BuyLock(rt.new_id(), order.cid, n, price, order.filler, now, start, end,
+                       rt.trace_context())
         locked = await _take_lock(store, rt, order.uid, user, lock, user_doc.cas)
         if locked is None:
             continue  # the account changed under us: read it again
@@ -118,7 +119,8 @@ async def _take_lock(
     """The intent: CAS the lock in; the user doc as written, or None if the CAS lost."""
     locked = User(user.balance, lock, user.last_login)
     try:
-        new_cas = await store.replace(user_key(uid), locked.to_json(), cas)
+        with rt.step("buy.intent", user=uid, campaign=lock.campaign, slot=lock.slot):
+            new_cas = await store.replace(user_key(uid), locked.to_json(), cas)
     except CasMismatch:
         return None
     except InDoubt:
@@ -128,7 +130,6 @@ async def _take_lock(
             return None
         rt.on_step("buy.intent")
         return doc
-    rt.on_step("buy.intent")
     return Document(locked.to_json(), new_cas)
 
 
@@ -138,7 +139,8 @@ async def _commit(
 ) -> BuyOutcome:
     fill = Fill.of(uid, lock)
     try:
-        await store.insert(slot_key(lock.campaign, lock.slot), fill.to_json())
+        with rt.step("buy.fill", campaign=lock.campaign, slot=lock.slot):
+            await store.insert(slot_key(lock.campaign, lock.slot), fill.to_json())
     except (Exists, InDoubt) as exc:
         # Taken (by whom?) or in doubt (did ours land?): the commit key decides; in doubt we
         # fence at once, since no one else will fill this slot for this attempt.
@@ -147,7 +149,6 @@ async def _commit(
         if resolution is Resolution.ROLLED_FORWARD:
             return _bought(lock, None)
         return await _lost(store, rt, lock)
-    rt.on_step("buy.fill")
     try:
         finished = await finish_slot(store, rt, lock.campaign, lock.slot, slot=fill,
                                      campaign=campaign, buyer=locked)

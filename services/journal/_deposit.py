@@ -52,23 +52,23 @@ async def _deposit(
         return InvalidInput("amount", f"the balance would exceed {MAX_MONEY}")
     # Listed before it can exist, so the audit finds every deposit record.
     await add_to_index(store, rt, IndexKind.DEPOSITS, f"{uid}:{deposit_id}")
-    lock = DepositLock(rt.new_id(), deposit_id, amount)
+    lock = DepositLock(rt.new_id(), deposit_id, amount, rt.trace_context())
     locked = User(user.balance, lock, user.last_login).to_json()
     try:
-        cas = await store.replace(user_key(uid), locked, user_doc.cas)
+        with rt.step("deposit.intent", user=uid, amount=amount):
+            cas = await store.replace(user_key(uid), locked, user_doc.cas)
     except CasMismatch:
         return AccountBusy(uid)
     except InDoubt:
         return await _settle_in_doubt_intent(store, rt, uid, lock)
-    rt.on_step("deposit.intent")
+    record = DepositRecord(uid, lock.attempt, amount).to_json()
     try:
-        await store.insert(deposit_key(uid, deposit_id), DepositRecord(uid, lock.attempt, amount)
-                           .to_json())
+        with rt.step("deposit.commit", user=uid):
+            await store.insert(deposit_key(uid, deposit_id), record)
     except (Exists, InDoubt):
         return await _settled(store, rt, uid, lock)
-    rt.on_step("deposit.commit")
-    await release_account(store, rt, uid, lock.attempt, amount, Document(locked, cas))
-    rt.on_step("deposit.credit")
+    with rt.step("deposit.credit", user=uid, amount=amount):
+        await release_account(store, rt, uid, lock.attempt, amount, Document(locked, cas))
     return Deposited(amount, user.balance + amount)
 
 

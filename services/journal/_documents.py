@@ -29,11 +29,13 @@ class BuyLock:
     bought_at: int
     start: int
     end: int
+    trace: dict[str, str] | None = None  # the buyer's trace context, for repairs to link to
 
     def to_json(self) -> Json:
         return {"op": "buy", "attempt": self.attempt, "campaign": self.campaign,
                 "slot": self.slot, "price": self.price, "filler": self.filler,
-                "bought_at": self.bought_at, "start": self.start, "end": self.end}
+                "bought_at": self.bought_at, "start": self.start, "end": self.end,
+                "trace": self.trace}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +43,11 @@ class DepositLock:
     attempt: str
     deposit_id: str
     amount: int
+    trace: dict[str, str] | None = None
 
     def to_json(self) -> Json:
         return {"op": "deposit", "attempt": self.attempt, "deposit_id": self.deposit_id,
-                "amount": self.amount}
+                "amount": self.amount, "trace": self.trace}
 
 
 Lock = BuyLock | DepositLock
@@ -133,16 +136,17 @@ class Fill:
     bought_at: int
     start: int
     end: int
+    trace: dict[str, str] | None = None
 
     @classmethod
     def of(cls, buyer: str, lock: BuyLock) -> Fill:
         return cls(buyer, lock.attempt, lock.price, lock.filler, lock.bought_at, lock.start,
-                   lock.end)
+                   lock.end, lock.trace)
 
     def to_json(self) -> Json:
         return {"buyer": self.buyer, "attempt": self.attempt, "price": self.price,
                 "filler": self.filler, "bought_at": self.bought_at, "start": self.start,
-                "end": self.end}
+                "end": self.end, "trace": self.trace}
 
     def purchase(self, slot: int) -> Purchase:
         return Purchase(slot, self.price, self.bought_at, self.start, self.end)

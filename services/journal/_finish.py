@@ -38,22 +38,35 @@ async def finish_slot(
     caller already read (saving reads), or None to read them here."""
     if slot is None:
         slot = slot_from_json((await store.get(slot_key(cid, n))).value)
+    links = [slot.trace] if isinstance(slot, Fill) and slot.trace else []
+    with rt.span("finish_slot", {"campaign": cid, "slot": n}, links):
+        finished = await _finish(store, rt, cid, n, slot, campaign, buyer)
+    rt.on_finished(finished)
+    return finished
+
+
+async def _finish(
+    store: DocumentStore, rt: Runtime, cid: str, n: int, slot: Slot,
+    campaign: Document | None, buyer: Document | None,
+) -> Finished:
     if campaign is None:
         campaign = await store.get(campaign_key(cid))
     if isinstance(slot, Void):
-        released = await release_account(store, rt, slot.user, slot.attempt, 0, buyer)
-        rt.on_step("finish.release")
-        advanced = await advance_campaign(store, rt, cid, n, None, campaign)
+        with rt.step("finish.release", user=slot.user):
+            released = await release_account(store, rt, slot.user, slot.attempt, 0, buyer)
+        purchase = None
     else:
-        await _write_receipt(store, cid, n, slot, Campaign.from_json(campaign.value).owner)
-        rt.on_step("finish.receipt")
-        released = await release_account(store, rt, slot.buyer, slot.attempt, -slot.price, buyer)
-        rt.on_step("finish.debit")
-        advanced = await advance_campaign(store, rt, cid, n, slot.purchase(n), campaign)
-    rt.on_step("finish.advance")
-    finished = Finished(cid, n, slot, released, advanced)
-    rt.on_finished(finished)
-    return finished
+        with rt.step("finish.receipt"):
+            await _write_receipt(store, cid, n, slot, Campaign.from_json(campaign.value).owner)
+        with rt.step("finish.debit", user=slot.buyer, price=slot.price):
+            released = await release_account(store, rt, slot.buyer, slot.attempt, -slot.price,
+                                             buyer)
+        purchase = slot.purchase(n)
+    with rt.step("finish.advance"):
+        advanced = await advance_campaign(store, rt, cid, n, purchase, campaign)
+    return Finished(cid, n, slot, released, advanced)
+
+
 
 
 async def _write_receipt(store: DocumentStore, cid: str, n: int, fill: Fill, seller: str) -> None:

@@ -5,9 +5,11 @@ only) the safeguards it may switch off. The simulation passes virtual ones."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,14 @@ StepObserver = Callable[[str], None]
 """Told the name of each protocol step (``STEPS``) right after it is done."""
 FinishObserver = Callable[["Finished"], None]
 """Told of every slot this process finished (to publish the fill event); must not block."""
+TraceCarrier = dict[str, str]
+"""A W3C trace context (``traceparent``, maybe ``tracestate``), stored with a purchase so a
+later repair can link to it."""
+SpanFactory = Callable[[str, Mapping[str, str | int], Sequence[TraceCarrier]],
+                       AbstractContextManager[None]]
+"""Opens a span named for a protocol step, with attributes and links to other traces."""
+TraceContext = Callable[[], TraceCarrier | None]
+"""The current trace context, to store in a lock and its slot (None: not tracing)."""
 
 STEPS = (
     "buy.intent",  # the user doc is locked with the purchase's intent
@@ -83,6 +93,15 @@ def _ignore_finished(_finished: Finished) -> None:
     return None
 
 
+def _no_span(_name: str, _attributes: Mapping[str, str | int],
+             _links: Sequence[TraceCarrier]) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
+def _no_trace() -> TraceCarrier | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime:
     clock: Clock = _wall_clock
@@ -90,5 +109,14 @@ class Runtime:
     new_id: NewId = _new_attempt_id
     on_step: StepObserver = _ignore_step
     on_finished: FinishObserver = _ignore_finished
+    span: SpanFactory = _no_span
+    trace_context: TraceContext = _no_trace
     timing: Timing = field(default_factory=Timing)
     safeguards: Safeguards = field(default_factory=Safeguards)
+
+    @contextlib.contextmanager
+    def step(self, name: str, **attributes: str | int) -> Iterator[None]:
+        """A protocol step: its span around the body; ``on_step`` once the body is done."""
+        with self.span(name, attributes, ()):
+            yield
+        self.on_step(name)

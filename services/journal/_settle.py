@@ -24,9 +24,11 @@ async def settle(
     store: DocumentStore, rt: Runtime, uid: str, lock: Lock, *, may_settle_absent: bool
 ) -> Resolution | None:
     """Settle ``lock`` (held on ``uid``); None if its commit is absent and we may not yet."""
-    if isinstance(lock, BuyLock):
-        return await _settle_buy(store, rt, uid, lock, may_settle_absent)
-    return await _settle_deposit(store, rt, uid, lock, may_settle_absent)
+    links = [lock.trace] if lock.trace else []
+    with rt.span("settle", {"user": uid, "attempt": lock.attempt}, links):
+        if isinstance(lock, BuyLock):
+            return await _settle_buy(store, rt, uid, lock, may_settle_absent)
+        return await _settle_deposit(store, rt, uid, lock, may_settle_absent)
 
 
 async def _settle_buy(
@@ -40,20 +42,20 @@ async def _settle_buy(
             return None
         if rt.safeguards.fence_in_doubt:
             try:
-                await store.insert(key, Void(lock.attempt, uid).to_json())
+                with rt.step("buy.fence", campaign=lock.campaign, slot=lock.slot):
+                    await store.insert(key, Void(lock.attempt, uid).to_json())
             except Exists:
                 return await _settle_buy(store, rt, uid, lock, may_fence=False)
-            rt.on_step("buy.fence")
             slot = Void(lock.attempt, uid)
         else:
             # Mutation for the simulation only: assume the fill never lands.
-            await release_account(store, rt, uid, lock.attempt, 0)
-            rt.on_step("buy.rollback")
+            with rt.step("buy.rollback", user=uid):
+                await release_account(store, rt, uid, lock.attempt, 0)
             return Resolution.ROLLED_BACK
     ours = isinstance(slot, Fill) and slot.attempt == lock.attempt
     if not ours:
-        await release_account(store, rt, uid, lock.attempt, 0)
-        rt.on_step("buy.rollback")
+        with rt.step("buy.rollback", user=uid):
+            await release_account(store, rt, uid, lock.attempt, 0)
     # Ours or not, slot n must be finished before anyone can buy n+1: help finish it.
     if ours or rt.safeguards.finish_before_buy:
         await finish_slot(store, rt, lock.campaign, lock.slot, slot=slot)
@@ -71,14 +73,14 @@ async def _settle_deposit(
             return None
         record = DepositRecord(uid, lock.attempt, lock.amount)
         try:
-            await store.insert(key, record.to_json())
+            with rt.step("deposit.commit", user=uid):
+                await store.insert(key, record.to_json())
         except Exists:
             return await _settle_deposit(store, rt, uid, lock, may_insert=False)
-        rt.on_step("deposit.commit")
     if record.attempt != lock.attempt:
-        await release_account(store, rt, uid, lock.attempt, 0)
-        rt.on_step("deposit.rollback")
+        with rt.step("deposit.rollback", user=uid):
+            await release_account(store, rt, uid, lock.attempt, 0)
         return Resolution.ROLLED_BACK
-    await release_account(store, rt, uid, lock.attempt, lock.amount)
-    rt.on_step("deposit.credit")
+    with rt.step("deposit.credit", user=uid, amount=lock.amount):
+        await release_account(store, rt, uid, lock.attempt, lock.amount)
     return Resolution.ROLLED_FORWARD

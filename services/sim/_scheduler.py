@@ -65,7 +65,7 @@ class Faults:
     """Per-operation probabilities (of a store operation by a faulty actor)."""
 
     crash: float = 0.012
-    in_doubt: float = 0.03  # of a write: then one of ``fates``, drawn evenly
+    in_doubt: float = 0.05  # of a write: then one of ``fates``, drawn evenly
     fates: tuple[str, ...] = ("applied", "lost", "late")  # applied or lost with the reply,
     # or still in flight and landing later
     unavailable: float = 0.005
