@@ -25,6 +25,7 @@ from services.runtime import (
     ServerConfigError,
     TokenError,
     setup_logging,
+    setup_telemetry,
     stop_on_signals,
 )
 from services.store import StoreUrlError, Unavailable
@@ -102,11 +103,14 @@ def run_serve_recovery(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: RecoveryConfig) -> int:
-    node = await start_recovery(config)
+    telemetry = setup_telemetry("abc-recovery", {"abc.recovery.ordinal": config.ordinal,
+                                                 "abc.recovery.replicas": config.replicas})
+    node = await start_recovery(config, telemetry)
     print(f"abc-recovery {config.ordinal}/{config.replicas} listening on port {node.port}",
           flush=True)
     await stop_on_signals().wait()
     await node.stop()
+    telemetry.shutdown()
     return 0
 
 

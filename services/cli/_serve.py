@@ -15,6 +15,7 @@ from services.runtime import (
     ServerConfigError,
     TokenError,
     setup_logging,
+    setup_telemetry,
     stop_on_signals,
 )
 from services.store import StoreUrlError, Unavailable
@@ -73,17 +74,21 @@ def run_notify(args: argparse.Namespace) -> int:
 
 
 async def _serve_notify(config: NotifyConfig) -> int:
-    node = await start_notify(config)
+    telemetry = setup_telemetry("abc-notify")
+    node = await start_notify(config, telemetry=telemetry)
     print(f"abc-notify listening on port {node.port}", flush=True)
     await stop_on_signals().wait()
     await node.stop()
+    telemetry.shutdown()
     return 0
 
 
 async def _serve_purchase(config: PurchaseConfig) -> int:
-    node = await start_purchase(config)
+    telemetry = setup_telemetry("abc-purchase")
+    node = await start_purchase(config, telemetry)
     print(f"abc-purchase listening on port {node.port}", flush=True)
     await stop_on_signals().wait()
     log.info("stopping: draining calls in flight")
     await node.stop()
+    telemetry.shutdown()
     return 0

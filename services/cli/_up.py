@@ -53,6 +53,9 @@ def register(commands: Any) -> None:
                         "(default %(default)s)")
     p.add_argument("--schedule", choices=list(SCHEDULES), default="ordinal-shard",
                    help="the posse's schedule (default %(default)s)")
+    p.add_argument("--otlp", default=None, metavar="URL",
+                   help="send traces and metrics of every service to this OTLP/gRPC collector, "
+                        "e.g. http://127.0.0.1:4317 (Jaeger); or set the OTEL_* variables")
     p.add_argument("--restart", action="store_true", help="restart a process that dies")
     p.set_defaults(run=run_up)
 
@@ -101,6 +104,9 @@ def run_up(args: argparse.Namespace) -> int:
     store = args.store or f"sqlite:///{data / 'abc.db'}"
     nats = None if args.nats_url else NatsServer(data / "logs" / "nats.log")
     children: list[Child] = []
+    if args.otlp:
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = args.otlp  # inherited by every service
+        os.environ.setdefault("OTEL_EXPORTER_OTLP_INSECURE", str(args.otlp.startswith("http:")))
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     try:

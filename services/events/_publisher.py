@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 
 from nats.errors import Error as NatsError
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from services.journal import Finished
 from services.runtime import NatsLink
@@ -19,6 +21,7 @@ from ._convert import fill_event
 from ._subjects import fill_subject
 
 log = logging.getLogger("abc.events")
+tracer = trace.get_tracer("abc.events")
 
 PUBLISH_TIMEOUT_S = 1.0
 
@@ -29,7 +32,7 @@ class FillPublisher:
         self._link = link
         self._publisher = publisher
         self._clock = clock
-        self._queue: asyncio.Queue[Finished] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[tuple[Finished, dict[str, str]]] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
         self.published = 0
         self.dropped = 0
@@ -41,7 +44,9 @@ class FillPublisher:
         if self._queue.full():
             self._queue.get_nowait()
             self._drop("queue full")
-        self._queue.put_nowait(finished)
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # the finishing span's context, for the publish span
+        self._queue.put_nowait((finished, carrier))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="fill-publisher")
@@ -57,22 +62,30 @@ class FillPublisher:
 
     async def _run(self) -> None:
         while True:
-            finished = await self._queue.get()
+            finished, carrier = await self._queue.get()
             try:
-                await asyncio.wait_for(self._publish(finished), PUBLISH_TIMEOUT_S)
+                await asyncio.wait_for(self._publish(finished, carrier), PUBLISH_TIMEOUT_S)
                 self.published += 1
             except (NatsError, OSError, TimeoutError) as exc:
                 self._drop(f"{type(exc).__name__}: {exc}")
             finally:
                 self._queue.task_done()
 
-    async def _publish(self, finished: Finished) -> None:
+    async def _publish(self, finished: Finished, carrier: dict[str, str]) -> None:
         assert self._link is not None
         client = self._link.client
         if client is None or not client.is_connected:
             raise ConnectionError("not connected to NATS")
-        event = fill_event(finished, self._publisher, self._clock())
-        await client.publish(fill_subject(finished.campaign), event.SerializeToString())
+        subject = fill_subject(finished.campaign)
+        with tracer.start_as_current_span(f"{subject} publish", context=propagate.extract(carrier),
+                                          kind=SpanKind.PRODUCER,
+                                          attributes={"messaging.system": "nats",
+                                                      "messaging.destination.name": subject,
+                                                      "abc.slot": finished.slot}):
+            headers: dict[str, str] = {}
+            propagate.inject(headers)
+            event = fill_event(finished, self._publisher, self._clock())
+            await client.publish(subject, event.SerializeToString(), headers=headers)
 
     def _drop(self, why: str) -> None:
         self.dropped += 1

@@ -41,7 +41,7 @@ async def finish_slot(
     links = [slot.trace] if isinstance(slot, Fill) and slot.trace else []
     with rt.span("finish_slot", {"campaign": cid, "slot": n}, links):
         finished = await _finish(store, rt, cid, n, slot, campaign, buyer)
-    rt.on_finished(finished)
+        rt.on_finished(finished)
     return finished
 
 

@@ -12,6 +12,8 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable
 
+from opentelemetry import metrics, trace
+
 from services.api.abc.v1 import notify_pb2, types_pb2
 from services.events import filled_slot
 from services.journal import (
@@ -26,6 +28,10 @@ from services.journal import (
 from services.store import DocumentStore
 
 from ._watcher import Watcher
+
+tracer = trace.get_tracer("abc.notify")
+fanout = metrics.get_meter("abc.notify").create_counter(
+    "abc.notify.fanout", description="fill updates queued to watchers")
 
 HISTORY = 1024  # recent fills kept per campaign, for resuming watchers and "showing now"
 MAX_CATCH_UP = 1000  # slots one store read will fetch to close a gap
@@ -107,8 +113,12 @@ class Feed:
         self.campaign = self.campaign.advanced(fill.slot, last)
         self.fills.append(fill)
         update = notify_pb2.WatchUpdate(fill=fill, sent_at_ms=self._clock(), source=source)
-        for watcher in self.watchers:
-            watcher.offer(update)
+        with tracer.start_as_current_span("notify.fanout", attributes={
+                "abc.campaign": self.cid, "abc.slot": fill.slot,
+                "abc.watchers": len(self.watchers), "abc.source": source}):
+            for watcher in self.watchers:
+                watcher.offer(update)
+        fanout.add(len(self.watchers), {"source": source})
 
     async def _showing(self, campaign: Campaign) -> types_pb2.FilledSlot | None:
         found = await showing(self._store, self.cid, campaign, self._clock())

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.trace import SpanKind
 
 from services.api.abc.v1 import events_pb2
 from services.events import FILL_WILDCARD
@@ -27,6 +29,10 @@ from services.store import DocumentStore, InDoubt, NotFound, Unavailable
 from ._feed import Feed
 
 log = logging.getLogger("abc.notify")
+tracer = trace.get_tracer("abc.notify")
+fallback_polls = metrics.get_meter("abc.notify").create_counter(
+    "abc.notify.fallback_polls", description="rounds of store polling while events can't be "
+                                             "trusted")
 
 POLL_MS = 100
 SAFETY_MS = 5000
@@ -98,10 +104,14 @@ class Hub:
         if feed is None:
             return
         self.events += 1
-        try:
-            await feed.apply_event(event.slot)
-        except (Unavailable, InDoubt, NotFound) as exc:
-            log.warning("reading campaign %s after a gap failed: %s", feed.cid, exc)
+        with tracer.start_as_current_span(f"{msg.subject} receive", kind=SpanKind.CONSUMER,
+                                          context=propagate.extract(dict(msg.headers or {})),
+                                          attributes={"messaging.system": "nats",
+                                                      "abc.slot": event.slot.slot}):
+            try:
+                await feed.apply_event(event.slot)
+            except (Unavailable, InDoubt, NotFound) as exc:
+                log.warning("reading campaign %s after a gap failed: %s", feed.cid, exc)
 
     async def _poll_loop(self) -> None:
         trusted = False
@@ -114,6 +124,7 @@ class Hub:
                 await self._read_all(0)
             elif not now_trusted:
                 self.polls += 1
+                fallback_polls.add(1)
                 await self._read_all(self.poll_ms)
             trusted = now_trusted
 

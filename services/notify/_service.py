@@ -9,7 +9,7 @@ import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
 from services.journal import Runtime
-from services.runtime import NatsLink, Served, ServerConfig, serve
+from services.runtime import NatsLink, Served, ServerConfig, Telemetry, serve
 from services.store import DocumentStore, open_store
 
 from ._hub import Hub
@@ -50,10 +50,13 @@ class NotifyNode:
         await self.store.close()
 
 
-async def start_notify(config: NotifyConfig, store: DocumentStore | None = None) -> NotifyNode:
+async def start_notify(config: NotifyConfig, store: DocumentStore | None = None,
+                       telemetry: Telemetry | None = None) -> NotifyNode:
     """Serve Watch and GetCampaign; ``store`` overrides ``config.store_url`` (tests count
     reads through a wrapper)."""
     store = store if store is not None else await open_store(config.store_url)
+    if telemetry is not None:
+        store, _ = telemetry.instrument(store, Runtime())
     link = NatsLink(config.nats_url) if config.nats_url else None
     hub = Hub(store, link, Runtime().clock, config.poll_ms, config.safety_ms)
     servicer = NotifyServicer(hub)

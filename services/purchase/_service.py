@@ -12,7 +12,7 @@ import grpc
 from services.api.abc.v1 import purchase_pb2, purchase_pb2_grpc
 from services.events import FillPublisher
 from services.journal import Journal, Runtime
-from services.runtime import NatsLink, Served, ServerConfig, fault_switch, serve
+from services.runtime import NatsLink, Served, ServerConfig, Telemetry, fault_switch, serve
 from services.store import DocumentStore, open_store
 
 from ._servicer import PurchaseServicer
@@ -53,7 +53,8 @@ class PurchaseNode:
         await self.store.close()
 
 
-async def start_purchase(config: PurchaseConfig) -> PurchaseNode:
+async def start_purchase(config: PurchaseConfig,
+                         telemetry: Telemetry | None = None) -> PurchaseNode:
     """Open the store, connect NATS in the background, and serve."""
     store = await open_store(config.store_url)
     link = NatsLink(config.nats_url) if config.nats_url else None
@@ -63,7 +64,10 @@ async def start_purchase(config: PurchaseConfig) -> PurchaseNode:
     exit_after = fault_switch()
     if exit_after is not None:
         runtime = dataclasses.replace(runtime, on_step=exit_after)
-    servicer = PurchaseServicer(Journal(store, runtime))
+    journal_store = store
+    if telemetry is not None:
+        journal_store, runtime = telemetry.instrument(store, runtime)
+    servicer = PurchaseServicer(Journal(journal_store, runtime))
 
     def register(server: grpc.aio.Server) -> None:
         purchase_pb2_grpc.add_PurchaseServiceServicer_to_server(servicer, server)

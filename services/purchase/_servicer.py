@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
+from opentelemetry import metrics
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
@@ -20,6 +22,7 @@ from services.journal import (
     Interrupted,
     Journal,
     JournalError,
+    LostRace,
     Resolution,
     User,
     showing,
@@ -30,6 +33,11 @@ from . import _messages as msg
 from ._errors import refuse
 
 Context = grpc.aio.ServicerContext[Any, Any]
+_meter = metrics.get_meter("abc.purchase")
+purchase_ms = _meter.create_histogram("abc.purchase.duration", unit="ms",
+                                      description="Buy calls, by outcome")
+lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy calls that lost "
+                                   "the race for their slot")
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
@@ -119,8 +127,13 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
     @_store_failures_unavailable
     async def Buy(self, request: pb.BuyRequest, context: Context) -> pb.BuyResponse:
         r = request
+        started = time.perf_counter()
         outcome = await self.journal.buy(r.user_id, r.campaign_id, r.max_price,
                                          r.filler_id or None, r.keep_trying)
+        name = type(outcome).__name__
+        purchase_ms.record((time.perf_counter() - started) * 1000, {"outcome": name})
+        if isinstance(outcome, LostRace):
+            lost_races.add(1)
         if not isinstance(outcome, Bought):
             await refuse(context, outcome)
         slot = types_pb2.FilledSlot(

@@ -9,12 +9,18 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 
+from opentelemetry import metrics
+
 from services.journal import IndexKind, Journal, JournalError, list_index
 from services.store import InDoubt, NotFound, Unavailable
 
 from ._schedules import Schedule, due
 
 log = logging.getLogger("abc.recovery")
+_meter = metrics.get_meter("abc.recovery")
+repairs = _meter.create_counter("abc.recovery.repairs", description="slots finished by the posse")
+repair_delay = _meter.create_histogram("abc.recovery.repair_delay", unit="ms",
+                                       description="from a purchase to its repair")
 
 CHECK_TIMEOUT_S = 5.0
 CONCURRENCY = 32
@@ -114,6 +120,9 @@ class Replica:
         record = RepairRecord(cid, slot, bought_at is None, now, delay)
         self.counters.repairs += 1
         self.counters.last_repairs.appendleft(record)
+        repairs.add(1, {"void": record.void})
+        if not record.void:
+            repair_delay.record(delay)
         what = "void" if record.void else f"purchase made {delay} ms ago"
         log.info("repaired campaign %s slot %d (%s)", cid, slot, what)
 

@@ -16,7 +16,7 @@ import grpc
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
 from services.events import FillPublisher
 from services.journal import Journal, Runtime
-from services.runtime import NatsLink, Served, ServerConfig, serve
+from services.runtime import NatsLink, Served, ServerConfig, Telemetry, serve
 from services.store import DocumentStore, open_store
 
 from ._replica import Replica
@@ -82,7 +82,8 @@ class RecoveryNode:
         await self.store.close()
 
 
-async def start_recovery(config: RecoveryConfig) -> RecoveryNode:
+async def start_recovery(config: RecoveryConfig,
+                         telemetry: Telemetry | None = None) -> RecoveryNode:
     try:
         schedule = make_schedule(config.schedule, config.ordinal, config.replicas)
     except ValueError as exc:
@@ -91,7 +92,11 @@ async def start_recovery(config: RecoveryConfig) -> RecoveryNode:
     link = NatsLink(config.nats_url) if config.nats_url else None
     runtime = Runtime()
     publisher = FillPublisher(link, "recovery", runtime.clock)
-    journal = Journal(store, dataclasses.replace(runtime, on_finished=publisher.submit))
+    runtime = dataclasses.replace(runtime, on_finished=publisher.submit)
+    journal_store = store
+    if telemetry is not None:
+        journal_store, runtime = telemetry.instrument(store, runtime)
+    journal = Journal(journal_store, runtime)
     replica = Replica(journal, schedule, config.ordinal, config.replicas)
     servicer = RecoveryServicer(replica)
 

@@ -10,11 +10,15 @@ from ._nats import NatsLink
 from ._nats_server import NatsServer, NatsServerError, nats_server_binary
 from ._server import Served, ServerConfig, ServerConfigError, is_loopback, serve
 from ._signals import stop_on_signals
+from ._telemetry import Telemetry, current_carrier, setup_telemetry, span_context_of
+from ._traced_store import TracedStore
+from ._tracing_grpc import ClientTracing, ServerTracing
 
 __all__ = [
     "FAULT_ENV",
     "FAULT_EXIT_CODE",
     "AuthInterceptor",
+    "ClientTracing",
     "FaultConfigError",
     "NatsLink",
     "NatsServer",
@@ -23,13 +27,19 @@ __all__ = [
     "Served",
     "ServerConfig",
     "ServerConfigError",
+    "ServerTracing",
+    "Telemetry",
     "TokenError",
     "Tokens",
+    "TracedStore",
     "bearer",
+    "current_carrier",
     "fault_switch",
     "is_loopback",
     "nats_server_binary",
     "serve",
     "setup_logging",
+    "setup_telemetry",
+    "span_context_of",
     "stop_on_signals",
 ]

@@ -15,6 +15,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from ._auth import AuthInterceptor, Tokens
+from ._tracing_grpc import ServerTracing
 
 log = logging.getLogger("abc.server")
 
@@ -87,7 +88,8 @@ async def serve(
     config.check()
     names = list(service_names)
     open_ = not config.tokens.by_token
-    server = grpc.aio.server(interceptors=[AuthInterceptor(config.tokens, operator_only, open_)])
+    server = grpc.aio.server(interceptors=[
+        ServerTracing(), AuthInterceptor(config.tokens, operator_only, open_)])
     register(server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -1,0 +1,78 @@
+"""A DocumentStore wrapper that puts a span around every store operation, under the journal
+step that made it: the key and the outcome as attributes, *exists* and *cas mismatch* as
+events (they are how the protocol learns it lost a race, not failures)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Iterator
+from typing import TypeVar
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, StatusCode
+
+from services.store import (
+    CasMismatch,
+    Document,
+    DocumentStore,
+    Exists,
+    InDoubt,
+    Json,
+    NotFound,
+    StoreError,
+)
+
+T = TypeVar("T")
+tracer = trace.get_tracer("abc.store")
+_EVENTS = {Exists: "exists", CasMismatch: "cas mismatch", NotFound: "not found"}
+
+
+class TracedStore:
+    def __init__(self, inner: DocumentStore) -> None:
+        self.inner = inner
+
+    async def get(self, key: str) -> Document:
+        return await self._traced("get", key, self.inner.get(key))
+
+    async def insert(self, key: str, value: Json) -> int:
+        return await self._traced("insert", key, self.inner.insert(key, value))
+
+    async def replace(self, key: str, value: Json, cas: int) -> int:
+        return await self._traced("replace", key, self.inner.replace(key, value, cas))
+
+    async def upsert(self, key: str, value: Json) -> int:
+        return await self._traced("upsert", key, self.inner.upsert(key, value))
+
+    async def remove(self, key: str, cas: int) -> None:
+        await self._traced("remove", key, self.inner.remove(key, cas))
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def _traced(self, op: str, key: str, call: Awaitable[T]) -> T:
+        with _store_span(op, key) as span:
+            try:
+                result = await call
+            except StoreError as exc:
+                _outcome(span, exc)
+                raise
+            span.set_attribute("abc.outcome", "ok")
+            return result
+
+
+@contextlib.contextmanager
+def _store_span(op: str, key: str) -> Iterator[Span]:
+    with tracer.start_as_current_span(f"store.{op}", kind=SpanKind.CLIENT,
+                                      record_exception=False,
+                                      attributes={"db.operation": op, "abc.key": key}) as span:
+        yield span
+
+
+def _outcome(span: Span, exc: StoreError) -> None:
+    event = _EVENTS.get(type(exc))
+    if event is not None:
+        span.add_event(event, {"abc.key": exc.key})
+        span.set_attribute("abc.outcome", event)
+        return
+    span.set_attribute("abc.outcome", "in doubt" if isinstance(exc, InDoubt) else "unavailable")
+    span.set_status(StatusCode.ERROR, str(exc))

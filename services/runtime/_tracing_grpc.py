@@ -1,0 +1,111 @@
+"""gRPC tracing: a server interceptor that continues the caller's W3C trace context (from the
+call's metadata) in a SERVER span per call, and client interceptors that start a CLIENT span
+and put its context in the metadata."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode
+
+from ._auth import OPEN_PREFIXES
+
+if TYPE_CHECKING:
+    _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
+    _UnaryUnary = grpc.aio.UnaryUnaryClientInterceptor[Any, Any]
+    _UnaryStream = grpc.aio.UnaryStreamClientInterceptor[Any, Any]
+else:  # the stubs' generics are not subscriptable at run time
+    _ServerInterceptor = grpc.aio.ServerInterceptor
+    _UnaryUnary = grpc.aio.UnaryUnaryClientInterceptor
+    _UnaryStream = grpc.aio.UnaryStreamClientInterceptor
+
+tracer = trace.get_tracer("abc.grpc")
+
+
+def _attributes(method: str) -> dict[str, str]:
+    service, _, name = method.lstrip("/").partition("/")
+    return {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+
+
+class ServerTracing(_ServerInterceptor):
+    async def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails],
+                                     Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or method.startswith(OPEN_PREFIXES):
+            return handler
+        parent = propagate.extract({k: v for k, v in details.invocation_metadata or ()
+                                    if isinstance(v, str)})
+        kw = {"request_deserializer": handler.request_deserializer,
+              "response_serializer": handler.response_serializer}
+        if handler.unary_unary:
+            inner: Any = handler.unary_unary
+
+            async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER,
+                                                  attributes=_attributes(method),
+                                                  record_exception=False) as span:
+                    try:
+                        return await inner(request, context)
+                    finally:
+                        _record(span, context)
+
+            return grpc.unary_unary_rpc_method_handler(unary, **kw)
+        if handler.unary_stream:
+            inner_stream: Any = handler.unary_stream
+
+            async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]
+                             ) -> AsyncIterator[Any]:
+                with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER,
+                                                  attributes=_attributes(method),
+                                                  record_exception=False) as span:
+                    try:
+                        async for item in inner_stream(request, context):
+                            yield item
+                    finally:
+                        _record(span, context)
+
+            return grpc.unary_stream_rpc_method_handler(stream, **kw)
+        return handler
+
+
+def _record(span: trace.Span, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+    code = context.code()
+    if code is None:
+        return
+    value = code.value[0] if isinstance(code, grpc.StatusCode) else int(code)
+    span.set_attribute("rpc.grpc.status_code", value)
+    if value != 0:
+        span.set_status(StatusCode.ERROR, context.details() or "")
+
+
+def _with_context(metadata: Any) -> grpc.aio.Metadata:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return grpc.aio.Metadata(*(metadata or ()), *carrier.items())
+
+
+class ClientTracing(_UnaryUnary, _UnaryStream):
+    """For grpc.aio channels: ``grpc.aio.insecure_channel(t, interceptors=[ClientTracing()])``."""
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        with tracer.start_as_current_span(details.method.decode() if isinstance(
+                details.method, bytes) else details.method, kind=SpanKind.CLIENT):
+            call = await continuation(_details(details), request)
+            await call
+            return call
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(_details(details), request)
+
+
+def _details(details: Any) -> Any:
+    return grpc.aio.ClientCallDetails(details.method, details.timeout,
+                                      _with_context(details.metadata), details.credentials,
+                                      details.wait_for_ready)
