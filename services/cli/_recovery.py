@@ -12,6 +12,7 @@ import grpc
 from google.protobuf import json_format
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
+from services.cluster import recovery_listen
 from services.journal import Journal
 from services.recovery import (
     SCHEDULES,
@@ -32,12 +33,6 @@ from services.store import StoreUrlError, Unavailable
 
 from ._common import CliError, add_store_option, fail, open_store_or_explain
 from ._options import add_nats_option, add_server_options, env, server_config
-
-RECOVERY_PORT_BASE = 50060
-
-
-def recovery_listen(ordinal: int) -> str:
-    return f"127.0.0.1:{RECOVERY_PORT_BASE + ordinal}"
 
 
 def register_serve(services: Any) -> None:

@@ -12,22 +12,17 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+from services.cluster import Child, Cluster, ClusterError, Layout
 from services.recovery import SCHEDULES
-from services.runtime import NatsServer, NatsServerError
+from services.runtime import NatsServerError
 
 from ._options import NOTIFY_LISTEN, PURCHASE_LISTEN
-from ._recovery import recovery_listen
 
 RESTART_LIMIT = 5  # restarts of one process within RESTART_WINDOW_S before giving up
 RESTART_WINDOW_S = 60.0
@@ -38,8 +33,14 @@ def register(commands: Any) -> None:
         "up", help="start NATS and every service on this machine",
         description=__doc__.split("\n\n")[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_cluster_options(p)
+    p.add_argument("--restart", action="store_true", help="restart a process that dies")
+    p.set_defaults(run=run_up)
+
+
+def add_cluster_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=Path(os.environ.get("ABC_DATA", ".abc")),
-                   metavar="DIR", help="store, logs (env ABC_DATA; default %(default)s)")
+                   metavar="DIR", help="store and logs (env ABC_DATA; default %(default)s)")
     p.add_argument("--store", default=os.environ.get("ABC_STORE_URL"), metavar="URL",
                    help="store URL (env ABC_STORE_URL; default sqlite in --data)")
     p.add_argument("--nats-url", default=os.environ.get("ABC_NATS_URL"), metavar="URL",
@@ -56,140 +57,56 @@ def register(commands: Any) -> None:
     p.add_argument("--otlp", default=None, metavar="URL",
                    help="send traces and metrics of every service to this OTLP/gRPC collector, "
                         "e.g. http://127.0.0.1:4317 (Jaeger); or set the OTEL_* variables")
-    p.add_argument("--restart", action="store_true", help="restart a process that dies")
-    p.set_defaults(run=run_up)
 
 
-@dataclass
-class Child:
-    name: str
-    argv: list[str]
-    log: Path
-    target: str | None = None  # host:port of its gRPC health service
-    process: subprocess.Popen[bytes] | None = None
-    restarts: list[float] = field(default_factory=list)
-
-    def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out,
-                                            stderr=subprocess.STDOUT)
-
-    def stop(self, grace_s: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def tail(self, lines: int = 8) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
-
-
-class _Stop(Exception):
-    pass
-
-
-def _on_signal(_sig: int, _frame: FrameType | None) -> None:
-    raise _Stop
-
-
-def run_up(args: argparse.Namespace) -> int:
+def layout_of(args: argparse.Namespace, purchase: tuple[str, ...] | None = None) -> Layout:
     data: Path = args.data
     data.mkdir(parents=True, exist_ok=True)
-    store = args.store or f"sqlite:///{data / 'abc.db'}"
-    nats = None if args.nats_url else NatsServer(data / "logs" / "nats.log")
-    children: list[Child] = []
     if args.otlp:
         os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = args.otlp  # inherited by every service
         os.environ.setdefault("OTEL_EXPORTER_OTLP_INSECURE", str(args.otlp.startswith("http:")))
+    return Layout(data=data, store_url=args.store or f"sqlite:///{data / 'abc.db'}",
+                  purchase=purchase or (args.purchase_listen,), notify=args.notify_listen,
+                  recovery_replicas=args.recovery_replicas, schedule=args.schedule,
+                  nats_url=args.nats_url)
+
+
+class Stop(Exception):
+    """SIGINT or SIGTERM."""
+
+
+def _on_signal(_sig: int, _frame: FrameType | None) -> None:
+    raise Stop
+
+
+def catch_stop_signals() -> None:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    cluster = Cluster(layout_of(args))
+    catch_stop_signals()
     try:
-        nats_url = args.nats_url or _start_nats(nats)
-        children = _services(args, store, nats_url, data)
-        for child in children:
-            _start_serving(child)
-        _banner(args, store, nats_url, data, children)
-        return _watch(children, nats, args.restart)
-    except _Stop:
+        cluster.start()
+        _banner(args, cluster)
+        return _watch(cluster, args.restart)
+    except Stop:
         print("\nstopping...", file=sys.stderr)
         return 0
-    except (NatsServerError, _Failed) as exc:
+    except (NatsServerError, ClusterError) as exc:
         print(f"abc up: {exc}", file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for child in reversed(children):
-            child.stop()
-        if nats is not None:
-            nats.stop()
+        cluster.stop()
 
 
-class _Failed(Exception):
-    pass
-
-
-def _start_nats(nats: NatsServer | None) -> str:
-    assert nats is not None
-    return nats.start().url
-
-
-def _services(args: argparse.Namespace, store: str, nats_url: str, data: Path) -> list[Child]:
-    serve = [sys.executable, "-m", "services.cli", "serve"]
-    common = ["--store", store, "--nats-url", nats_url]
-    children = [Child("purchase", [*serve, "purchase", "--listen", args.purchase_listen, *common],
-                      data / "logs" / "purchase.log", args.purchase_listen),
-                Child("notify", [*serve, "notify", "--listen", args.notify_listen, *common],
-                      data / "logs" / "notify.log", args.notify_listen)]
-    n = args.recovery_replicas
-    for i in range(n):
-        listen = recovery_listen(i)
-        children.append(Child(
-            f"recovery-{i}", [*serve, "recovery", "--ordinal", str(i), "--replicas", str(n),
-                              "--schedule", args.schedule, "--listen", listen, *common],
-            data / "logs" / f"recovery-{i}.log", listen))
-    return children
-
-
-def _start_serving(child: Child, timeout_s: float = 20.0) -> None:
-    child.start()
-    if child.target is None:
-        return
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert child.process is not None
-        if child.process.poll() is not None:
-            raise _Failed(f"{child.name} exited with code {child.process.returncode}:\n"
-                          f"{child.tail()}")
-        if serving(child.target):
-            return
-        time.sleep(0.1)
-    raise _Failed(f"{child.name} not SERVING on {child.target} after {timeout_s:.0f} s:\n"
-                  f"{child.tail()}")
-
-
-def serving(target: str, timeout_s: float = 1.0) -> bool:
-    """Whether the gRPC health service at ``target`` says SERVING."""
-    with grpc.insecure_channel(target) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=timeout_s)
-        except grpc.RpcError:
-            return False
-    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-
-
-def _banner(args: argparse.Namespace, store: str, nats_url: str, data: Path,
-            children: list[Child]) -> None:
+def _banner(args: argparse.Namespace, cluster: Cluster) -> None:
     print("Abc is up.")
-    print(f"  store     {store}")
-    print(f"  nats      {nats_url}")
-    for child in children:
+    print(f"  store       {cluster.layout.store_url}")
+    print(f"  nats        {cluster.nats_url}")
+    for child in cluster.children.values():
         print(f"  {child.name:<11} {child.target}   (log: {child.log})")
     print(f"""
 From another terminal:
@@ -202,24 +119,21 @@ From another terminal:
 Ctrl-C stops everything.""", flush=True)
 
 
-def _watch(children: list[Child], nats: NatsServer | None, restart: bool) -> int:
+def _watch(cluster: Cluster, restart: bool) -> int:
     while True:
         time.sleep(0.5)
-        if nats is not None and nats.process is not None and nats.process.poll() is not None:
-            print(f"nats-server exited with code {nats.process.returncode}", file=sys.stderr)
+        if not cluster.nats_alive():
+            print("nats-server died", file=sys.stderr)
             if not restart:
                 return 1
-            nats.start()
-        for child in children:
-            assert child.process is not None
-            code = child.process.poll()
-            if code is None:
-                continue
-            print(f"{child.name} exited with code {code}:\n{child.tail()}", file=sys.stderr)
+            cluster.restart_nats()
+        for child in cluster.dead():
+            print(f"{child.name} exited with code {child.exit_code}:\n{child.tail()}",
+                  file=sys.stderr)
             if not restart or not _may_restart(child):
                 return 1
             print(f"restarting {child.name}", file=sys.stderr)
-            _start_serving(child)
+            cluster.restart(child.name)
 
 
 def _may_restart(child: Child) -> bool:

