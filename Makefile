@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine with python3:
-#   make demo   - make .venv, install Abc, run its main job on the embedded default (sqlite)
+#   make demo   - make .venv, install Abc, bring the whole system up on the embedded default
 #   make test   - make .venv, install Abc with its dev tools, run lint, types and tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test lint sim-long bench clean
+.PHONY: demo test lint sim sim-long bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/abc up
+
+sim: $(STAMP)
 	$(BIN)/abc sim --seeds 2000
-	$(BIN)/abc load --store sqlite:///.abc/abc.db
-	$(BIN)/abc audit --store sqlite:///.abc/abc.db --quiescent
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy services tests bench
+	$(BIN)/mypy services tests bench protos
 
 test: lint
 	$(BIN)/python -m pytest
