@@ -19,7 +19,7 @@ from services.store import (
 )
 
 from ._account import unlocked_user
-from ._documents import MAX_MONEY, BuyLock, Campaign, Fill, User
+from ._documents import MAX_MONEY, BuyLock, Campaign, Fill, User, Void, slot_from_json
 from ._finish import finish_slot
 from ._ids import campaign_key, check_amount, check_id, filler_key, receipt_key, slot_key, user_key
 from ._outcomes import (
@@ -27,6 +27,7 @@ from ._outcomes import (
     Bought,
     BuyOutcome,
     InsufficientFunds,
+    Interrupted,
     JournalError,
     LostRace,
     Missing,
@@ -148,6 +149,9 @@ async def _commit(
                                   may_settle_absent=isinstance(exc, InDoubt))
         if resolution is Resolution.ROLLED_FORWARD:
             return _bought(lock, None)
+        if isinstance(exc, InDoubt) and await _fenced_by_us(store, lock):
+            return Interrupted("the store lost the purchase's commit, so it was fenced off: "
+                               "nothing was charged; try again")
         return await _lost(store, rt, lock)
     try:
         finished = await finish_slot(store, rt, lock.campaign, lock.slot, slot=fill,
@@ -156,6 +160,14 @@ async def _commit(
         return _bought(lock, None)  # committed: the posse or the next login finishes it
     balance = User.from_json(locked.value).balance - lock.price if finished.released else None
     return _bought(lock, balance)
+
+
+async def _fenced_by_us(store: DocumentStore, lock: BuyLock) -> bool:
+    try:
+        slot = slot_from_json((await store.get(slot_key(lock.campaign, lock.slot))).value)
+    except NotFound:  # only when the fence is switched off (the simulation's mutation)
+        return False
+    return isinstance(slot, Void) and slot.attempt == lock.attempt
 
 
 def _bought(lock: BuyLock, balance: int | None) -> Bought:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Bought:
-    """Slot ``slot`` is ours at ``price``. ``balance`` is None when the purchase is committed
-    but its finish (receipt, debit, advance) was interrupted: recovery completes it."""
+    """Slot ``slot`` is ours at ``price``. ``balance`` is None when the buyer did not see the
+    debit land itself: the finish (receipt, debit, advance) was interrupted, and recovery
+    completes it, or the commit was in doubt and settled by reading it back."""
 
     slot: int
     price: int
