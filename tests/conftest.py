@@ -1,8 +1,13 @@
-"""Options shared by the whole suite: long runs stay behind ``--slow``."""
+"""Options shared by the whole suite: long runs stay behind ``--slow``; a real NATS server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from services.runtime import NatsServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,3 +23,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of this test's own on a free port (``--port -1``, read from its log);
+    ``url`` says where. Stopped (SIGTERM, then SIGKILL) after the test."""
+    server = NatsServer(tmp_path / "nats.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()

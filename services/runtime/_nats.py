@@ -46,6 +46,11 @@ class NatsLink:
         if self.client is not None:
             with contextlib.suppress(NatsError, OSError):
                 await self.client.drain()
+            # drain() refuses a client that is reconnecting (NATS down or just gone) and
+            # leaves its reconnect task running forever, which can hang the process's exit;
+            # close() stops it in any state (and is a no-op after a drain).
+            with contextlib.suppress(NatsError, OSError):
+                await self.client.close()
             self.client = None
 
     async def _until_connected(self) -> None:

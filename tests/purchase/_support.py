@@ -1,0 +1,130 @@
+"""What the purchase tests share: a real purchase server on port 0 with a client channel in
+the same event loop, status codes and rich-error details of calls, and the store's documents.
+
+Tests stay plain synchronous functions; each hands an ``async`` body to ``asyncio.run``, so the
+grpc.aio server and its client live and die in one event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import grpc
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from grpc_status import rpc_status
+
+from services.api.abc.v1 import purchase_pb2 as pb
+from services.api.abc.v1 import purchase_pb2_grpc
+from services.journal import Violation, audit, read_documents
+from services.purchase import PurchaseConfig, PurchaseNode, start_purchase
+from services.runtime import ServerConfig
+from services.store import DocumentStore, Json, open_store, sqlite_path
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+def store_url(tmp_path: Path) -> str:
+    """A sqlite URL for a file in ``tmp_path`` (absolute, so four slashes)."""
+    path = (tmp_path / "abc.db").resolve()
+    assert path.is_absolute()
+    return f"sqlite:///{path}"
+
+
+def token(value: str) -> Metadata:
+    return (("authorization", f"Bearer {value}"),)
+
+
+@dataclass
+class Running:
+    """A purchase node and a client stub connected to it."""
+
+    node: PurchaseNode
+    stub: purchase_pb2_grpc.PurchaseServiceAsyncStub
+    channel: grpc.aio.Channel
+    target: str = field(default="")
+
+
+@contextlib.asynccontextmanager
+async def purchase_server(
+    url: str, nats_url: str | None = None, server: ServerConfig | None = None,
+) -> AsyncIterator[Running]:
+    """Start the purchase service on 127.0.0.1:0 (unless ``server`` says otherwise) and
+    connect an insecure client channel to it; stop both afterwards."""
+    config = PurchaseConfig(store_url=url, nats_url=nats_url,
+                            server=server or ServerConfig(listen="127.0.0.1:0"))
+    node = await start_purchase(config)
+    target = f"127.0.0.1:{node.port}"
+    try:
+        async with grpc.aio.insecure_channel(target) as channel:
+            stub = purchase_pb2_grpc.PurchaseServiceStub(channel)
+            yield Running(node, stub, channel, target)
+    finally:
+        await node.stop(grace_s=1.0)
+
+
+async def send(stub: purchase_pb2_grpc.PurchaseServiceAsyncStub, method: str,
+               request: Message) -> Message:
+    """Call ``method`` (e.g. "Buy") with ``request``: for tables of calls."""
+    rpc: Callable[[Message], Awaitable[Message]] = getattr(stub, method)
+    return await rpc(request)
+
+
+async def code_of(call: Awaitable[object]) -> grpc.StatusCode:
+    """The status code the call ends with (OK when it returns)."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as exc:
+        return exc.code()
+    return grpc.StatusCode.OK
+
+
+async def failure_of(call: Awaitable[object]) -> grpc.aio.AioRpcError:
+    """The error the call must fail with."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as exc:
+        return exc
+    raise AssertionError("the call succeeded")
+
+
+def rejection_of(exc: grpc.aio.AioRpcError) -> pb.BuyRejection:
+    """The BuyRejection in the call's rich status (google.rpc.Status in the trailer)."""
+    # grpcio-status's from_call reads code(), details() and trailing_metadata(), which the
+    # aio error has too; its stubs only name the sync grpc.Call.
+    status: status_pb2.Status | None = rpc_status.from_call(cast(grpc.Call, exc))
+    assert status is not None, "no grpc-status-details-bin trailer"
+    assert status.code == exc.code().value[0]
+    details = list(status.details)
+    assert len(details) == 1
+    rejection = pb.BuyRejection()
+    assert details[0].Unpack(rejection), details[0].type_url
+    return rejection
+
+
+async def documents(store: DocumentStore) -> list[tuple[str, Json, int]]:
+    """Every document the audit can reach, with its cas: equal lists mean nothing written."""
+    return [found async for found in read_documents(store)]
+
+
+def writes(url: str) -> int:
+    """How many writes the sqlite store at ``url`` has taken: its file-wide cas counter, which
+    every successful write advances (services/store/_sqlite.py). Cheap, for per-call checks."""
+    with contextlib.closing(sqlite3.connect(f"file:{sqlite_path(url)}?mode=ro", uri=True)) as db:
+        (last,) = db.execute("SELECT last FROM cas_counter").fetchone()
+    assert isinstance(last, int)
+    return last
+
+
+async def quiescent_audit(url: str) -> list[Violation]:
+    """The audit of the store at ``url`` with every writer stopped."""
+    store = await open_store(url)
+    try:
+        return await audit(store, quiescent=True)
+    finally:
+        await store.close()

@@ -1,0 +1,135 @@
+"""Whatever a client sends, the purchase service answers with a status its contract names:
+never INTERNAL or UNKNOWN (a crash in a handler), never UNAVAILABLE from a healthy store; a
+refusal writes nothing; and the store stays sound (the quiescent audit is clean)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import grpc
+from google.protobuf.message import Message
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from services.api.abc.v1 import purchase_pb2 as pb
+from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
+from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
+from services.purchase import PurchaseConfig, start_purchase
+from services.runtime import ServerConfig
+
+from ._support import quiescent_audit, send, store_url, writes
+from .test_service import open_world
+
+if TYPE_CHECKING:
+    from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceAsyncStub as Stub
+
+Code = grpc.StatusCode
+# What the contract lets a call end with on a healthy store (UNAVAILABLE is for a failing one).
+ANSWERS = {Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.ALREADY_EXISTS,
+           Code.FAILED_PRECONDITION, Code.ABORTED}
+
+# protobuf strings are UTF-8: lone surrogates can't even be sent.
+_text = st.text(st.characters(codec="utf-8"), max_size=80)
+ids = st.one_of(
+    st.sampled_from(["alice", "bob", "c1", "f1", "ghost", "", "a b", "a:b", "a.b", "*", ">",
+                     "x" * 64, "x" * 65]),
+    st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+    _text,
+)
+int64 = st.one_of(
+    st.sampled_from([-(2**63), -1, 0, 1, 10, 20, MAX_MONEY, MAX_MONEY + 1, MAX_SLOT_SECONDS,
+                     MAX_SLOT_SECONDS + 1, 2**53 + 1, 2**63 - 1]),
+    st.integers(-(2**63), 2**63 - 1),
+)
+texts = st.one_of(_text, st.sampled_from(["", "x" * 500, "x" * 501, "x" * 2048, "x" * 2049,
+                                          "x" * 262144, "x" * 262145]))
+
+
+
+def known(*names: str) -> st.SearchStrategy[str]:
+    """Often one of the world's real ids, so that calls get past validation too."""
+    return st.one_of(st.sampled_from(names), ids)
+
+
+users, campaigns = known("alice", "bob"), known("c1")
+prices = st.one_of(st.integers(1, 1000), st.integers(1, 1000), int64)
+
+calls = st.one_of(
+    st.tuples(st.just("CreateAccount"), st.builds(pb.CreateAccountRequest, user_id=ids)),
+    st.tuples(st.just("Deposit"),
+              st.builds(pb.DepositRequest, user_id=users, deposit_id=ids, amount=prices)),
+    st.tuples(st.just("GetAccount"), st.builds(pb.GetAccountRequest, user_id=users)),
+    st.tuples(st.just("Login"), st.builds(pb.LoginRequest, user_id=users)),
+    st.tuples(st.just("CreateCampaign"),
+              st.builds(pb.CreateCampaignRequest, campaign_id=ids, owner_id=users,
+                        min_price=prices, slot_seconds=int64)),
+    st.tuples(st.just("GetCampaign"), st.builds(pb.GetCampaignRequest, campaign_id=campaigns)),
+    st.tuples(st.just("UploadFiller"), st.builds(pb.UploadFillerRequest, filler=st.builds(
+        types_pb2.Filler, user_id=users, filler_id=ids, text=texts, link=texts,
+        image_base64=texts))),
+    st.tuples(st.just("Buy"),
+              st.builds(pb.BuyRequest, user_id=users, campaign_id=campaigns, max_price=prices,
+                        filler_id=known("", "f1"), keep_trying=st.booleans())),
+    st.tuples(st.just("GetCurrentAd"), st.builds(pb.GetCurrentAdRequest, campaign_id=campaigns)),
+    # Calls that pass validation, so purchases and deposits really happen in between.
+    st.tuples(st.just("Buy"),
+              st.builds(pb.BuyRequest, user_id=st.sampled_from(["alice", "bob"]),
+                        campaign_id=st.just("c1"), max_price=st.integers(1, 10**4),
+                        filler_id=st.sampled_from(["", "f1"]), keep_trying=st.booleans())),
+    st.tuples(st.just("Deposit"),
+              st.builds(pb.DepositRequest, user_id=st.sampled_from(["alice", "bob"]),
+                        deposit_id=st.sampled_from(["d1", "d2", "d3"]),
+                        amount=st.integers(1, 10**4))),
+)
+
+
+async def _answer(stub: Stub, method: str, request: Message) -> tuple[Code, str]:
+    try:
+        await send(stub, method, request)
+    except grpc.aio.AioRpcError as exc:
+        return exc.code(), exc.details() or ""
+    return Code.OK, ""
+
+
+def test_any_request_gets_a_contract_status(tmp_path: Path) -> None:
+    url = store_url(tmp_path)
+    # One server and one event loop for every example: the loop runs while a call is made.
+    with asyncio.Runner() as loop:
+        node = loop.run(start_purchase(PurchaseConfig(
+            store_url=url, server=ServerConfig(listen="127.0.0.1:0"))))
+
+        async def connect() -> grpc.aio.Channel:
+            return grpc.aio.insecure_channel(f"127.0.0.1:{node.port}")
+
+        channel = loop.run(connect())
+        stub = purchase_pb2_grpc.PurchaseServiceStub(channel)
+        try:
+            loop.run(open_world(stub))
+            assert writes(url) > 0  # the write counter is live
+
+            async def run_calls(batch: list[tuple[str, Message]]) -> list[str]:
+                wrong = []
+                for method, request in batch:
+                    before = writes(url)
+                    code, details = await _answer(stub, method, request)
+                    event(f"{method} {code.name}")  # see --hypothesis-show-statistics
+                    if code not in ANSWERS:
+                        wrong.append(f"{method}: {code.name} {details!r}")
+                    elif code is not Code.OK and writes(url) != before:
+                        wrong.append(f"{method}: {code.name} but it wrote")
+                return wrong
+
+            @settings(max_examples=100, deadline=None,
+                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+            @given(st.lists(calls, min_size=1, max_size=6))
+            def every_answer_is_in_the_contract(batch: list[tuple[str, Message]]) -> None:
+                assert loop.run(run_calls(batch)) == []
+
+            every_answer_is_in_the_contract()
+        finally:
+            loop.run(channel.close(None))
+            loop.run(node.stop(grace_s=1.0))
+    assert asyncio.run(quiescent_audit(url)) == []
+
