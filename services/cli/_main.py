@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _client, _load, _recovery, _serve, _sim, _store_tools, _up, _watch
+from . import _client, _demo, _load, _recovery, _serve, _sim, _store_tools, _up, _watch
 
-_COMMANDS = (_up, _client, _watch, _recovery, _sim, _store_tools, _load, _serve)
+_COMMANDS = (_up, _demo, _client, _watch, _recovery, _sim, _store_tools, _load, _serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from services.cluster import Child, Cluster, ClusterError, Layout
+from services.cluster import (
+    RECOVERY_PORT_BASE,
+    Child,
+    Cluster,
+    ClusterError,
+    Interrupted,
+    Layout,
+    recovery_listen,
+)
 from services.recovery import SCHEDULES
 from services.runtime import NatsServerError
 
@@ -50,8 +58,9 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notify-listen", default=NOTIFY_LISTEN, metavar="HOST:PORT",
                    help="notify service address (default %(default)s)")
     p.add_argument("--recovery-replicas", type=int, default=3, metavar="N",
-                   help="recovery posse replicas, replica i at 127.0.0.1:5006<i> "
-                        "(default %(default)s)")
+                   help="recovery posse replicas (default %(default)s)")
+    p.add_argument("--recovery-port-base", type=int, default=RECOVERY_PORT_BASE, metavar="PORT",
+                   help="replica i listens on 127.0.0.1:PORT+i (default %(default)s)")
     p.add_argument("--schedule", choices=list(SCHEDULES), default="ordinal-shard",
                    help="the posse's schedule (default %(default)s)")
     p.add_argument("--otlp", default=None, metavar="URL",
@@ -67,16 +76,33 @@ def layout_of(args: argparse.Namespace, purchase: tuple[str, ...] | None = None)
         os.environ.setdefault("OTEL_EXPORTER_OTLP_INSECURE", str(args.otlp.startswith("http:")))
     return Layout(data=data, store_url=args.store or f"sqlite:///{data / 'abc.db'}",
                   purchase=purchase or (args.purchase_listen,), notify=args.notify_listen,
-                  recovery_replicas=args.recovery_replicas, schedule=args.schedule,
+                  recovery_replicas=args.recovery_replicas,
+                  recovery_port_base=args.recovery_port_base, schedule=args.schedule,
                   nats_url=args.nats_url)
 
 
 class Stop(Exception):
-    """SIGINT or SIGTERM."""
+    """SIGINT or SIGTERM arrived (raised by ``check_stop``, never by the handler itself)."""
+
+
+_stop_requested = False
 
 
 def _on_signal(_sig: int, _frame: FrameType | None) -> None:
-    raise Stop
+    # Only a flag: raising here could land inside subprocess.Popen's bookkeeping and leave
+    # its lock held, so that stopping the children later would hang.
+    global _stop_requested
+    _stop_requested = True
+
+
+def stop_requested() -> bool:
+    return _stop_requested
+
+
+def check_stop() -> None:
+    """Raise Stop if a stop signal arrived; call between steps of any long loop."""
+    if _stop_requested:
+        raise Stop
 
 
 def catch_stop_signals() -> None:
@@ -85,13 +111,13 @@ def catch_stop_signals() -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    cluster = Cluster(layout_of(args))
+    cluster = Cluster(layout_of(args), interrupted=stop_requested)
     catch_stop_signals()
     try:
         cluster.start()
         _banner(args, cluster)
         return _watch(cluster, args.restart)
-    except Stop:
+    except (Stop, Interrupted):
         print("\nstopping...", file=sys.stderr)
         return 0
     except (NatsServerError, ClusterError) as exc:
@@ -114,14 +140,22 @@ From another terminal:
   abc account create bob && abc campaign create c1 --owner bob --min-price 10 --slot-seconds 60
   abc buy alice c1 --max-price 100
   abc watch c1                                   # live: price, purchases, lag
-  abc recovery status --replicas {args.recovery_replicas}
+  abc recovery status {_status_targets(args)}
   grpcurl -plaintext {args.purchase_listen} list        # reflection
 Ctrl-C stops everything.""", flush=True)
+
+
+def _status_targets(args: argparse.Namespace) -> str:
+    if args.recovery_port_base == RECOVERY_PORT_BASE:
+        return f"--replicas {args.recovery_replicas}"
+    return " ".join(f"--target {recovery_listen(i, args.recovery_port_base)}"
+                    for i in range(args.recovery_replicas))
 
 
 def _watch(cluster: Cluster, restart: bool) -> int:
     while True:
         time.sleep(0.5)
+        check_stop()
         if not cluster.nats_alive():
             print("nats-server died", file=sys.stderr)
             if not restart:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 class ClusterError(Exception):
     """A process that would not start or serve; the message carries its log's tail."""
+
+
+class Interrupted(ClusterError):
+    """A stop was asked for while waiting for a process to serve."""
 
 
 @dataclass
@@ -39,11 +44,14 @@ class Child:
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
 
-    def wait_serving(self, timeout_s: float = 20.0) -> None:
+    def wait_serving(self, timeout_s: float = 20.0,
+                     interrupted: Callable[[], bool] = lambda: False) -> None:
         if self.target is None:
             return
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            if interrupted():
+                raise Interrupted(f"stopped while waiting for {self.name}")
             if not self.alive:
                 raise ClusterError(f"{self.name} exited with code {self.exit_code}:\n"
                                    f"{self.tail()}")

@@ -5,6 +5,7 @@ its own ``abc serve`` process. ``abc up`` and ``abc demo`` both run one."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from ._child import Child
 RECOVERY_PORT_BASE = 50060
 
 
-def recovery_listen(ordinal: int) -> str:
-    return f"127.0.0.1:{RECOVERY_PORT_BASE + ordinal}"
+def recovery_listen(ordinal: int, base: int = RECOVERY_PORT_BASE) -> str:
+    return f"127.0.0.1:{base + ordinal}"
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,16 @@ class Layout:
     purchase: tuple[str, ...] = ("127.0.0.1:50051",)
     notify: str = "127.0.0.1:50052"
     recovery_replicas: int = 3
+    recovery_port_base: int = RECOVERY_PORT_BASE
     schedule: str = "ordinal-shard"
     nats_url: str | None = None  # an external NATS; None starts one
     env: dict[str, str] | None = field(default=None, hash=False)
 
 
 class Cluster:
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, interrupted: Callable[[], bool] = lambda: False) -> None:
         self.layout = layout
+        self.interrupted = interrupted
         self.nats = None if layout.nats_url else NatsServer(layout.data / "logs" / "nats.log")
         self.children: dict[str, Child] = {}
 
@@ -54,13 +57,13 @@ class Cluster:
         for child in self.children.values():
             child.start()
         for child in self.children.values():
-            child.wait_serving()
+            child.wait_serving(interrupted=self.interrupted)
 
     def restart(self, name: str) -> None:
         child = self.children[name]
         child.kill()
         child.start()
-        child.wait_serving()
+        child.wait_serving(interrupted=self.interrupted)
 
     def nats_alive(self) -> bool:
         return self.nats is None or (self.nats.process is not None
@@ -98,7 +101,7 @@ class Cluster:
                               logs / "notify.log", lay.notify, lay.env))
         n = lay.recovery_replicas
         for i in range(n):
-            listen = recovery_listen(i)
+            listen = recovery_listen(i, lay.recovery_port_base)
             children.append(Child(
                 f"recovery-{i}", [*serve, "recovery", "--ordinal", str(i), "--replicas", str(n),
                                   "--schedule", lay.schedule, "--listen", listen, *common],

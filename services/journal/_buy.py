@@ -172,7 +172,7 @@ async def _fenced_by_us(store: DocumentStore, lock: BuyLock) -> bool:
 
 def _bought(lock: BuyLock, balance: int | None) -> Bought:
     return Bought(lock.slot, lock.price, receipt_key(lock.campaign, lock.slot), lock.start,
-                  lock.end, balance)
+                  lock.end, balance, lock.bought_at)
 
 
 async def _lost(store: DocumentStore, rt: Runtime, lock: BuyLock) -> LostRace:

@@ -8,7 +8,7 @@ operation's entry point, which returns it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,8 @@ class Bought:
     start: int
     end: int
     balance: int | None
+    # When the purchase was made (its intent, ms); metadata, so left out of equality.
+    bought_at: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,11 +114,13 @@ class Hub:
                 log.warning("reading campaign %s after a gap failed: %s", feed.cid, exc)
 
     async def _poll_loop(self) -> None:
-        trusted = False
+        trusted, connection = False, -1
         while True:
             await asyncio.sleep(self.poll_ms / 1000)
-            now_trusted = self.events_trusted
-            if now_trusted and not trusted and self.feeds:
+            now_trusted, now_connection = self.events_trusted, self._connection()
+            # A reconnect within one poll_ms is never seen as untrusted here, yet events
+            # went missing during it: reconcile after every new connection too.
+            if now_trusted and (not trusted or now_connection != connection) and self.feeds:
                 log.info("events flowing: reconciling %d campaigns from the store",
                          len(self.feeds))
                 await self._read_all(0)
@@ -126,7 +128,12 @@ class Hub:
                 self.polls += 1
                 fallback_polls.add(1)
                 await self._read_all(self.poll_ms)
-            trusted = now_trusted
+            trusted, connection = now_trusted, now_connection
+
+    def _connection(self) -> int:
+        """Which connection to NATS is up: nats-py's reconnect count (-1: none yet)."""
+        client = None if self.link is None else self.link.client
+        return -1 if client is None else client.stats["reconnects"]
 
     async def _safety_loop(self) -> None:
         while True:

@@ -56,12 +56,12 @@ class PurchaseNode:
 async def start_purchase(config: PurchaseConfig,
                          telemetry: Telemetry | None = None) -> PurchaseNode:
     """Open the store, connect NATS in the background, and serve."""
+    exit_after = fault_switch()  # before opening anything: a bad setting fails cleanly
     store = await open_store(config.store_url)
     link = NatsLink(config.nats_url) if config.nats_url else None
     runtime = Runtime()
     publisher = FillPublisher(link, "purchase", runtime.clock)
     runtime = dataclasses.replace(runtime, on_finished=publisher.submit)
-    exit_after = fault_switch()
     if exit_after is not None:
         runtime = dataclasses.replace(runtime, on_step=exit_after)
     journal_store = store

@@ -138,8 +138,8 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
             await refuse(context, outcome)
         slot = types_pb2.FilledSlot(
             campaign_id=r.campaign_id, slot=outcome.slot, buyer_id=r.user_id,
-            price=outcome.price, filler_id=r.filler_id, start_ms=outcome.start,
-            end_ms=outcome.end)
+            price=outcome.price, filler_id=r.filler_id, bought_at_ms=outcome.bought_at,
+            start_ms=outcome.start, end_ms=outcome.end)
         response = pb.BuyResponse(slot=slot, receipt=outcome.receipt)
         if outcome.balance is not None:
             response.balance = outcome.balance

@@ -45,7 +45,8 @@ class Tokens:
                 continue
             role, sep, token = entry.partition(":")
             if not sep or not token.strip():
-                raise TokenError(f"token entry {entry[:12]!r}...: want role:token")
+                # Never echo the entry: it may be a bare secret.
+                raise TokenError("a token entry is not role:token (role: gateway or operator)")
             try:
                 tokens[token.strip()] = Role(role.strip())
             except ValueError:
@@ -71,9 +72,12 @@ class Tokens:
 
 
 def bearer(metadata: Any) -> str | None:
+    """The token of an ``authorization: Bearer <token>`` entry (the scheme in any case)."""
     for key, value in metadata or ():
-        if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
-            return value[len("Bearer "):].strip()
+        if key == "authorization" and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
     return None
 
 

@@ -18,10 +18,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from opentelemetry import metrics, propagate, trace
-from opentelemetry.trace import Link, SpanContext, Tracer
+from opentelemetry.trace import Link, SpanContext, StatusCode, Tracer
 
 from services.journal import Runtime
-from services.store import DocumentStore
+from services.store import CasMismatch, DocumentStore, Exists, NotFound
 
 from ._traced_store import TracedStore
 
@@ -73,8 +73,16 @@ def _span(tracer: Tracer, name: str, attributes: Mapping[str, str | int],
                   if ctx is not None and ctx.trace_id != own]
     with tracer.start_as_current_span(name, attributes={f"abc.{k}": v
                                                         for k, v in attributes.items()},
-                                      links=span_links):
-        yield
+                                      links=span_links, record_exception=False,
+                                      set_status_on_exception=False) as span:
+        try:
+            yield
+        except (Exists, CasMismatch, NotFound):
+            raise  # a lost race: an event on its store span (TracedStore), not a failure
+        except Exception as exc:
+            span.record_exception(exc)
+            span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
+            raise
 
 
 def current_carrier() -> Carrier | None:

@@ -56,14 +56,18 @@ class TracedStore:
             except StoreError as exc:
                 _outcome(span, exc)
                 raise
+            except Exception as exc:
+                span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
+                raise
             span.set_attribute("abc.outcome", "ok")
             return result
 
 
 @contextlib.contextmanager
 def _store_span(op: str, key: str) -> Iterator[Span]:
+    # No status from the exception itself: _outcome decides (a lost race is not an error).
     with tracer.start_as_current_span(f"store.{op}", kind=SpanKind.CLIENT,
-                                      record_exception=False,
+                                      record_exception=False, set_status_on_exception=False,
                                       attributes={"db.operation": op, "abc.key": key}) as span:
         yield span
 

@@ -52,9 +52,12 @@ class ServerTracing(_ServerInterceptor):
                                                   attributes=_attributes(method),
                                                   record_exception=False) as span:
                     try:
-                        return await inner(request, context)
-                    finally:
+                        response = await inner(request, context)
+                    except BaseException:
                         _record(span, context)
+                        raise
+                    _record(span, context, returned=True)
+                    return response
 
             return grpc.unary_unary_rpc_method_handler(unary, **kw)
         if handler.unary_stream:
@@ -68,15 +71,22 @@ class ServerTracing(_ServerInterceptor):
                     try:
                         async for item in inner_stream(request, context):
                             yield item
-                    finally:
+                    except BaseException:
                         _record(span, context)
+                        raise
+                    _record(span, context, returned=True)
 
             return grpc.unary_stream_rpc_method_handler(stream, **kw)
         return handler
 
 
-def _record(span: trace.Span, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+def _record(span: trace.Span, context: grpc.aio.ServicerContext[Any, Any],
+            returned: bool = False) -> None:
+    """The call's status code on its span; a handler that returned without setting a code
+    answered OK (grpc.aio's ``context.code()`` stays None then)."""
     code = context.code()
+    if code is None and returned:
+        code = grpc.StatusCode.OK
     if code is None:
         return
     value = code.value[0] if isinstance(code, grpc.StatusCode) else int(code)

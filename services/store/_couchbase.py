@@ -9,6 +9,12 @@ persist_to_majority; default majority): with ``none`` Couchbase acknowledges a w
 active node's memory, and a failover right after can lose it, a committed slot or debit
 included. The journal's correctness assumes an acknowledged write stays written.
 
+Timeouts: ``connect_timeout_s`` bounds ``open()`` (the SDK's bootstrap timeout, not only one
+TCP connect); ``kv_timeout_s`` bounds reads and non-durable writes; every durable write gets
+``kv_durable_timeout_s`` explicitly. (Left to itself, the SDK 4.6 gives a durable insert, upsert
+and remove a fixed 10 s whatever the cluster options say, but a durable replace the plain KV
+timeout; the C++ core never goes below 1.5 s for a durable write.)
+
 Errors: DocumentNotFound, DocumentExists and CasMismatch map to ours; an *ambiguous* timeout
 (or an ambiguous sync write) on a write is ``InDoubt``; an unambiguous one, a temporary
 failure or a refused connection is ``Unavailable``; any other SDK error on a write is
@@ -17,6 +23,7 @@ failure or a refused connection is ``Unavailable``; any other SDK error on a wri
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +51,7 @@ class CouchbaseSettings:
     password: str
     durability: str = "majority"
     kv_timeout_s: float = 2.5
+    kv_durable_timeout_s: float = 10.0  # durable writes (the SDK's own default)
     connect_timeout_s: float = 10.0
 
     @classmethod
@@ -74,7 +82,8 @@ class CouchbaseStore:
         self.settings = settings
         self._cluster: Any = None
         self._collection: Any = None
-        self._durability: Any = None
+        self._durability: Any = None  # the SDK's ServerDurability; None for "none"
+        self._durable_timeout = timedelta(seconds=settings.kv_durable_timeout_s)
 
     async def open(self) -> CouchbaseStore:
         from acouchbase.cluster import Cluster  # the SDK is heavy: load it only when used
@@ -84,8 +93,10 @@ class CouchbaseStore:
         from couchbase.options import ClusterOptions, ClusterTimeoutOptions
 
         s = self.settings
+        connect = timedelta(seconds=s.connect_timeout_s)
+        # connect_timeout bounds one TCP connect; bootstrap_timeout the whole open()
         timeouts = ClusterTimeoutOptions(kv_timeout=timedelta(seconds=s.kv_timeout_s),
-                                         connect_timeout=timedelta(seconds=s.connect_timeout_s))
+                                         connect_timeout=connect, bootstrap_timeout=connect)
         options = ClusterOptions(PasswordAuthenticator(s.username, s.password),
                                  timeout_options=timeouts)
         try:
@@ -93,6 +104,8 @@ class CouchbaseStore:
             bucket = self._cluster.bucket(s.bucket)
             await bucket.on_connect()
         except CouchbaseException as exc:
+            with contextlib.suppress(CouchbaseException):
+                await self.close()  # a cluster connected before the bucket failed: no leak
             raise Unavailable(s.connection, "open", _describe(exc)) from exc
         self._collection = bucket.default_collection()
         level = DurabilityLevel[s.durability.upper()]
@@ -106,31 +119,35 @@ class CouchbaseStore:
     async def insert(self, key: str, value: Json) -> int:
         from couchbase.options import InsertOptions
 
-        options = InsertOptions(durability=self._durability) if self._durability else None
-        result = await self._call("insert", key, lambda c: c.insert(key, value, *_opt(options)))
+        options = InsertOptions(**self._durable())
+        result = await self._call("insert", key, lambda c: c.insert(key, value, options))
         return int(result.cas)
 
     async def replace(self, key: str, value: Json, cas: int) -> int:
         from couchbase.options import ReplaceOptions
 
-        options = ReplaceOptions(cas=cas, durability=self._durability) if self._durability \
-            else ReplaceOptions(cas=cas)
+        options = ReplaceOptions(cas=cas, **self._durable())
         result = await self._call("replace", key, lambda c: c.replace(key, value, options))
         return int(result.cas)
 
     async def upsert(self, key: str, value: Json) -> int:
         from couchbase.options import UpsertOptions
 
-        options = UpsertOptions(durability=self._durability) if self._durability else None
-        result = await self._call("upsert", key, lambda c: c.upsert(key, value, *_opt(options)))
+        options = UpsertOptions(**self._durable())
+        result = await self._call("upsert", key, lambda c: c.upsert(key, value, options))
         return int(result.cas)
 
     async def remove(self, key: str, cas: int) -> None:
         from couchbase.options import RemoveOptions
 
-        options = RemoveOptions(cas=cas, durability=self._durability) if self._durability \
-            else RemoveOptions(cas=cas)
+        options = RemoveOptions(cas=cas, **self._durable())
         await self._call("remove", key, lambda c: c.remove(key, options))
+
+    def _durable(self) -> dict[str, Any]:
+        """A write's durability options: the level and its explicit timeout (see module doc)."""
+        if self._durability is None:
+            return {}
+        return {"durability": self._durability, "timeout": self._durable_timeout}
 
     async def close(self) -> None:
         cluster, self._cluster = self._cluster, None
@@ -146,10 +163,6 @@ class CouchbaseStore:
             return await call(self._collection)
         except CouchbaseException as exc:
             raise translate(exc, op, key) from exc
-
-
-def _opt(options: Any) -> tuple[Any, ...]:
-    return () if options is None else (options,)
 
 
 def translate(exc: Exception, op: str, key: str) -> StoreError:

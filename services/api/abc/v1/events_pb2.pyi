@@ -32,7 +32,9 @@ class FillEvent(_message.Message):
     PUBLISHER_FIELD_NUMBER: _builtins.int
     PUBLISHED_AT_MS_FIELD_NUMBER: _builtins.int
     publisher: _builtins.str
-    """Who published: "purchase", "recovery" or "login" (the node that finished the slot)."""
+    """Which service published it: "purchase" (the buyer's own finish, or one it helped with
+    or settled at a login) or "recovery" (the posse's repair).
+    """
     published_at_ms: _builtins.int
     """When it was published (ms since epoch), to measure lag."""
     @_builtins.property

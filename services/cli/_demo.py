@@ -1,0 +1,114 @@
+"""``abc demo``: the main job in one command, and the chaos that proves it.
+
+Brings the whole system up as ``abc up`` does (NATS, purchase processes, notify, the recovery
+posse) on a fresh store, creates funded users and campaigns (one hot, many quiet), then for
+``--duration`` seconds runs concurrent buyers over gRPC and a watcher on every campaign while
+the chaos SIGKILLs and restarts purchase processes, recovery replicas and the NATS server at
+moments drawn from ``--seed``. Then it stops the chaos, restarts whatever is dead, stops the
+buyers, lets recovery settle (every user logs in, every campaign finishes), runs the quiescent
+audit in process and checks the books and the watcher. Exit 0 only if all of it is clean,
+1 if not, 130 on Ctrl-C (everything is torn down either way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from services.cluster import RECOVERY_PORT_BASE, Cluster, ClusterError
+from services.demo import DemoConfig, DemoError, Verdict, run_demo
+from services.runtime import NatsServerError
+
+from ._common import fail
+from ._up import Stop, add_cluster_options, catch_stop_signals, layout_of
+
+MAX_CAMPAIGNS = 100  # one Watch stream
+MORE_PURCHASE_PORTS = 50053  # the second purchase process and on (50052 is notify's)
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser(
+        "demo", help="the whole system under chaos for a minute, then the proof it held",
+        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_cluster_options(p)
+    p.set_defaults(data=None)  # None: a fresh directory (below), never an old store
+    p.add_argument("--duration", type=float, default=60.0, metavar="S",
+                   help="seconds of buying under chaos (default %(default)s)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="the chaos plan and the buyers' choices (default: drawn, and printed)")
+    p.add_argument("--users", type=int, default=100, metavar="N",
+                   help="funded users (default %(default)s)")
+    p.add_argument("--campaigns", type=int, default=30, metavar="N",
+                   help=f"campaigns, one of them hot, at most {MAX_CAMPAIGNS} "
+                        "(default %(default)s)")
+    p.add_argument("--buyers", type=int, default=24, metavar="N",
+                   help="concurrent buyers (default %(default)s)")
+    p.add_argument("--purchase-processes", type=int, default=2, metavar="N",
+                   help="purchase processes: the first at --purchase-listen, the others at "
+                        "ports 50053... (default %(default)s)")
+    p.add_argument("--no-chaos", action="store_true", help="no kills: just the load and proof")
+    p.add_argument("--headless", action="store_true",
+                   help="a progress line every 5 s instead of the live view (also when the "
+                        "output is not a terminal)")
+    p.set_defaults(run=run_demo_command)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    problem = _check(args)
+    if problem is not None:
+        return fail(problem)
+    purchase = _purchase_addresses(args.purchase_listen, args.purchase_processes)
+    if args.data is None:
+        args.data = Path(os.environ.get("ABC_DATA", ".abc")) / time.strftime("demo-%Y%m%d-%H%M%S")
+    elif (args.data / "abc.db").exists() and args.store is None:
+        return fail(f"{args.data} already holds a store; a demo needs a fresh --data directory")
+    seed = args.seed if args.seed is not None else random.randrange(10**6)
+    config = DemoConfig(duration_s=args.duration, seed=seed, users=args.users,
+                        campaigns=args.campaigns, buyers=args.buyers, chaos=not args.no_chaos,
+                        live=not args.headless and sys.stdout.isatty())
+    cluster = Cluster(layout_of(args, purchase))
+    catch_stop_signals()
+    try:
+        print(f"abc demo (seed {seed}; again: --seed {seed}): starting the system in "
+              f"{args.data}...", flush=True)
+        cluster.start()
+        return asyncio.run(run_demo(cluster, config, sys.stdout)).value
+    except Stop:
+        print("\nstopping...", file=sys.stderr)
+        return Verdict.INTERRUPTED.value
+    except (NatsServerError, ClusterError, DemoError) as exc:
+        print(f"abc demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        cluster.stop()
+        print(f"everything stopped; store and logs in {args.data}", flush=True)
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    for name in ("users", "buyers", "purchase_processes"):
+        if getattr(args, name) < 1:
+            return f"--{name.replace('_', '-')} must be at least 1"
+    if not 2 <= args.campaigns <= MAX_CAMPAIGNS:
+        return f"--campaigns must be 2 to {MAX_CAMPAIGNS}"
+    if not args.duration > 0:
+        return "--duration must be more than 0"
+    most = RECOVERY_PORT_BASE - MORE_PURCHASE_PORTS + 1
+    if args.purchase_processes > most:
+        return f"--purchase-processes: at most {most}"
+    return None
+
+
+def _purchase_addresses(first: str, count: int) -> tuple[str, ...]:
+    """``first``, then the same host at 50053, 50054, ..."""
+    host = first.rpartition(":")[0] or "127.0.0.1"
+    return (first, *(f"{host}:{MORE_PURCHASE_PORTS + i}" for i in range(count - 1)))

@@ -1,0 +1,83 @@
+"""The verdict: the quiescent audit, in process on the store; the demo's own books against the
+store; and the summary table.
+
+The audit's per-user ledger already checks every balance against the committed deposits and
+purchases. The books check it again from the client's side: each user's balance (GetAccount)
+must be what the demo deposited less the user's receipts in the store (a Buy that failed
+without an answer may have committed, so only the store knows all receipts); a user whose
+every Buy was answered must also match its acknowledged purchases exactly; and every
+acknowledged purchase must have its receipt, with that buyer and price.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+
+from services.api.abc.v1 import purchase_pb2 as pb
+from services.journal import Snapshot, Violation, Void, audit, read_documents
+from services.store import DocumentStore
+
+from ._buyers import BuyerTally
+from ._pool import CALL_TIMEOUT_S, PurchasePool
+from ._world import World
+
+
+@dataclass
+class Books:
+    receipts: int = 0  # purchases committed in the world's campaigns
+    voids: int = 0  # slots fenced off for an interrupted purchase
+    mismatches: list[str] = field(default_factory=list)
+    exact_users: int = 0  # users whose every Buy was answered, matching them exactly
+    violations: list[Violation] = field(default_factory=list)  # the quiescent audit's
+
+
+async def verdict(store: DocumentStore, pool: PurchasePool, world: World,
+                  tally: BuyerTally) -> Books:
+    books = Books(violations=await audit(store, quiescent=True))
+    snap = Snapshot()
+    async for key, value, _cas in read_documents(store):
+        snap.add(key, value)
+    campaigns = set(world.campaigns)
+    spent: Counter[str] = Counter()
+    for (cid, _), receipt in snap.receipts.items():
+        if cid in campaigns:
+            books.receipts += 1
+            spent[receipt.buyer] += receipt.price
+    books.voids = sum(1 for (cid, _), slot in snap.slots.items()
+                      if cid in campaigns and isinstance(slot, Void))
+    _check_acknowledged(snap, tally, books)
+    balances = await _balances(pool, world.users)
+    acknowledged: Counter[str] = Counter()
+    for purchase in tally.acknowledged:
+        acknowledged[purchase.user] += purchase.price
+    for uid, balance in balances.items():
+        expected = world.deposits[uid] - spent[uid]
+        if balance != expected:
+            books.mismatches.append(f"{uid}: balance {balance} != deposits "
+                                    f"{world.deposits[uid]} - receipts {spent[uid]}")
+        elif uid not in tally.unknown_users:
+            if expected != world.deposits[uid] - acknowledged[uid]:
+                books.mismatches.append(f"{uid}: every Buy was answered, yet its receipts "
+                                        f"{spent[uid]} != acknowledged {acknowledged[uid]}")
+            else:
+                books.exact_users += 1
+    return books
+
+
+def _check_acknowledged(snap: Snapshot, tally: BuyerTally, books: Books) -> None:
+    for p in tally.acknowledged:
+        receipt = snap.receipts.get((p.campaign, p.slot))
+        if receipt is None or (receipt.buyer, receipt.price) != (p.user, p.price):
+            books.mismatches.append(f"acknowledged {p.campaign} slot {p.slot} to {p.user} for "
+                                    f"{p.price}, the store's receipt says {receipt}")
+
+
+async def _balances(pool: PurchasePool, users: tuple[str, ...]) -> dict[str, int]:
+    async def balance(uid: str) -> int:
+        account: pb.Account = await pool.reliably(lambda stub: stub.GetAccount(
+            pb.GetAccountRequest(user_id=uid), timeout=CALL_TIMEOUT_S))
+        return int(account.balance)
+
+    return dict(zip(users, await asyncio.gather(*(balance(uid) for uid in users)), strict=True))

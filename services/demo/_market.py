@@ -1,0 +1,63 @@
+"""What the buyers know of prices: each campaign as the watcher last saw it, and the moment its
+price falls within the buyers' ``max_price``. Between two purchases the price only falls, so
+that moment is exact until the next fill: buyers sleep until it and then ask all at once,
+which is where lost races come from."""
+
+from __future__ import annotations
+
+from services.api.abc.v1 import notify_pb2, types_pb2
+from services.journal import Campaign, Purchase, price_at
+
+NEVER = 2**62
+
+
+def campaign_of(snapshot: notify_pb2.CampaignSnapshot) -> Campaign:
+    s, last = snapshot, snapshot.curve.last
+    return Campaign(s.campaign.owner_id, s.campaign.min_price, s.campaign.slot_seconds, s.head,
+                    Purchase(last.slot, last.price, last.bought_at_ms, last.start_ms,
+                             last.end_ms) if s.curve.HasField("last") else None)
+
+
+def affordable_at(campaign: Campaign, max_price: int) -> int:
+    """The first millisecond at which the price is at most ``max_price`` (0: any time)."""
+    if campaign.min_price > max_price:
+        return NEVER
+    last = campaign.last
+    if last is None or price_at(campaign, last.bought_at) <= max_price:
+        return 0
+    low, high = last.bought_at, last.end  # the price falls monotonically to min at last.end
+    while low < high:
+        mid = (low + high) // 2
+        if price_at(campaign, mid) <= max_price:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+class PriceBoard:
+    def __init__(self, max_price: int) -> None:
+        self.max_price = max_price
+        self._campaigns: dict[str, Campaign] = {}
+        self._affordable_at: dict[str, int] = {}
+
+    def show(self, cid: str, campaign: Campaign) -> None:
+        self._campaigns[cid] = campaign
+        self._affordable_at[cid] = affordable_at(campaign, self.max_price)
+
+    def fill(self, fill: types_pb2.FilledSlot) -> None:
+        """A finished slot (one the board has not seen: replays of older ones are ignored)."""
+        campaign = self._campaigns.get(fill.campaign_id)
+        if campaign is None or fill.slot <= campaign.head:
+            return
+        purchase = None if fill.void else Purchase(fill.slot, fill.price, fill.bought_at_ms,
+                                                   fill.start_ms, fill.end_ms)
+        self.show(fill.campaign_id, campaign.advanced(fill.slot, purchase))
+
+    def affordable(self, now_ms: int) -> list[str]:
+        return [cid for cid, at in self._affordable_at.items() if at <= now_ms]
+
+    def next_affordable(self, now_ms: int) -> int | None:
+        """The earliest moment after ``now_ms`` at which some campaign becomes affordable."""
+        later = [at for at in self._affordable_at.values() if now_ms < at < NEVER]
+        return min(later, default=None)

@@ -1,0 +1,165 @@
+"""One demo run on a started cluster: the world, the watcher, the buyers and the chaos for
+``duration_s``; then everything alive again, the buyers stopped, recovery settled, and the
+verdict. SIGINT or SIGTERM ends it early (``Verdict.INTERRUPTED``); the caller stops the
+cluster either way."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import signal
+import time
+from dataclasses import dataclass
+from typing import TextIO
+
+from services.cluster import Cluster, recovery_listen
+from services.store import DocumentStore, open_store
+
+from ._buyers import Buyers
+from ._chaos import Chaos, chaos_plan, revive, victims_of
+from ._errors import DemoError
+from ._finale import verdict
+from ._market import PriceBoard
+from ._pool import PurchasePool
+from ._repairs import RepairTally
+from ._settle import Settled, await_finished_campaigns, await_watcher, log_everyone_in
+from ._summary import Ending
+from ._view import LiveView, Sources
+from ._watcher import FillWatcher
+from ._world import MAX_PRICE, World, create_world
+
+READY_S = 30.0  # for the watcher's first snapshots
+
+
+class Verdict(enum.Enum):
+    """How a run ended; the value is the exit code."""
+
+    CLEAN = 0
+    NOT_CLEAN = 1
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    duration_s: float = 60.0  # of buying under chaos
+    seed: int = 0  # the chaos plan and the buyers' choices
+    users: int = 100
+    campaigns: int = 30  # one hot, the rest quiet; at most 100 (one Watch stream)
+    buyers: int = 24  # concurrent buyers
+    chaos: bool = True
+    live: bool = False  # redraw a live view (a terminal); else a progress line every 5 s
+
+
+async def run_demo(cluster: Cluster, config: DemoConfig, out: TextIO) -> Verdict:
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, interrupted.set)
+    demo = asyncio.create_task(_demo(cluster, config, out))
+    waiting = asyncio.create_task(interrupted.wait())
+    try:
+        await asyncio.wait({demo, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if demo.done():
+            return demo.result()
+        print("\ninterrupted: stopping...", file=out, flush=True)
+        demo.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await demo
+        return Verdict.INTERRUPTED
+    finally:
+        waiting.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _demo(cluster: Cluster, config: DemoConfig, out: TextIO) -> Verdict:
+    pool = PurchasePool(cluster.layout.purchase, config.seed)
+    store = await open_store(cluster.layout.store_url)
+    try:
+        print(f"setting up {config.users} users and {config.campaigns} campaigns...", file=out,
+              flush=True)
+        world = await create_world(pool, config.users, config.campaigns)
+        try:
+            ending = await _Run(cluster, config, pool, store, world, out).play()
+        except ExceptionGroup as group:
+            if len(group.exceptions) == 1 and isinstance(group.exceptions[0], DemoError):
+                raise group.exceptions[0] from None
+            raise
+    finally:
+        await store.close()
+        await pool.close()
+    print(ending.report(), file=out, flush=True)
+    return Verdict.NOT_CLEAN if ending.problems() else Verdict.CLEAN
+
+
+class _Run:
+    def __init__(self, cluster: Cluster, config: DemoConfig, pool: PurchasePool,
+                 store: DocumentStore, world: World, out: TextIO) -> None:
+        self.cluster, self.config, self.pool, self.store = cluster, config, pool, store
+        self.world, self.out = world, out
+        board = PriceBoard(MAX_PRICE)
+        self.watcher = FillWatcher(cluster.layout.notify, world.campaigns, board)
+        self.repairs = RepairTally([recovery_listen(i)
+                                    for i in range(cluster.layout.recovery_replicas)])
+        self.buyers = Buyers(pool, world, board, config.buyers, config.seed)
+        self.failed_restarts: list[str] = []
+
+    async def play(self) -> Ending:
+        config = self.config
+        async with asyncio.TaskGroup() as group:
+            background = [group.create_task(self.watcher.run()),
+                          group.create_task(self.repairs.run())]
+            await self._watcher_ready()
+            started = time.monotonic()
+            chaos = Chaos(self.cluster, chaos_plan(config.seed, victims_of(self.cluster)),
+                          started) if config.chaos else None
+            sources = Sources(self.cluster, self.buyers.tally, self.watcher, self.repairs, chaos,
+                              config.duration_s, started)
+            view = LiveView(sources, self.out, config.live)
+            background.append(group.create_task(view.run()))
+            buying = group.create_task(self.buyers.run())
+            striking = group.create_task(chaos.run()) if chaos is not None else None
+            self._say(f"buying for {config.duration_s:g} s with {config.buyers} buyers"
+                      f"{', under chaos' if chaos else ''} (seed {config.seed})")
+            await asyncio.sleep(config.duration_s)
+            elapsed = time.monotonic() - started
+            await self._wind_down(chaos, striking, buying)
+            view.show()
+            settled = await self._settle()
+            await asyncio.sleep(1.0)  # one more Status poll of every replica
+            for task in background:
+                task.cancel()
+        books = await verdict(self.store, self.pool, self.world, self.buyers.tally)
+        return Ending(sources, settled, books, elapsed, self.failed_restarts)
+
+    async def _watcher_ready(self) -> None:
+        try:
+            await asyncio.wait_for(self.watcher.ready.wait(), READY_S)
+        except TimeoutError:
+            raise DemoError(f"no snapshot from notify at {self.watcher.target} within "
+                            f"{READY_S:g} s ({dict(self.watcher.stream_errors)})") from None
+
+    async def _wind_down(self, chaos: Chaos | None, striking: asyncio.Task[None] | None,
+                         buying: asyncio.Task[None]) -> None:
+        """Chaos off, everything alive again, the buyers stopped."""
+        if chaos is not None and striking is not None:
+            chaos.stop.set()
+            await striking
+        revived, self.failed_restarts = await asyncio.to_thread(revive, self.cluster)
+        self.buyers.stop.set()
+        await buying
+        self._say(f"\nstopped: chaos off{', restarted ' + ', '.join(revived) if revived else ''}"
+                  ", buyers done; settling")
+
+    async def _settle(self) -> Settled:
+        settled = Settled()
+        began = time.monotonic()
+        await log_everyone_in(self.pool, self.world.users, settled)
+        await await_finished_campaigns(self.store, self.world.campaigns, settled)
+        await await_watcher(self.watcher, settled)
+        self._say(f"settled in {time.monotonic() - began:.1f} s; auditing")
+        return settled
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
