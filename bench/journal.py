@@ -1,5 +1,6 @@
 """Benchmark of the purchase journal (not a test): store operations per purchase, purchases per
-second and latency on memory and sqlite, one hot campaign and many, one process and two.
+second and latency on memory, sqlite and couchbase (the real SDK over TCP to the test wire
+server), one hot campaign and many, one process and two.
 Prints Markdown; run from the repo root: ``python bench/journal.py [--purchases N] [--quick]``.
 """
 
@@ -7,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -37,8 +40,15 @@ from services.loadgen import (
     set_up,
     warped_runtime,
 )
-from services.store import DocumentStore, MemoryStore, SqliteStore
+from services.store import (
+    CouchbaseSettings,
+    CouchbaseStore,
+    DocumentStore,
+    MemoryStore,
+    SqliteStore,
+)
 
+ROOT = Path(__file__).resolve().parent.parent
 SPEED = 10_000  # the load runs' clock runs this much faster than real time (see section 2)
 BUYERS = 16
 MANY_CAMPAIGNS = 64
@@ -154,23 +164,18 @@ async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
     print("Stores: `memory` is the in-memory adapter, whose operations never suspend, so "
           "buyers on one loop never interleave and never race; `memory, interleaved` yields "
           "to the loop before each operation, as a real store does; `sqlite` is a fresh file "
-          "in a temp dir (WAL, one connection per process, writes serialized).\n")
+          "in a temp dir (WAL, one connection per process, writes serialized); `couchbase` "
+          "is the couchbase adapter (the official SDK, durability majority) over TCP to the "
+          "test wire server (`tests/couchbase_wire`, Python, one node, in a process of its "
+          "own, a fresh one per run): the client side is real, the server is not a "
+          "Couchbase Server (nothing replicated or persisted), so this row measures the "
+          "SDK's and the adapter's cost per operation, not a cluster's.\n")
     runs: list[_Run] = []
-    stores: list[tuple[str, Callable[[str], DocumentStore]]] = [
-        ("memory", lambda _name: MemoryStore()),
-        ("memory, interleaved", lambda _name: YieldingStore(MemoryStore())),
-        ("sqlite", lambda name: SqliteStore(tmp / f"{name}.db")),
-    ]
-    for label, make in stores:
+    for label in STORES:
         for workload, campaigns in (("hot: 1 campaign", 1),
                                     (f"many: {MANY_CAMPAIGNS} campaigns", MANY_CAMPAIGNS)):
-            inner = make(f"{label.split(',')[0]}-{campaigns}")
-            if isinstance(inner, SqliteStore):
-                await inner.open()
-            try:
+            async with _fresh_store(label, tmp / f"{label.split(',')[0]}-{campaigns}") as inner:
                 runs.append(await _load_run(label, workload, inner, campaigns, purchases))
-            finally:
-                await inner.close()
     _table(["store", "workload", "attempts", "bought", "lost races", "other", "purchases/s",
             "attempts/s", "p50 ms", "p99 ms", "store ops/attempt", "audit violations"],
            [_run_row(run) for run in runs])
@@ -178,17 +183,72 @@ async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
     print("\nRatios within this run (purchases/s):\n")
     rows = []
     for workload in ("hot", "many"):
-        mem, inter, sql = (by[s, workload].stats.purchases_per_s
-                           for s in ("memory", "memory, interleaved", "sqlite"))
-        rows.append([workload, _ratio(sql, mem), _ratio(sql, inter), _ratio(inter, mem)])
+        mem, inter, sql, cb = (by[s, workload].stats.purchases_per_s for s in STORES)
+        rows.append([workload, _ratio(sql, mem), _ratio(sql, inter), _ratio(inter, mem),
+                     _ratio(cb, sql), _ratio(cb, inter)])
     _table(["workload", "sqlite / memory", "sqlite / memory interleaved",
-            "memory interleaved / memory"], rows)
+            "memory interleaved / memory", "couchbase / sqlite",
+            "couchbase / memory interleaved"], rows)
     rows = [[s, _ratio(by[s, "hot"].stats.purchases_per_s, by[s, "many"].stats.purchases_per_s)]
-            for s in ("memory", "memory, interleaved", "sqlite")]
+            for s in STORES]
     print()
     _table(["store", "hot / many"], rows)
     print()
     return runs, sum(run.violations for run in runs)
+
+
+STORES = ("memory", "memory, interleaved", "sqlite", "couchbase")
+
+
+@contextlib.asynccontextmanager
+async def _fresh_store(label: str, path: Path) -> AsyncIterator[DocumentStore]:
+    """An empty, open store of the kind ``label`` names (``path``: a file it may use)."""
+    if label == "couchbase":
+        with _wire_server() as (url, env):
+            store: DocumentStore = await CouchbaseStore(
+                CouchbaseSettings.from_url(url, env=env)).open()
+            try:
+                yield store
+            finally:
+                await store.close()
+        return
+    if label == "sqlite":
+        store = await SqliteStore(path.with_suffix(".db")).open()
+    else:
+        store = MemoryStore() if label == "memory" else YieldingStore(MemoryStore())
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@contextlib.contextmanager
+def _wire_server() -> Iterator[tuple[str, dict[str, str]]]:
+    """The test wire server in a process of its own: (its URL, its credentials' env)."""
+    server = subprocess.Popen([sys.executable, "-m", "tests.couchbase_wire"], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert server.stdout is not None
+        env: dict[str, str] = {}
+        for line in server.stdout:  # "export NAME=value" lines, the URL last
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            env[name] = value
+            if name == "ABC_TEST_COUCHBASE_URL":
+                break
+        url = env.pop("ABC_TEST_COUCHBASE_URL", None)
+        if url is None:
+            raise RuntimeError(f"the wire server did not start (exit {server.poll()})")
+        yield url, env
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 async def _load_run(

@@ -2,13 +2,26 @@
 
 Adding an adapter is one line in ``ADAPTERS``: its id, and a setup function that takes the
 test's ``tmp_path`` and returns an *opener*, an ``async`` function that returns a ready store.
-For example, once a couchbase adapter exists::
+For example::
 
     ADAPTERS = {"memory": _memory, "sqlite": _sqlite, "couchbase": _couchbase}
 
 The setup runs once per test and must give that test a store that starts empty (a fresh
 file, a fresh ``MemoryState``, a fresh collection...). Every opener call opens a new handle
 on that same store, so what one ``run`` wrote, the next ``run`` of the same test can read.
+
+The couchbase adapters:
+
+- ``couchbase``: the real SDK over TCP to ``tests.couchbase_wire.WireServer``, a test server
+  speaking Couchbase's KV protocol. One server for the session (started on first use, stopped
+  at the end); each test flushes its bucket (and its faults), so every test starts empty.
+  Credentials reach ``CouchbaseSettings.from_url`` through its ``env`` argument, never through
+  ``os.environ``.
+- ``couchbase-real``: a real Couchbase Server, only when ``ABC_TEST_COUCHBASE_URL`` is set
+  (with ``ABC_COUCHBASE_USERNAME``/``ABC_COUCHBASE_PASSWORD``, and optionally
+  ``ABC_COUCHBASE_DURABILITY``; use a scratch bucket); skipped otherwise. A real bucket is not
+  emptied between tests: each test's keys get a prefix of their own (``PrefixedStore``), so a
+  test sees only its own documents. Those documents are left in the bucket.
 
 Tests stay plain synchronous functions (no pytest-asyncio): they hand an ``async`` body to
 ``store.run``, which opens a handle, awaits the body with it and closes the handle, all inside
@@ -26,14 +39,27 @@ one ``asyncio.run`` -- so an adapter that uses the running loop (``SqliteStore``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
-from services.store import DocumentStore, MemoryState, MemoryStore, SqliteStore
+from services.store import (
+    CouchbaseSettings,
+    CouchbaseStore,
+    Document,
+    DocumentStore,
+    Json,
+    MemoryState,
+    MemoryStore,
+    SqliteStore,
+    StoreError,
+)
+from tests.couchbase_wire import WireServer
 
 T = TypeVar("T")
 
@@ -58,7 +84,91 @@ def _sqlite(tmp_path: Path) -> Opener:
     return open_store
 
 
-ADAPTERS: dict[str, Callable[[Path], Opener]] = {"memory": _memory, "sqlite": _sqlite}
+_wire: WireServer | None = None
+
+
+def wire_server() -> WireServer:
+    """The session's wire server (started on first use; ``_stop_wire_server`` stops it)."""
+    global _wire
+    if _wire is None:
+        _wire = WireServer().start()
+    return _wire
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_wire_server() -> Iterator[None]:
+    yield
+    global _wire
+    if _wire is not None:
+        _wire.stop()
+        _wire = None
+
+
+def _couchbase(tmp_path: Path) -> Opener:
+    server = wire_server()
+    server.flush()
+    settings = CouchbaseSettings.from_url(server.url, env=server.env)
+
+    async def open_store() -> DocumentStore:
+        return await CouchbaseStore(settings).open()
+
+    return open_store
+
+
+REAL_COUCHBASE_URL = "ABC_TEST_COUCHBASE_URL"
+
+
+def _couchbase_real(tmp_path: Path) -> Opener:
+    url = os.environ.get(REAL_COUCHBASE_URL)
+    if not url:
+        pytest.skip(f"set {REAL_COUCHBASE_URL} to run against a real Couchbase Server")
+    settings = CouchbaseSettings.from_url(url)  # credentials from the environment, read only
+    prefix = f"abc-test-{uuid.uuid4().hex[:12]}:"
+
+    async def open_store() -> DocumentStore:
+        return PrefixedStore(await CouchbaseStore(settings).open(), prefix)
+
+    return open_store
+
+
+class PrefixedStore:
+    """Every key under ``prefix`` in the store; errors name the caller's key, unprefixed."""
+
+    def __init__(self, inner: DocumentStore, prefix: str) -> None:
+        self.inner = inner
+        self.prefix = prefix
+
+    async def get(self, key: str) -> Document:
+        return await self._call(key, self.inner.get(self.prefix + key))
+
+    async def insert(self, key: str, value: Json) -> int:
+        return await self._call(key, self.inner.insert(self.prefix + key, value))
+
+    async def replace(self, key: str, value: Json, cas: int) -> int:
+        return await self._call(key, self.inner.replace(self.prefix + key, value, cas))
+
+    async def upsert(self, key: str, value: Json) -> int:
+        return await self._call(key, self.inner.upsert(self.prefix + key, value))
+
+    async def remove(self, key: str, cas: int) -> None:
+        return await self._call(key, self.inner.remove(self.prefix + key, cas))
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def _call(self, key: str, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except StoreError as exc:
+            raise type(exc)(key, exc.op, exc.detail) from exc
+
+
+ADAPTERS: dict[str, Callable[[Path], Opener]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "couchbase": _couchbase,
+    "couchbase-real": _couchbase_real,
+}
 
 
 @dataclass(frozen=True)
