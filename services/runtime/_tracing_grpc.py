@@ -50,13 +50,14 @@ class ServerTracing(_ServerInterceptor):
             async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
                 with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER,
                                                   attributes=_attributes(method),
-                                                  record_exception=False) as span:
+                                                  record_exception=False,
+                                                  set_status_on_exception=False) as span:
                     try:
                         response = await inner(request, context)
-                    except BaseException:
-                        _record(span, context)
+                    except BaseException as exc:
+                        _record(span, context, exc)
                         raise
-                    _record(span, context, returned=True)
+                    _record(span, context)
                     return response
 
             return grpc.unary_unary_rpc_method_handler(unary, **kw)
@@ -67,32 +68,35 @@ class ServerTracing(_ServerInterceptor):
                              ) -> AsyncIterator[Any]:
                 with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER,
                                                   attributes=_attributes(method),
-                                                  record_exception=False) as span:
+                                                  record_exception=False,
+                                                  set_status_on_exception=False) as span:
                     try:
                         async for item in inner_stream(request, context):
                             yield item
-                    except BaseException:
-                        _record(span, context)
+                    except BaseException as exc:
+                        _record(span, context, exc)
                         raise
-                    _record(span, context, returned=True)
+                    _record(span, context)
 
             return grpc.unary_stream_rpc_method_handler(stream, **kw)
         return handler
 
 
 def _record(span: trace.Span, context: grpc.aio.ServicerContext[Any, Any],
-            returned: bool = False) -> None:
-    """The call's status code on its span; a handler that returned without setting a code
-    answered OK (grpc.aio's ``context.code()`` stays None then)."""
+            raised: BaseException | None = None) -> None:
+    """The call's status code on its span; ERROR with the status details if not OK.
+    grpc.aio's ``context.code()`` stays None when the handler returned (OK) or raised without
+    aborting (the caller gets UNKNOWN); a cancelled call (the caller went away) gets no code."""
     code = context.code()
-    if code is None and returned:
-        code = grpc.StatusCode.OK
     if code is None:
-        return
+        if raised is not None and not isinstance(raised, Exception):
+            return
+        code = grpc.StatusCode.OK if raised is None else grpc.StatusCode.UNKNOWN
     value = code.value[0] if isinstance(code, grpc.StatusCode) else int(code)
     span.set_attribute("rpc.grpc.status_code", value)
     if value != 0:
-        span.set_status(StatusCode.ERROR, context.details() or "")
+        failure = "" if raised is None else f"{type(raised).__name__}: {raised}"
+        span.set_status(StatusCode.ERROR, context.details() or failure)
 
 
 def _with_context(metadata: Any) -> grpc.aio.Metadata:

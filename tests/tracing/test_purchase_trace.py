@@ -1,0 +1,260 @@
+"""Every purchase is one trace, from the gateway to the watcher: real purchase and notify
+processes export by OTLP/gRPC to the test's collector, the test plays the gateway."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+
+from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceStub
+from services.runtime import NatsServer
+from tests.purchase._support import store_url
+
+from ._collector import (
+    CLIENT,
+    CONSUMER,
+    ERROR,
+    INTERNAL,
+    PRODUCER,
+    SERVER,
+    UNSET,
+    Collector,
+    ReceivedSpan,
+    Trace,
+    wait_for,
+    wait_for_trace,
+)
+from ._gateway import GATEWAY_SERVICE, Gateway, GatewayCall, Watching
+from ._processes import Service, otel_env, services, start_service
+from ._world import CALL_TIMEOUT_S, buy_request, open_world, purchase_stub
+
+BUY = "/abc.v1.PurchaseService/Buy"
+STEPS = ("buy.intent", "buy.fill", "finish_slot", "finish.receipt", "finish.debit",
+         "finish.advance")
+PUBLISH = "abc.campaign.c1.fill publish"
+RECEIVE = "abc.campaign.c1.fill receive"
+
+
+def _purchase_and_notify(tmp_path: Path, nats: NatsServer,
+                         collector: Collector) -> tuple[Service, Service]:
+    args = ["--store", store_url(tmp_path), "--nats-url", nats.url]
+    env = otel_env(collector.endpoint)
+    return (start_service(tmp_path, "purchase", args, env),
+            start_service(tmp_path, "notify", args, env))
+
+
+def _store_span(trace: Trace, step: ReceivedSpan, op: str, key: str) -> ReceivedSpan:
+    span = trace.child(step, f"store.{op}")
+    assert (span.service, span.kind) == ("abc-purchase", CLIENT)
+    assert span.attributes["db.operation"] == op
+    assert span.attributes["abc.key"] == key
+    return span
+
+
+def test_a_purchase_is_one_trace_from_gateway_to_watcher(
+    tmp_path: Path, nats_server: NatsServer, collector: Collector, gateway: Gateway,
+) -> None:
+    purchase, notify = _purchase_and_notify(tmp_path, nats_server, collector)
+    with services(purchase, notify), grpc.insecure_channel(purchase.target) as channel:
+        # Both on NATS first, so the fill reaches notify as an event, not by polling.
+        purchase.wait_logged("connected to NATS")
+        notify.wait_logged("subscribed to abc.campaign.*.fill")
+        stub = purchase_stub(channel)
+        open_world(stub, ["alice"], ["c1"])
+        watching = Watching(notify.target, "c1")
+        try:
+            assert watching.next().WhichOneof("update") == "snapshot"
+            with gateway.span("gateway Buy") as call:
+                stub.Buy(buy_request("alice", "c1"), metadata=call.metadata,
+                         timeout=CALL_TIMEOUT_S)
+            update = watching.next()
+        finally:
+            watching.close()
+        assert (update.fill.slot, update.source) == (1, "event")
+        trace = wait_for_trace(collector, call.trace_id,
+                               {"gateway Buy", BUY, *STEPS, PUBLISH, RECEIVE, "notify.fanout"})
+    _check_purchase_trace(trace, call)
+    _check_watcher_part(trace)
+    durations = wait_for(lambda: [m for m in collector.metrics()
+                                  if m.name == "abc.purchase.duration" and m.total > 0] or None,
+                         "abc.purchase.duration")
+    assert {(m.service, m.data) for m in durations} == {("abc-purchase", "histogram")}
+
+
+def _check_purchase_trace(trace: Trace, call: GatewayCall) -> None:
+    assert not trace.orphans(), [(s.service, s.name) for s in trace.orphans()]
+    (root,) = trace.roots()
+    assert (root.name, root.span_id, root.service, root.kind) == (
+        "gateway Buy", call.span_id, GATEWAY_SERVICE, CLIENT)
+    assert {s.service for s in trace.spans} == {GATEWAY_SERVICE, "abc-purchase", "abc-notify"}
+    server = trace.child(root, BUY)
+    assert (server.service, server.kind) == ("abc-purchase", SERVER)
+    assert server.attributes["rpc.method"] == "Buy"
+    assert server.attributes["rpc.grpc.status_code"] == 0
+    assert server.resource["service.instance.id"]
+    reads = {str(s.attributes["abc.key"]) for s in trace.children(server, "store.get")}
+    assert reads == {"user:alice", "campaign:c1"}
+    intent, fill, finish = (trace.child(server, name)
+                            for name in ("buy.intent", "buy.fill", "finish_slot"))
+    for step in (intent, fill, finish):
+        assert (step.service, step.kind) == ("abc-purchase", INTERNAL)
+        assert (step.attributes["abc.campaign"], step.attributes["abc.slot"]) == ("c1", 1)
+    assert intent.attributes["abc.user"] == "alice"
+    assert finish.links == ()  # its slot's trace context is this very trace: no link to self
+    _store_span(trace, intent, "replace", "user:alice")
+    _store_span(trace, fill, "insert", "slot:c1:1")
+    receipt, debit, advance = (trace.child(finish, name)
+                               for name in ("finish.receipt", "finish.debit", "finish.advance"))
+    assert (debit.attributes["abc.user"], debit.attributes["abc.price"]) == ("alice", 10)
+    _store_span(trace, receipt, "insert", "txn:c1:1")
+    _store_span(trace, debit, "replace", "user:alice")
+    _store_span(trace, advance, "replace", "campaign:c1")
+    for span in trace.spans:
+        assert span.status != ERROR, span
+        if span.name.startswith("store."):
+            assert span.attributes["abc.outcome"] == "ok", span
+            assert span.events == (), span  # no race lost on the way
+
+
+def _check_watcher_part(trace: Trace) -> None:
+    finish = trace.one("finish_slot")
+    publish = trace.child(finish, PUBLISH)
+    assert (publish.service, publish.kind) == ("abc-purchase", PRODUCER)
+    assert publish.attributes["messaging.system"] == "nats"
+    assert publish.attributes["messaging.destination.name"] == "abc.campaign.c1.fill"
+    receive = trace.child(publish, RECEIVE)
+    assert (receive.service, receive.kind) == ("abc-notify", CONSUMER)
+    assert receive.attributes["abc.slot"] == 1
+    assert receive.resource["service.name"] == "abc-notify"
+    fanout = trace.child(receive, "notify.fanout")
+    assert fanout.service == "abc-notify"
+    assert (fanout.attributes["abc.campaign"], fanout.attributes["abc.slot"],
+            fanout.attributes["abc.watchers"], fanout.attributes["abc.source"]) == (
+        "c1", 1, 1, "event")
+
+
+BUYERS = [f"u{i}" for i in range(6)]
+RACE_ROUNDS = 5
+Order = tuple[str, str]  # (user, campaign)
+Result = tuple[GatewayCall, grpc.StatusCode]
+
+
+def _race(stub: PurchaseServiceStub, gateway: Gateway, orders: list[Order]) -> list[Result]:
+    """Every order at once, each Buy under its own gateway span."""
+    start = threading.Barrier(len(orders))
+    results: list[Result] = []
+
+    def buy(uid: str, cid: str) -> None:
+        with gateway.span("gateway Buy") as call:
+            start.wait(5)
+            try:
+                stub.Buy(buy_request(uid, cid), metadata=call.metadata, timeout=CALL_TIMEOUT_S)
+                code = grpc.StatusCode.OK
+            except grpc.RpcError as exc:
+                assert isinstance(exc, grpc.Call)
+                code = exc.code()
+        results.append((call, code))
+
+    threads = [threading.Thread(target=buy, args=order) for order in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(CALL_TIMEOUT_S + 5)
+    assert len(results) == len(orders)
+    return results
+
+
+def _exported(collector: Collector, results: list[Result]) -> list[Trace]:
+    """The purchase side of every raced call's trace, once all of them are exported."""
+    return [wait_for_trace(collector, call.trace_id, {"gateway Buy", BUY})
+            for call, _ in results]
+
+
+@contextlib.contextmanager
+def _racing_purchase(tmp_path: Path, collector: Collector, buyers: list[str],
+                     campaigns: list[str]) -> Iterator[PurchaseServiceStub]:
+    args = ["--store", store_url(tmp_path)]
+    purchase = start_service(tmp_path, "purchase", args, otel_env(collector.endpoint))
+    with services(purchase), grpc.insecure_channel(purchase.target) as channel:
+        stub = purchase_stub(channel)
+        open_world(stub, buyers, campaigns)
+        yield stub
+
+
+def test_a_lost_fill_race_is_an_exists_event_on_the_losers_insert(
+    tmp_path: Path, collector: Collector, gateway: Gateway,
+) -> None:
+    campaigns = [f"r{i}" for i in range(RACE_ROUNDS)]
+    with _racing_purchase(tmp_path, collector, BUYERS, campaigns) as stub:
+        for cid in campaigns:  # racing is nondeterministic: race until someone loses
+            results = _race(stub, gateway, [(uid, cid) for uid in BUYERS])
+            assert {code for _, code in results} <= {grpc.StatusCode.OK,
+                                                     grpc.StatusCode.ABORTED}
+            lost = [call for call, code in results if code == grpc.StatusCode.ABORTED]
+            if lost:
+                break
+        assert lost, f"no buyer lost a race in {RACE_ROUNDS} rounds"
+        for call in lost:
+            _check_lost_fill(wait_for_trace(collector, call.trace_id,
+                                            {"gateway Buy", BUY, "buy.fill", "settle"}), cid)
+
+
+def _check_lost_fill(trace: Trace, cid: str) -> None:
+    assert not trace.orphans(), [(s.service, s.name) for s in trace.orphans()]
+    server = trace.one(BUY)
+    assert server.attributes["rpc.grpc.status_code"] == grpc.StatusCode.ABORTED.value[0]
+    fill = trace.child(server, "buy.fill")
+    slot = fill.attributes["abc.slot"]
+    assert isinstance(slot, int)
+    key = f"slot:{cid}:{slot}"
+    # The refusal's status details, as the caller got them (not the AbortError behind them).
+    assert server.status == ERROR
+    assert server.status_message.startswith(f"slot {slot} was taken; the next costs "), \
+        server.status_message
+    insert = trace.child(fill, "store.insert")
+    assert insert.attributes["abc.key"] == key
+    assert insert.attributes["abc.outcome"] == "exists"
+    assert [(e.name, e.attributes) for e in insert.events] == [("exists", {"abc.key": key})]
+    assert insert.status == UNSET
+    # Losing is how the protocol learns the slot is taken, not a failure of the step.
+    assert (fill.status, fill.events) == (UNSET, ()), (fill.status_message, fill.events)
+    settle = trace.child(server, "settle")  # the loser settles its own lock: rolled back
+    assert trace.children(settle, "buy.rollback")
+
+
+def test_a_lost_intent_race_is_a_cas_mismatch_event_on_the_losers_replace(
+    tmp_path: Path, collector: Collector, gateway: Gateway,
+) -> None:
+    """One buyer, several purchases at once: one intent takes the lock, a CAS that read the
+    account before that loses."""
+    campaigns = [f"k{i}" for i in range(4)]
+    with _racing_purchase(tmp_path, collector, ["alice"], campaigns) as stub:
+        for _ in range(RACE_ROUNDS):
+            results = _race(stub, gateway, [("alice", cid) for cid in campaigns])
+            lost = [t for t in _exported(collector, results) if _lost_intent(t) is not None]
+            if lost:
+                break
+        assert lost, f"no intent lost its CAS in {RACE_ROUNDS} rounds"
+    for trace in lost:
+        assert not trace.orphans(), [(s.service, s.name) for s in trace.orphans()]
+        found = _lost_intent(trace)
+        assert found is not None
+        intent, replace = found
+        assert replace.attributes["abc.outcome"] == "cas mismatch"
+        assert [(e.name, e.attributes) for e in replace.events] == [
+            ("cas mismatch", {"abc.key": "user:alice"})]
+        assert (replace.status, intent.status, intent.events) == (UNSET, UNSET, ())
+
+
+def _lost_intent(trace: Trace) -> tuple[ReceivedSpan, ReceivedSpan] | None:
+    """A buy.intent step and its store.replace of the user that lost its CAS, if any."""
+    for intent in (s for s in trace.spans if s.name == "buy.intent"):
+        for replace in trace.children(intent, "store.replace"):
+            assert replace.attributes["abc.key"] == "user:alice"
+            if "cas mismatch" in replace.event_names():
+                return intent, replace
+    return None

@@ -1,0 +1,65 @@
+"""A crashed purchase's repair links back to the purchase's trace: the purchase process dies
+right after committing (the fault switch), and the span of the recovery replica that
+finishes the slot carries a link to the gateway's trace of the crashed Buy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+
+from services.runtime import FAULT_ENV, FAULT_EXIT_CODE, NatsServer
+from tests.purchase._support import store_url
+
+from ._collector import CLIENT, PRODUCER, Collector, ReceivedSpan, Trace, wait_for
+from ._gateway import Gateway
+from ._processes import otel_env, services, start_service
+from ._world import CALL_TIMEOUT_S, buy_request, open_world, purchase_stub
+
+
+def test_a_repair_links_to_the_trace_of_the_crashed_purchase(
+    tmp_path: Path, nats_server: NatsServer, collector: Collector, gateway: Gateway,
+) -> None:
+    args = ["--store", store_url(tmp_path), "--nats-url", nats_server.url]
+    env = otel_env(collector.endpoint)
+    crashing = start_service(tmp_path, "purchase", args, {**env, FAULT_ENV: "buy.fill"})
+    recovery = start_service(tmp_path, "recovery", [*args, "--ordinal", "0", "--replicas", "1"],
+                             env)
+    with services(crashing, recovery), grpc.insecure_channel(crashing.target) as channel:
+        stub = purchase_stub(channel)
+        open_world(stub, ["alice"], ["c1"])
+        with gateway.span("gateway Buy") as call, pytest.raises(grpc.RpcError):
+            stub.Buy(buy_request("alice", "c1"), metadata=call.metadata, timeout=CALL_TIMEOUT_S)
+        assert crashing.exit_code() == FAULT_EXIT_CODE
+        repair = wait_for(lambda: _linked_finish(collector, call.trace_id),
+                          "abc-recovery's finish_slot linked to the crashed Buy's trace")
+        repairs = wait_for(lambda: [m for m in collector.metrics()
+                                    if m.name == "abc.recovery.repairs" and m.total >= 1] or None,
+                           "abc.recovery.repairs")
+    assert repair.service == "abc-recovery"
+    assert (repair.resource["abc.recovery.ordinal"], repair.resource["abc.recovery.replicas"]) \
+        == (0, 1)
+    assert repair.trace_id != call.trace_id  # the repair is a trace of its own ...
+    assert not repair.parent_span_id  # ... started by the posse's check, not by a call
+    assert (repair.attributes["abc.campaign"], repair.attributes["abc.slot"]) == ("c1", 1)
+    _check_repair_trace(Trace(collector.trace(repair.trace_id)), repair)
+    assert {(m.service, m.data) for m in repairs} == {("abc-recovery", "sum")}
+
+
+def _linked_finish(collector: Collector, trace_id: str) -> ReceivedSpan | None:
+    linked = [s for s in collector.spans() if s.name == "finish_slot"
+              and any(link_trace == trace_id for link_trace, _ in s.links)]
+    assert len(linked) <= 1, linked  # one repair, exported once
+    return linked[0] if linked else None
+
+
+def _check_repair_trace(trace: Trace, repair: ReceivedSpan) -> None:
+    """The repair does what the crashed driver left undone, all under its finish_slot."""
+    assert not trace.orphans(), [(s.service, s.name) for s in trace.orphans()]
+    for step, key in (("finish.receipt", "txn:c1:1"), ("finish.debit", "user:alice"),
+                      ("finish.advance", "campaign:c1")):
+        store = trace.children(trace.child(repair, step))
+        assert {s.attributes["abc.key"] for s in store if s.kind == CLIENT} == {key}, step
+    publish = trace.child(repair, "abc.campaign.c1.fill publish")
+    assert (publish.service, publish.kind) == ("abc-recovery", PRODUCER)
