@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from services.store import DocumentStore
 
-from ._documents import User
+from ._documents import Lock, User
 from ._ids import user_key
 from ._outcomes import Resolution
 from ._runtime import Runtime
@@ -24,6 +24,12 @@ async def resolve_account(store: DocumentStore, rt: Runtime, uid: str) -> Resolu
     lock = user.lock
     if lock is None:
         return Resolution.CLEAN
+    links = [lock.trace] if lock.trace else []
+    with rt.span("resolve_account", {"user": uid, "attempt": lock.attempt}, links):
+        return await _resolve(store, rt, uid, lock)
+
+
+async def _resolve(store: DocumentStore, rt: Runtime, uid: str, lock: Lock) -> Resolution:
     first_seen = rt.clock()
     polls = rt.timing.resolve_grace_ms // max(rt.timing.resolve_poll_ms, 1) + 1
     for _ in range(polls):

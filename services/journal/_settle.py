@@ -24,11 +24,9 @@ async def settle(
     store: DocumentStore, rt: Runtime, uid: str, lock: Lock, *, may_settle_absent: bool
 ) -> Resolution | None:
     """Settle ``lock`` (held on ``uid``); None if its commit is absent and we may not yet."""
-    links = [lock.trace] if lock.trace else []
-    with rt.span("settle", {"user": uid, "attempt": lock.attempt}, links):
-        if isinstance(lock, BuyLock):
-            return await _settle_buy(store, rt, uid, lock, may_settle_absent)
-        return await _settle_deposit(store, rt, uid, lock, may_settle_absent)
+    if isinstance(lock, BuyLock):
+        return await _settle_buy(store, rt, uid, lock, may_settle_absent)
+    return await _settle_deposit(store, rt, uid, lock, may_settle_absent)
 
 
 async def _settle_buy(

@@ -50,6 +50,10 @@ class TracedStore:
         await self.inner.close()
 
     async def _traced(self, op: str, key: str, call: Awaitable[T]) -> T:
+        if not trace.get_current_span().get_span_context().is_valid:
+            # Not part of any operation (recovery's idle checks, notify's polls): a root
+            # trace per read would flood the backend with one-span traces.
+            return await call
         with _store_span(op, key) as span:
             try:
                 result = await call
