@@ -1,5 +1,9 @@
 """Real service processes for the end-to-end tests: ``abc serve`` / ``abc up`` started with
-this interpreter, a free port, waiting on the gRPC health service, stopping by signal."""
+this interpreter, a free port, waiting on the gRPC health service, stopping by signal.
+
+Starting, health-checking and killing a service is ``services.cluster.Child``'s job (what
+``abc up`` runs); this module only adds what tests need around it: free ports, a clean
+environment, and making sure nothing outlives a test."""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from services.cluster import Child, serving
 
 ROOT = Path(__file__).resolve().parents[2]
+
+__all__ = ["ROOT", "abc", "child_env", "free_port", "reaped", "refuses", "running",
+           "service", "serving", "wait_serving"]
 
 
 def free_port() -> int:
@@ -42,6 +47,10 @@ def child_env(extra: Mapping[str, str]) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **extra}
 
 
+def _argv(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "services.cli", *args]
+
+
 def abc(args: list[str], log: Path, extra_env: Mapping[str, str] | None = None,
         pipe_stdout: bool = False, new_group: bool = False) -> subprocess.Popen[bytes]:
     """``python -m services.cli ARGS``, its output to ``log`` (stdout to a pipe instead if
@@ -49,32 +58,40 @@ def abc(args: list[str], log: Path, extra_env: Mapping[str, str] | None = None,
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *args], cwd=ROOT,
-            env=child_env(extra_env or {}), stdin=subprocess.DEVNULL,
+            _argv(args), cwd=ROOT, env=child_env(extra_env or {}), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if pipe_stdout else out, stderr=out,
             process_group=0 if new_group else None)
 
 
-def serving(target: str) -> bool:
-    with grpc.insecure_channel(target) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                              timeout=1)
-        except grpc.RpcError:
-            return False
-    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+def service(name: str, args: list[str], logs: Path,
+            extra_env: Mapping[str, str] | None = None) -> Child:
+    """``abc serve ARGS --listen 127.0.0.1:<free port>`` as a cluster ``Child`` (not started
+    yet), its output in ``logs/<name>.log``, its ``target`` the address it will serve."""
+    target = f"127.0.0.1:{free_port()}"
+    return Child(name, _argv([*args, "--listen", target]), logs / f"{name}.log", target,
+                 child_env(extra_env or {}))
 
 
 def wait_serving(target: str, process: subprocess.Popen[bytes], log: Path,
                  timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
-        if serving(target):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not SERVING on {target} after {timeout_s} s:\n{log.read_text()}")
+    """Until ``process`` (started by ``abc``) says SERVING on ``target``; raises with its
+    log's tail if it exits first or takes longer than ``timeout_s``."""
+    Child(log.stem, [], log, target, process=process).wait_serving(timeout_s)
+
+
+@contextlib.contextmanager
+def running(*children: Child, grace_s: float = 5.0) -> Iterator[tuple[Child, ...]]:
+    """Start every child and wait for each to serve; whatever happens, all are stopped
+    afterwards (SIGTERM, SIGKILL after ``grace_s``)."""
+    try:
+        for child in children:
+            child.start()
+        for child in children:
+            child.wait_serving()
+        yield children
+    finally:
+        for child in children:
+            child.stop(grace_s)
 
 
 @contextlib.contextmanager
