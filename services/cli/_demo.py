@@ -14,32 +14,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from services.cluster import RECOVERY_PORT_BASE, Cluster, ClusterError
+from services.cluster import Cluster, ClusterError, Interrupted, recovery_listen
 from services.demo import DemoConfig, DemoError, Verdict, run_demo
 from services.runtime import NatsServerError
 
 from ._common import fail
-from ._up import Stop, add_cluster_options, catch_stop_signals, layout_of
+from ._up import Stop, add_cluster_options, catch_stop_signals, layout_of, stop_requested
 
 MAX_CAMPAIGNS = 100  # one Watch stream
-MORE_PURCHASE_PORTS = 50053  # the second purchase process and on (50052 is notify's)
 
 
 def register(commands: Any) -> None:
     p = commands.add_parser(
         "demo", help="the whole system under chaos for a minute, then the proof it held",
         description=__doc__.split("\n\n")[1] if __doc__ else None,
+        epilog="--data defaults to a fresh directory, .abc/demo-<date>-<time> (under ABC_DATA "
+               "if set): a demo never mixes with an old store.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_cluster_options(p)
-    p.set_defaults(data=None)  # None: a fresh directory (below), never an old store
+    p.set_defaults(data=None)  # None: a fresh directory (see the epilog)
     p.add_argument("--duration", type=float, default=60.0, metavar="S",
                    help="seconds of buying under chaos (default %(default)s)")
     p.add_argument("--seed", type=int, default=None,
@@ -52,8 +55,9 @@ def register(commands: Any) -> None:
     p.add_argument("--buyers", type=int, default=24, metavar="N",
                    help="concurrent buyers (default %(default)s)")
     p.add_argument("--purchase-processes", type=int, default=2, metavar="N",
-                   help="purchase processes: the first at --purchase-listen, the others at "
-                        "ports 50053... (default %(default)s)")
+                   help="purchase processes: the first at --purchase-listen, the others on "
+                        "the ports after it, skipping notify's (default %(default)s: 50051 "
+                        "and 50053)")
     p.add_argument("--no-chaos", action="store_true", help="no kills: just the load and proof")
     p.add_argument("--headless", action="store_true",
                    help="a progress line every 5 s instead of the live view (also when the "
@@ -62,10 +66,13 @@ def register(commands: Any) -> None:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    problem = _check(args)
+    if not args.purchase_listen.rpartition(":")[2].isdigit():
+        return fail("--purchase-listen: HOST:PORT")
+    purchase = _purchase_addresses(args.purchase_listen, args.notify_listen,
+                                   args.purchase_processes)
+    problem = _check(args, purchase)
     if problem is not None:
         return fail(problem)
-    purchase = _purchase_addresses(args.purchase_listen, args.purchase_processes)
     if args.data is None:
         args.data = Path(os.environ.get("ABC_DATA", ".abc")) / time.strftime("demo-%Y%m%d-%H%M%S")
     elif (args.data / "abc.db").exists() and args.store is None:
@@ -74,14 +81,13 @@ def run_demo_command(args: argparse.Namespace) -> int:
     config = DemoConfig(duration_s=args.duration, seed=seed, users=args.users,
                         campaigns=args.campaigns, buyers=args.buyers, chaos=not args.no_chaos,
                         live=not args.headless and sys.stdout.isatty())
-    cluster = Cluster(layout_of(args, purchase))
+    cluster = Cluster(layout_of(args, purchase), interrupted=stop_requested)
     catch_stop_signals()
     try:
         print(f"abc demo (seed {seed}; again: --seed {seed}): starting the system in "
               f"{args.data}...", flush=True)
-        cluster.start()
-        return asyncio.run(run_demo(cluster, config, sys.stdout)).value
-    except Stop:
+        return asyncio.run(run_demo(cluster, config, sys.stdout, stop_requested)).value
+    except (Stop, Interrupted):
         print("\nstopping...", file=sys.stderr)
         return Verdict.INTERRUPTED.value
     except (NatsServerError, ClusterError, DemoError) as exc:
@@ -94,7 +100,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
         print(f"everything stopped; store and logs in {args.data}", flush=True)
 
 
-def _check(args: argparse.Namespace) -> str | None:
+def _check(args: argparse.Namespace, purchase: tuple[str, ...]) -> str | None:
     for name in ("users", "buyers", "purchase_processes"):
         if getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
@@ -102,13 +108,32 @@ def _check(args: argparse.Namespace) -> str | None:
         return f"--campaigns must be 2 to {MAX_CAMPAIGNS}"
     if not args.duration > 0:
         return "--duration must be more than 0"
-    most = RECOVERY_PORT_BASE - MORE_PURCHASE_PORTS + 1
-    if args.purchase_processes > most:
-        return f"--purchase-processes: at most {most}"
+    if args.store is not None and args.store.startswith("memory:"):
+        return "--store memory:// can't be shared by processes; use sqlite or couchbase"
+    addresses = [*purchase, args.notify_listen, *(
+        recovery_listen(i, args.recovery_port_base) for i in range(args.recovery_replicas))]
+    twice = sorted({a for a in addresses if addresses.count(a) > 1})
+    if twice:
+        return f"two processes would listen on {', '.join(twice)}: fewer --purchase-processes " \
+               "or another --recovery-port-base"
+    taken = [a for a in addresses if _listening(a)]
+    if taken:
+        # Its health check would answer for ours, and the demo would drive someone else's store.
+        return f"something already listens on {', '.join(taken)} (another abc up or demo?)"
     return None
 
 
-def _purchase_addresses(first: str, count: int) -> tuple[str, ...]:
-    """``first``, then the same host at 50053, 50054, ..."""
-    host = first.rpartition(":")[0] or "127.0.0.1"
-    return (first, *(f"{host}:{MORE_PURCHASE_PORTS + i}" for i in range(count - 1)))
+def _purchase_addresses(first: str, notify: str, count: int) -> tuple[str, ...]:
+    """``first``, then the same host on the ports after it, skipping ``notify``'s."""
+    host, _, port = first.rpartition(":")
+    ports = (p for p in itertools.count(int(port) + 1) if f"{host}:{p}" != notify)
+    return (first, *(f"{host}:{next(ports)}" for _ in range(count - 1)))
+
+
+def _listening(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False

@@ -1,10 +1,13 @@
 """Concurrent buyers over gRPC, spread over the purchase processes.
 
-Each buyer owns a share of the users and loops: choose a campaign whose price is within
-``MAX_PRICE`` now (the hot one when it is, mostly), else sleep until one is; buy the next slot
-for the next of its users with ``keep_trying`` off. A Buy that fails without an answer
-(UNAVAILABLE while a process is dead, a deadline) may or may not have committed, so that
-user logs in (which runs the resolver) before its next Buy.
+Each buyer owns a share of the users and follows the hot campaign and a few quiet ones (each
+quiet one has ``FANS_PER_QUIET`` followers). It loops: choose a campaign it follows whose price
+is within ``MAX_PRICE`` now (the hot one when it is, mostly), else sleep until one is; buy the
+next slot for the next of its users with ``keep_trying`` off. All buyers wake for the hot
+campaign at the same moment: heavy contention there, little elsewhere.
+
+A Buy that fails without an answer (UNAVAILABLE while a process is dead, a deadline) may or
+may not have committed, so that user logs in (which runs the resolver) before its next Buy.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from ._market import PriceBoard
 from ._pool import CALL_TIMEOUT_S, UNKNOWN_OUTCOME, PurchasePool, rejection
 from ._world import MAX_PRICE, World
 
+FANS_PER_QUIET = 1  # buyers that follow each quiet campaign (every buyer follows the hot one)
 HOT_SHARE = 0.8  # when the hot campaign is affordable, how often a buyer goes for it
-COOL_S = 0.25  # after a refusal, how long a buyer leaves that campaign alone
+HOLD_MS = 500  # after a refusal, how long buyers wait for the campaign's next fill at most
+HOLD_UNKNOWN_MS = 3000  # the same after a Buy whose outcome is unknown (an unfinished slot?)
 MAX_NAP_S = 0.25  # the longest a buyer sleeps before looking at the board again
 RATE_WINDOW_S = 5.0
 Reason = pb.BuyRejection.Reason
@@ -52,6 +57,7 @@ class BuyerTally:
     logins: Counter[str] = field(default_factory=Counter)  # resolutions of the logins after
     acknowledged: list[Acknowledged] = field(default_factory=list)
     unknown_users: set[str] = field(default_factory=set)  # had a Buy whose outcome is unknown
+    calls: dict[str, str] = field(default_factory=dict)  # user -> process of its Buy in flight
     _recent: deque[float] = field(default_factory=deque)
 
     @property
@@ -89,13 +95,22 @@ class Buyers:
             for i in range(self.count):
                 accounts = users[i::self.count] if self.count <= len(users) else \
                     (users[i % len(users)],)
-                group.create_task(self._buyer(accounts, random.Random(self.seed * 7919 + i)))
+                group.create_task(self._buyer(accounts, self._follows(i),
+                                              random.Random(self.seed * 7919 + i)))
 
-    async def _buyer(self, accounts: Sequence[str], rng: random.Random) -> None:
-        cooling: dict[str, float] = {}
+    def _follows(self, i: int) -> frozenset[str]:
+        """The hot campaign and the quiet ones buyer ``i`` is a fan of: quiet campaign ``j``
+        has the fans ``j``, ``j + count / FANS_PER_QUIET``, ... (mod count)."""
+        step = max(self.count // FANS_PER_QUIET, 1)
+        mine = [cid for j, cid in enumerate(self.world.campaigns[1:])
+                if any((j + k * step) % self.count == i for k in range(FANS_PER_QUIET))]
+        return frozenset([self.world.hot, *mine])
+
+    async def _buyer(self, accounts: Sequence[str], follows: frozenset[str],
+                     rng: random.Random) -> None:
         turn = 0
         while not self.stop.is_set():
-            cid = self._choose(rng, cooling)
+            cid = self._choose(rng, follows)
             if cid is None:
                 await self._nap()
                 continue
@@ -103,12 +118,10 @@ class Buyers:
             turn += 1
             if uid in self._unsettled and not await self._log_in(uid):
                 continue
-            if not await self._buy(uid, cid, rng):
-                cooling[cid] = time.monotonic() + COOL_S
+            await self._buy(uid, cid, rng)
 
-    def _choose(self, rng: random.Random, cooling: dict[str, float]) -> str | None:
-        now = time.monotonic()
-        affordable = [c for c in self.board.affordable(wall_ms()) if cooling.get(c, 0.0) <= now]
+    def _choose(self, rng: random.Random, follows: frozenset[str]) -> str | None:
+        affordable = [c for c in self.board.affordable(wall_ms()) if c in follows]
         hot = self.world.hot
         quiet = [c for c in affordable if c != hot]
         if hot in affordable and (not quiet or rng.random() < HOT_SHARE):
@@ -133,18 +146,24 @@ class Buyers:
         self._unsettled.discard(uid)
         return True
 
-    async def _buy(self, uid: str, cid: str, rng: random.Random) -> bool:
+    async def _buy(self, uid: str, cid: str, rng: random.Random) -> None:
         target = self.pool.pick(rng)
         request = pb.BuyRequest(user_id=uid, campaign_id=cid, max_price=MAX_PRICE,
                                 keep_trying=False)
         self.tally.attempts += 1
+        self.tally.calls[uid] = target
         try:
             reply = await self.pool.stub(target).Buy(request, timeout=CALL_TIMEOUT_S)
         except grpc.aio.AioRpcError as exc:
+            # The price has moved (or may have): leave the campaign until its fill arrives.
+            unknown = exc.code() in UNKNOWN_OUTCOME
+            self.board.hold(cid, wall_ms() + (HOLD_UNKNOWN_MS if unknown else HOLD_MS))
             self._refused(uid, target, exc)
-            return False
+            return
+        finally:
+            self.tally.calls.pop(uid, None)
+        self.board.fill(reply.slot)
         self.tally.record(Acknowledged(uid, cid, reply.slot.slot, reply.slot.price))
-        return True
 
     def _refused(self, uid: str, target: str, exc: grpc.aio.AioRpcError) -> None:
         tally = self.tally

@@ -4,7 +4,9 @@ for a moment, restart it, pause, and strike again.
 The plan is drawn from the seed alone, so the same seed strikes the same victims in the same
 order with the same down times and pauses (the moments drift a little with how long restarts
 take). Each round strikes every kind once, in a shuffled order, so even a short run hits all
-three.
+three, then a purchase process once more. A purchase process is struck mid-purchase on
+purpose, when ``aim`` says (see ``_aim.py``): right after a purchase it serves has committed
+and before it has finished, so that recovery has something to repair.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.cluster import Cluster, ClusterError
@@ -21,8 +23,8 @@ from services.runtime import NatsServerError
 
 from ._clock import pause
 
-KINDS = ("purchase", "recovery", "nats")
-NATS = "nats"
+PURCHASE, RECOVERY, NATS = "purchase", "recovery", "nats"
+KINDS = (PURCHASE, RECOVERY, NATS)
 WARM_UP_S = 1.0
 DOWN_S = (0.5, 2.0)
 PAUSE_S = (0.5, 2.0)
@@ -43,36 +45,49 @@ def chaos_plan(seed: int, victims: Mapping[str, Sequence[str]]) -> Iterator[Stri
     kinds = [kind for kind in KINDS if victims.get(kind)]
     while kinds:
         rng.shuffle(kinds)
-        for kind in kinds:
+        for kind in [*kinds, PURCHASE] if victims.get(PURCHASE) else kinds:
             yield Strike(kind, rng.choice(list(victims[kind])), round(rng.uniform(*DOWN_S), 1),
                          round(rng.uniform(*PAUSE_S), 1))
 
 
 def victims_of(cluster: Cluster) -> dict[str, list[str]]:
     names = list(cluster.children)
-    return {"purchase": [n for n in names if n.startswith("purchase")],
-            "recovery": [n for n in names if n.startswith("recovery")],
+    return {PURCHASE: [n for n in names if n.startswith(PURCHASE)],
+            RECOVERY: [n for n in names if n.startswith(RECOVERY)],
             NATS: [NATS] if cluster.nats is not None else []}
 
 
+Aim = Callable[[str], Awaitable[str]]
+"""Waits for the moment to strike the purchase process at this address; says what the strike
+will interrupt."""
+
+
 class Chaos:
-    def __init__(self, cluster: Cluster, plan: Iterator[Strike], started: float) -> None:
+    def __init__(self, cluster: Cluster, plan: Iterator[Strike], started: float,
+                 aim: Aim | None = None) -> None:
         self.cluster = cluster
         self.plan = plan
+        self.aim = aim
         self.kills: Counter[str] = Counter()
         self.failures: list[str] = []  # restarts that failed (the finale tries again)
-        self.events: deque[str] = deque(maxlen=KEEP_EVENTS)
+        self.events: deque[tuple[float, str]] = deque(maxlen=KEEP_EVENTS)  # (seconds in, what)
         self.stop = asyncio.Event()
         self._started = started  # time.monotonic() when the demo's clock started
 
     async def run(self) -> None:
-        """Strike until ``stop``; a victim that is down when it comes is restarted first."""
+        """Strike until ``stop``; every victim is started again before the next strike, and
+        before this returns."""
         if await pause(self.stop, WARM_UP_S):
             return
         for strike in self.plan:
-            await asyncio.to_thread(self._kill, strike.victim)
+            target = self.cluster.children[strike.victim].target \
+                if strike.kind == PURCHASE else None
+            what = await self.aim(target) if self.aim is not None and target else ""
+            if self.stop.is_set():
+                return
+            self._kill(strike.victim)
+            self._note(f"killed {strike.victim}{f' ({what})' if what else ''}")
             self.kills[strike.kind] += 1
-            self._note(f"killed {strike.victim}")
             await pause(self.stop, strike.down_s)
             began = time.monotonic()
             if await asyncio.to_thread(self._restart, strike.victim):
@@ -82,6 +97,7 @@ class Chaos:
                 return
 
     def _kill(self, victim: str) -> None:
+        """SIGKILL and reap: quick, so it runs on the loop and lands when aimed."""
         if victim == NATS:
             self.cluster.kill_nats()
         else:
@@ -95,7 +111,7 @@ class Chaos:
         return problem is None
 
     def _note(self, text: str) -> None:
-        self.events.append(f"{time.monotonic() - self._started:5.1f} s  {text}")
+        self.events.append((time.monotonic() - self._started, text))
 
 
 def restart(cluster: Cluster, victim: str) -> str | None:

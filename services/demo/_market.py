@@ -5,6 +5,8 @@ which is where lost races come from."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from services.api.abc.v1 import notify_pb2, types_pb2
 from services.journal import Campaign, Purchase, price_at
 
@@ -40,10 +42,12 @@ class PriceBoard:
         self.max_price = max_price
         self._campaigns: dict[str, Campaign] = {}
         self._affordable_at: dict[str, int] = {}
+        self._held_until: dict[str, int] = {}
 
     def show(self, cid: str, campaign: Campaign) -> None:
         self._campaigns[cid] = campaign
         self._affordable_at[cid] = affordable_at(campaign, self.max_price)
+        self._held_until.pop(cid, None)
 
     def fill(self, fill: types_pb2.FilledSlot) -> None:
         """A finished slot (one the board has not seen: replays of older ones are ignored)."""
@@ -54,10 +58,29 @@ class PriceBoard:
                                                    fill.start_ms, fill.end_ms)
         self.show(fill.campaign_id, campaign.advanced(fill.slot, purchase))
 
+    def head(self, cid: str) -> int:
+        """The last finished slot of ``cid`` the board knows of."""
+        campaign = self._campaigns.get(cid)
+        return 0 if campaign is None else campaign.head
+
+    def hold(self, cid: str, until_ms: int) -> None:
+        """A Buy of ``cid`` was refused: its price has changed (or may have), so
+        leave it alone until the fill arrives, or ``until_ms``."""
+        self._held_until[cid] = until_ms
+
     def affordable(self, now_ms: int) -> list[str]:
-        return [cid for cid, at in self._affordable_at.items() if at <= now_ms]
+        return [cid for cid, at in self._affordable_at.items()
+                if at <= now_ms and self._held_until.get(cid, 0) <= now_ms]
 
     def next_affordable(self, now_ms: int) -> int | None:
         """The earliest moment after ``now_ms`` at which some campaign becomes affordable."""
-        later = [at for at in self._affordable_at.values() if now_ms < at < NEVER]
-        return min(later, default=None)
+        later = [max(at, self._held_until.get(cid, 0))
+                 for cid, at in self._affordable_at.items()]
+        return min((at for at in later if now_ms < at < NEVER), default=None)
+
+    def soonest(self, campaigns: Iterable[str], now_ms: int) -> tuple[str, int] | None:
+        """Of ``campaigns``, the one whose price falls within the max price next (the moment
+        its buyers will ask), if any is still to come."""
+        upcoming = [(at, cid) for cid in campaigns
+                    if now_ms < (at := self._affordable_at.get(cid, NEVER)) < NEVER]
+        return None if not upcoming else min(upcoming)[::-1]

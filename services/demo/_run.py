@@ -1,28 +1,30 @@
-"""One demo run on a started cluster: the world, the watcher, the buyers and the chaos for
+"""One demo run: the cluster started, the world, the watcher, the buyers and the chaos for
 ``duration_s``; then everything alive again, the buyers stopped, recovery settled, and the
-verdict. SIGINT or SIGTERM ends it early (``Verdict.INTERRUPTED``); the caller stops the
-cluster either way."""
+verdict. When ``interrupted()`` turns true (the caller's stop-signal flag) the run ends early
+with ``Verdict.INTERRUPTED``, even while the cluster starts; the caller stops the cluster
+either way."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import enum
-import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
 from services.cluster import Cluster, recovery_listen
-from services.store import DocumentStore, open_store
+from services.store import DocumentStore, StoreUrlError, Unavailable, open_store
 
+from ._aim import Sights
 from ._buyers import Buyers
 from ._chaos import Chaos, chaos_plan, revive, victims_of
 from ._errors import DemoError
 from ._finale import verdict
 from ._market import PriceBoard
 from ._pool import PurchasePool
-from ._repairs import RepairTally
+from ._repairs import POLL_S, RepairTally
 from ._settle import Settled, await_finished_campaigns, await_watcher, log_everyone_in
 from ._summary import Ending
 from ._view import LiveView, Sources
@@ -30,6 +32,7 @@ from ._watcher import FillWatcher
 from ._world import MAX_PRICE, World, create_world
 
 READY_S = 30.0  # for the watcher's first snapshots
+CHECK_STOP_S = 0.05  # how often ``interrupted`` is asked
 
 
 class Verdict(enum.Enum):
@@ -51,31 +54,27 @@ class DemoConfig:
     live: bool = False  # redraw a live view (a terminal); else a progress line every 5 s
 
 
-async def run_demo(cluster: Cluster, config: DemoConfig, out: TextIO) -> Verdict:
-    loop = asyncio.get_running_loop()
-    interrupted = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, interrupted.set)
+async def run_demo(cluster: Cluster, config: DemoConfig, out: TextIO,
+                   interrupted: Callable[[], bool] = lambda: False) -> Verdict:
     demo = asyncio.create_task(_demo(cluster, config, out))
-    waiting = asyncio.create_task(interrupted.wait())
-    try:
-        await asyncio.wait({demo, waiting}, return_when=asyncio.FIRST_COMPLETED)
-        if demo.done():
-            return demo.result()
-        print("\ninterrupted: stopping...", file=out, flush=True)
-        demo.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await demo
-        return Verdict.INTERRUPTED
-    finally:
-        waiting.cancel()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+    while not demo.done():
+        await asyncio.wait({demo}, timeout=CHECK_STOP_S)
+        if interrupted() and not demo.done():
+            print("\ninterrupted: stopping...", file=out, flush=True)
+            demo.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await demo
+            return Verdict.INTERRUPTED
+    return demo.result()
 
 
 async def _demo(cluster: Cluster, config: DemoConfig, out: TextIO) -> Verdict:
+    await asyncio.to_thread(cluster.start)
+    try:
+        store = await open_store(cluster.layout.store_url)
+    except (StoreUrlError, Unavailable) as exc:
+        raise DemoError(f"can't open the store the services use: {exc}") from exc
     pool = PurchasePool(cluster.layout.purchase, config.seed)
-    store = await open_store(cluster.layout.store_url)
     try:
         print(f"setting up {config.users} users and {config.campaigns} campaigns...", file=out,
               flush=True)
@@ -98,40 +97,50 @@ class _Run:
                  store: DocumentStore, world: World, out: TextIO) -> None:
         self.cluster, self.config, self.pool, self.store = cluster, config, pool, store
         self.world, self.out = world, out
-        board = PriceBoard(MAX_PRICE)
+        self.board = board = PriceBoard(MAX_PRICE)
         self.watcher = FillWatcher(cluster.layout.notify, world.campaigns, board)
-        self.repairs = RepairTally([recovery_listen(i)
-                                    for i in range(cluster.layout.recovery_replicas)])
+        lay = cluster.layout
+        self.repairs = RepairTally([recovery_listen(i, lay.recovery_port_base)
+                                    for i in range(lay.recovery_replicas)])
         self.buyers = Buyers(pool, world, board, config.buyers, config.seed)
         self.failed_restarts: list[str] = []
 
     async def play(self) -> Ending:
-        config = self.config
         async with asyncio.TaskGroup() as group:
             background = [group.create_task(self.watcher.run()),
                           group.create_task(self.repairs.run())]
             await self._watcher_ready()
-            started = time.monotonic()
-            chaos = Chaos(self.cluster, chaos_plan(config.seed, victims_of(self.cluster)),
-                          started) if config.chaos else None
-            sources = Sources(self.cluster, self.buyers.tally, self.watcher, self.repairs, chaos,
-                              config.duration_s, started)
-            view = LiveView(sources, self.out, config.live)
-            background.append(group.create_task(view.run()))
-            buying = group.create_task(self.buyers.run())
-            striking = group.create_task(chaos.run()) if chaos is not None else None
-            self._say(f"buying for {config.duration_s:g} s with {config.buyers} buyers"
-                      f"{', under chaos' if chaos else ''} (seed {config.seed})")
-            await asyncio.sleep(config.duration_s)
-            elapsed = time.monotonic() - started
-            await self._wind_down(chaos, striking, buying)
-            view.show()
+            sources, elapsed = await self._buy_under_chaos(group)
             settled = await self._settle()
-            await asyncio.sleep(1.0)  # one more Status poll of every replica
+            await asyncio.sleep(2 * POLL_S)  # the replicas' last repairs, polled
             for task in background:
                 task.cancel()
         books = await verdict(self.store, self.pool, self.world, self.buyers.tally)
         return Ending(sources, settled, books, elapsed, self.failed_restarts)
+
+    async def _buy_under_chaos(self, group: asyncio.TaskGroup) -> tuple[Sources, float]:
+        """The buyers (and the chaos) for ``duration_s``, on view; then wound down."""
+        config, started = self.config, time.monotonic()
+        sights = Sights(self.store, self.board, self.world.campaigns[1:],
+                        self.buyers.tally.calls)
+        chaos = Chaos(self.cluster, chaos_plan(config.seed, victims_of(self.cluster)), started,
+                      sights.aim) if config.chaos else None
+        sources = Sources(self.cluster, self.buyers.tally, self.watcher, self.repairs, chaos,
+                          config.duration_s, started)
+        view = LiveView(sources, self.out, config.live)
+        showing = group.create_task(view.run())
+        buying = group.create_task(self.buyers.run())
+        striking = group.create_task(chaos.run()) if chaos is not None else None
+        self._say(f"buying for {config.duration_s:g} s with {config.buyers} buyers"
+                  f"{', under chaos' if chaos else ''} (seed {config.seed})")
+        await asyncio.sleep(config.duration_s)
+        elapsed = time.monotonic() - started
+        revived = await self._wind_down(chaos, striking, buying)
+        showing.cancel()
+        view.show()  # the last frame
+        restarted = f"restarted {', '.join(revived)}, " if revived else ""
+        self._say(f"stopped: chaos off, {restarted}buyers done; settling")
+        return sources, elapsed
 
     async def _watcher_ready(self) -> None:
         try:
@@ -141,16 +150,15 @@ class _Run:
                             f"{READY_S:g} s ({dict(self.watcher.stream_errors)})") from None
 
     async def _wind_down(self, chaos: Chaos | None, striking: asyncio.Task[None] | None,
-                         buying: asyncio.Task[None]) -> None:
-        """Chaos off, everything alive again, the buyers stopped."""
+                         buying: asyncio.Task[None]) -> list[str]:
+        """Chaos off, everything alive again, the buyers stopped; what was restarted."""
         if chaos is not None and striking is not None:
             chaos.stop.set()
             await striking
         revived, self.failed_restarts = await asyncio.to_thread(revive, self.cluster)
         self.buyers.stop.set()
         await buying
-        self._say(f"\nstopped: chaos off{', restarted ' + ', '.join(revived) if revived else ''}"
-                  ", buyers done; settling")
+        return revived
 
     async def _settle(self) -> Settled:
         settled = Settled()

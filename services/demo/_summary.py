@@ -43,7 +43,8 @@ class Ending:
         finished = sum(s.heads.values())
         rows = [
             ("purchases (receipts)", f"{b.receipts}",
-             f"{t.bought} acknowledged; the rest committed by Buy calls that got no answer"),
+             f"{t.bought} acknowledged, {b.receipts - t.bought} committed by Buy calls that got "
+             "no answer"),
             ("purchases/s", f"{b.receipts / max(self.elapsed_s, 1e-9):.1f}", ""),
             ("lost races", f"{t.lost_races}", ""),
             ("priced out", f"{t.priced_out}", _counts(t.refusals, "other refusals: ")),
@@ -67,8 +68,9 @@ class Ending:
              f"max {ms(max(w.lags_ms, default=None))}"),
             ("audit violations", f"{len(b.violations)}", "quiescent audit, in process"),
             ("balance mismatches", f"{len(b.mismatches)}",
-             f"deposits - receipts for every user; {b.exact_users} users also match their "
-             "acknowledged purchases exactly"),
+             "every user: GetAccount = deposits - the store's receipts (the audit's per-user "
+             f"ledger checks it too); {b.exact_users} users with every Buy answered also "
+             "match their acknowledged purchases"),
             ("slots seen / finished", f"{w.fills} / {finished}",
              f"{w.duplicates} duplicates, {w.out_of_order} out of order, "
              f"{sum(w.stream_errors.values())} stream reconnects"),

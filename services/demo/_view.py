@@ -58,10 +58,9 @@ class LiveView:
 
     def progress_line(self) -> str:
         b, w, r = self.s.buyers, self.s.watcher, self.s.repairs
-        kills = ", ".join(f"{k} {n}" for k, n in sorted(self.s.chaos.kills.items())) \
-            if self.s.chaos else "off"
-        last = self.s.chaos.events[-1].split("  ", 1)[1] if self.s.chaos and \
-            self.s.chaos.events else "-"
+        kills = (", ".join(f"{k} {n}" for k, n in sorted(self.s.chaos.kills.items()))
+                 or "none yet") if self.s.chaos else "off"
+        last = self.s.chaos.events[-1][1] if self.s.chaos and self.s.chaos.events else "-"
         return (f"[{self._elapsed():5.1f}/{self.s.duration_s:g} s] "
                 f"{b.purchases_per_s():.1f} purchases/s, bought {b.bought}, lost races "
                 f"{b.lost_races}, errors {sum(b.errors.values())}, repairs {r.repairs}, "
@@ -87,7 +86,7 @@ class LiveView:
         if c is not None:
             kills = "   ".join(f"{k} {c.kills[k]}" for k in sorted(c.kills)) or "none yet"
             lines.append(f"  kills       {kills}")
-            lines += [f"    {event}" for event in list(c.events)[-3:]]
+            lines += [f"    {at:5.1f} s  {what}" for at, what in list(c.events)[-3:]]
         return lines
 
     def _processes(self) -> str:
