@@ -61,7 +61,13 @@ def main() -> int:
                              f"{DEFAULT_CRASHES}, or {QUICK_CRASHES} with --quick); the "
                              f"two-dead configurations get 1/{DEAD_SHARE} as many")
     parser.add_argument("--quick", action="store_true", help="a smoke run of about a minute")
+    parser.add_argument("--tick-ms", type=int, default=1000, metavar="MS",
+                        help="the replicas' tick (default 1000, PROTOCOL.md's second)")
+    parser.add_argument("--schedule", action="append", choices=SCHEDULES, default=None,
+                        help="only this schedule (repeatable; default all)")
     args = parser.parse_args()
+    global _tick_ms
+    _tick_ms = args.tick_ms
     crashes = (args.crashes if args.crashes is not None
                else QUICK_CRASHES if args.quick else DEFAULT_CRASHES)
     if crashes < 3:
@@ -71,7 +77,7 @@ def main() -> int:
     _header(crashes, dead_window_s)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="abc-bench-recovery-") as tmp:
-        for schedule in SCHEDULES:
+        for schedule in args.schedule or SCHEDULES:
             for alive in (REPLICAS, 1):
                 n = crashes if alive == REPLICAS else max(3, crashes // DEAD_SHARE)
                 window_s = (max(3.0, n / CRASHES_PER_S_UP) if alive == REPLICAS
@@ -94,7 +100,8 @@ def _header(crashes: int, dead_window_s: float) -> None:
     print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
           f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
     print(f"Per configuration (schedule x replicas alive): a fresh sqlite store and {REPLICAS} "
-          f"real `abc serve recovery --ordinal i --replicas {REPLICAS} --schedule S` processes "
+          f"real `abc serve recovery --ordinal i --replicas {REPLICAS} --schedule S "
+          f"--tick-ms {_tick_ms}` processes "
           "on it; for *1 of 3 alive* replicas 1 and 2 are killed (SIGKILL) once all three have "
           "seen the campaigns. Each crash is a purchase on a campaign of its own, run "
           "in-process by the real journal with a runtime whose step observer raises right "
@@ -194,6 +201,9 @@ def _buyer(cid: str) -> str:
     return f"buyer-{cid}"
 
 
+_tick_ms = 1000  # set from --tick-ms
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -205,7 +215,7 @@ def _replica(schedule: str, ordinal: int, url: str, tmp: Path) -> Child:
     target = f"127.0.0.1:{_free_port()}"
     argv = [sys.executable, "-m", "services.cli", "serve", "recovery", "--ordinal", str(ordinal),
             "--replicas", str(REPLICAS), "--schedule", schedule, "--listen", target,
-            "--store", url]
+            "--store", url, "--tick-ms", str(_tick_ms)]
     # None of this shell's ABC_* or OTEL_* settings: no NATS, nothing exported.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
     env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")

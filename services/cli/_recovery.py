@@ -49,6 +49,11 @@ def register_serve(services: Any) -> None:
     p.add_argument("--schedule", choices=list(SCHEDULES),
                    default=env("ABC_RECOVERY_SCHEDULE", "ordinal-shard"),
                    help="who checks what when (env ABC_RECOVERY_SCHEDULE; default %(default)s)")
+    p.add_argument("--tick-ms", type=int, default=_int_env("ABC_RECOVERY_TICK_MS") or 1000,
+                   metavar="MS",
+                   help="how often to tick (env ABC_RECOVERY_TICK_MS; default %(default)s, "
+                        "PROTOCOL.md's second: a repair waits for the next tick, so about half "
+                        "a tick plus 100 ms on average)")
     add_server_options(p, "RECOVERY", "")
     add_store_option(p)
     add_nats_option(p)
@@ -90,7 +95,7 @@ def run_serve_recovery(args: argparse.Namespace) -> int:
         args.listen = recovery_listen(ordinal)
     try:
         config = RecoveryConfig(args.store, ordinal, args.replicas, args.schedule,
-                                args.nats_url, server_config(args))
+                                args.nats_url, server_config(args), args.tick_ms)
         return asyncio.run(_serve(config))
     except (RecoveryConfigError, ServerConfigError, TokenError, StoreUrlError,
             Unavailable) as exc:

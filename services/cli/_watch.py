@@ -84,8 +84,8 @@ async def _watch(args: argparse.Namespace) -> int:
 async def _stream(args: argparse.Namespace, views: dict[str, _View],
                   deadline: float | None) -> None:
     request = notify_pb2.WatchRequest(campaigns=[
-        notify_pb2.WatchedCampaign(campaign_id=cid,
-                                   resume_after_slot=views[cid].head if cid in views else 0)
+        notify_pb2.WatchedCampaign(campaign_id=cid, resume_after_slot=views[cid].head)
+        if cid in views else notify_pb2.WatchedCampaign(campaign_id=cid)
         for cid in args.campaigns])
     metadata = (("authorization", f"Bearer {args.token}"),) if args.token else ()
     async with grpc.aio.insecure_channel(args.target) as channel:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -82,6 +83,16 @@ class Child:
     def tail(self, lines: int = 8) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
+
+
+def in_use(target: str) -> bool:
+    """Whether something already accepts connections at ``host:port``."""
+    host, _, port = target.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 def serving(target: str, timeout_s: float = 1.0) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from services.runtime import NatsServer
 
-from ._child import Child
+from ._child import Child, ClusterError, in_use
 
 RECOVERY_PORT_BASE = 50060
 
@@ -51,9 +51,14 @@ class Cluster:
 
     def start(self) -> None:
         """NATS, then every service at once; returns when all say SERVING."""
+        children = self._children()
+        busy = [c.target for c in children if c.target is not None and in_use(c.target)]
+        if busy:
+            raise ClusterError(f"already in use: {', '.join(busy)} (another Abc running? "
+                               "choose other addresses, e.g. --purchase-listen)")
         if self.nats is not None:
             self.nats.start()
-        self.children = {child.name: child for child in self._children()}
+        self.children = {child.name: child for child in children}
         for child in self.children.values():
             child.start()
         for child in self.children.values():

@@ -37,7 +37,6 @@ class FillWatcher:
         self.seen = {cid: Seen() for cid in campaigns}
         self.duplicates = 0  # a slot at or below the last one seen
         self.out_of_order = 0  # a slot beyond the next one: some slots were skipped
-        self.unreplayable = 0  # slots a resume from 0 could not replay (see _on_snapshot)
         self.stream_errors: Counter[str] = Counter()
         self.lags_ms: list[int] = []
         self.ready = asyncio.Event()  # the first snapshot of every campaign has arrived
@@ -49,7 +48,7 @@ class FillWatcher:
 
     @property
     def disorder(self) -> int:
-        return self.duplicates + self.out_of_order + self.unreplayable
+        return self.duplicates + self.out_of_order
 
     async def run(self) -> None:
         """Watch until cancelled."""
@@ -97,11 +96,6 @@ class FillWatcher:
             # resuming from the last slot seen replays what the snapshot skipped.
             return head <= seen.last
         self._snapshotted.add(cid)
-        if seen.last == 0 and head > 0:
-            # resume_after_slot 0 means "new watcher": notify replays nothing, so slots
-            # 1..head can never be seen. The demo watches before any purchase to avoid it.
-            self.unreplayable += head
-            seen.last = head
         if len(self._snapshotted) == len(self.seen):
             self.ready.set()
         return True

@@ -26,7 +26,8 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
 
     async def Watch(self, request: notify_pb2.WatchRequest, context: Context
                     ) -> AsyncIterator[notify_pb2.WatchUpdate]:
-        wanted = [(w.campaign_id, w.resume_after_slot) for w in request.campaigns]
+        wanted = [(w.campaign_id, w.resume_after_slot if w.HasField("resume_after_slot")
+                   else None) for w in request.campaigns]
         await self._check_campaigns(context, [cid for cid, _ in wanted])
         feeds = [await self._feed(cid, context) for cid, _ in wanted]
         watcher = Watcher([cid for cid, _ in wanted], lambda cid: self.hub.feeds[cid].snapshot())
@@ -103,12 +104,13 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         return self._fillers[key]
 
 
-async def _join(feed: Feed, watcher: Watcher, after: int) -> list[notify_pb2.WatchUpdate]:
+async def _join(feed: Feed, watcher: Watcher, after: int | None
+                ) -> list[notify_pb2.WatchUpdate]:
     """Under the feed's lock (so no fill slips between): the snapshot, the fills missed since
     ``after`` (when resuming), and the watcher registered for everything after."""
     async with feed.lock:
         updates = [feed.snapshot()]
-        if 0 < after < feed.head:
+        if after is not None and 0 <= after < feed.head:
             missed = feed.missed_since(after)
             if missed is None:
                 missed = await feed.read_missed(after, feed.head)

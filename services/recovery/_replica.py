@@ -1,4 +1,5 @@
-"""One posse replica: each second, check the campaigns that are due, concurrently and with a
+"""One posse replica: each tick (a second, as PROTOCOL.md has it, unless ``tick_ms`` says
+otherwise), check the campaigns that are due, concurrently and with a
 bound, so one slow or failing campaign never stalls the rest; a store outage is logged and
 the next tick simply tries again."""
 
@@ -14,7 +15,7 @@ from opentelemetry import metrics
 from services.journal import IndexKind, Journal, JournalError, list_index
 from services.store import InDoubt, NotFound, Unavailable
 
-from ._schedules import Schedule, due
+from ._schedules import MAX_INTERVAL_S, Schedule, due
 
 log = logging.getLogger("abc.recovery")
 _meter = metrics.get_meter("abc.recovery")
@@ -48,7 +49,8 @@ class Replica:
     """Replica ``ordinal`` of ``replicas``, checking by ``schedule``."""
 
     def __init__(self, journal: Journal, schedule: Schedule, ordinal: int, replicas: int,
-                 concurrency: int = CONCURRENCY, check_timeout_s: float = CHECK_TIMEOUT_S) -> None:
+                 concurrency: int = CONCURRENCY, check_timeout_s: float = CHECK_TIMEOUT_S,
+                 tick_ms: int = 1000) -> None:
         self.journal = journal
         self.schedule = schedule
         self.ordinal = ordinal
@@ -60,12 +62,15 @@ class Replica:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._timeout_s = check_timeout_s
+        self.tick_ms = tick_ms
+        # The 10 s rule, in ticks: a campaign is checked at least every MAX_INTERVAL_S.
+        self._max_interval = max(1, MAX_INTERVAL_S * 1000 // tick_ms)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick at the start of every second until ``stop``."""
+        """Tick at the start of every tick period until ``stop``."""
         while not stop.is_set():
-            await self.tick(self.journal.rt.clock() // 1000)
-            wait_s = 1.0 - (self.journal.rt.clock() % 1000) / 1000
+            await self.tick(self.journal.rt.clock() // self.tick_ms)
+            wait_s = (self.tick_ms - self.journal.rt.clock() % self.tick_ms) / 1000
             try:
                 await asyncio.wait_for(stop.wait(), wait_s)
             except TimeoutError:
@@ -74,15 +79,16 @@ class Replica:
             task.cancel()
         await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
-    async def tick(self, second: int) -> list[str]:
-        """Start the checks due this second; returns the campaigns started."""
+    async def tick(self, tick: int) -> list[str]:
+        """Start the checks due at ``tick``; returns the campaigns started."""
         await self._refresh()
         started = []
         for cid in self.campaigns:
-            if cid in self._in_flight or not due(self.schedule, cid, second,
-                                                  self._last_checked.get(cid)):
+            if cid in self._in_flight or not due(self.schedule, cid, tick,
+                                                  self._last_checked.get(cid),
+                                                  self._max_interval):
                 continue
-            self._last_checked[cid] = second
+            self._last_checked[cid] = tick
             self._in_flight[cid] = asyncio.create_task(self._check(cid), name=f"check {cid}")
             started.append(cid)
         return started

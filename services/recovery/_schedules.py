@@ -89,7 +89,9 @@ def make_schedule(name: str, ordinal: int, replicas: int) -> Schedule:
         raise ValueError(f"unknown schedule {name!r}; one of {', '.join(SCHEDULES)}") from None
 
 
-def due(schedule: Schedule, campaign: str, second: int, last_checked: int | None) -> bool:
-    """Whether to check ``campaign`` now: on duty, or not checked for MAX_INTERVAL_S."""
-    overdue = last_checked is None or second - last_checked >= MAX_INTERVAL_S
-    return overdue or schedule.on_duty(campaign, second)
+def due(schedule: Schedule, campaign: str, tick: int, last_checked: int | None,
+        max_interval: int = MAX_INTERVAL_S) -> bool:
+    """Whether to check ``campaign`` at ``tick``: on duty, or not checked for
+    ``max_interval`` ticks (ticks are seconds unless a replica ticks faster)."""
+    overdue = last_checked is None or tick - last_checked >= max_interval
+    return overdue or schedule.on_duty(campaign, tick)

@@ -49,8 +49,11 @@ class RecoveryConfig:
     schedule: str = "ordinal-shard"
     nats_url: str | None = None
     server: ServerConfig = field(default_factory=lambda: ServerConfig(listen="127.0.0.1:50060"))
+    tick_ms: int = 1000  # PROTOCOL.md's second; shorter trades store reads for faster repair
 
     def __post_init__(self) -> None:
+        if not 50 <= self.tick_ms <= 10_000:
+            raise RecoveryConfigError(f"tick {self.tick_ms} ms: want 50 to 10000")
         if self.replicas < 1 or not 0 <= self.ordinal < self.replicas:
             raise RecoveryConfigError(
                 f"ordinal {self.ordinal} of {self.replicas} replicas: want 0 <= ordinal < "
@@ -97,7 +100,8 @@ async def start_recovery(config: RecoveryConfig,
     if telemetry is not None:
         journal_store, runtime = telemetry.instrument(store, runtime)
     journal = Journal(journal_store, runtime)
-    replica = Replica(journal, schedule, config.ordinal, config.replicas)
+    replica = Replica(journal, schedule, config.ordinal, config.replicas,
+                      tick_ms=config.tick_ms)
     servicer = RecoveryServicer(replica)
 
     def register(server: grpc.aio.Server) -> None:

@@ -59,20 +59,23 @@ class WatchedCampaign(_message.Message):
     RESUME_AFTER_SLOT_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
     resume_after_slot: _builtins.int
-    """The last slot this gateway has seen (0: none). Slots after it and up to the current head
-    are sent as fills right after the snapshot, so a reconnecting gateway misses nothing.
+    """When reconnecting: the last slot this gateway has seen (0 if it saw none). The slots after
+    it, up to the current head, are sent as fills right after the snapshot (source "replay"),
+    so nothing is missed. Unset for a new watcher: just the snapshot, then new fills.
     """
     def __init__(
         self,
         *,
         campaign_id: _builtins.str = ...,
-        resume_after_slot: _builtins.int = ...,
+        resume_after_slot: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_resume_after_slot", b"_resume_after_slot", "resume_after_slot", b"resume_after_slot"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "resume_after_slot", b"resume_after_slot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_resume_after_slot", b"_resume_after_slot", "campaign_id", b"campaign_id", "resume_after_slot", b"resume_after_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__resume_after_slot: _TypeAlias = _typing.Literal["resume_after_slot"]  # noqa: Y015
+    _WhichOneofArgType__resume_after_slot: _TypeAlias = _typing.Literal["_resume_after_slot", b"_resume_after_slot"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__resume_after_slot) -> _WhichOneofReturnType__resume_after_slot | None: ...
 
 Global___WatchedCampaign: _TypeAlias = WatchedCampaign  # noqa: Y015
 
@@ -98,7 +101,9 @@ class WatchUpdate(_message.Message):
 
     @_builtins.property
     def fill(self) -> _types_pb2.FilledSlot:
-        """A finished slot, in order: always the snapshot's head + 1, then + 2, ..."""
+        """A finished slot, in order: after resume_after_slot when resuming, else after the
+        snapshot's head; then + 1, + 2, ...
+        """
 
     def __init__(
         self,
