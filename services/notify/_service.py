@@ -9,7 +9,7 @@ import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
 from services.journal import Runtime
-from services.runtime import NatsLink, Served, ServerConfig, Telemetry, serve
+from services.runtime import NatsLink, ServerConfig, ServiceNode, Telemetry, serve_store
 from services.store import DocumentStore, open_store
 
 from ._hub import Hub
@@ -32,22 +32,11 @@ class NotifyConfig:
 
 
 @dataclass
-class NotifyNode:
-    served: Served
+class NotifyNode(ServiceNode):
     hub: Hub
-    store: DocumentStore
-    link: NatsLink | None
 
-    @property
-    def port(self) -> int:
-        return self.served.port
-
-    async def stop(self, grace_s: float = 5.0) -> None:
-        await self.served.stop(grace_s)
+    async def stop_parts(self) -> None:
         await self.hub.stop()
-        if self.link is not None:
-            await self.link.close()
-        await self.store.close()
 
 
 async def start_notify(config: NotifyConfig, store: DocumentStore | None = None,
@@ -64,15 +53,11 @@ async def start_notify(config: NotifyConfig, store: DocumentStore | None = None,
     def register(server: grpc.aio.Server) -> None:
         notify_pb2_grpc.add_NotifyServiceServicer_to_server(servicer, server)
 
-    try:
-        served = await serve(config.server, [SERVICE_NAME], register)
-    except BaseException:
-        await store.close()
-        raise
+    served = await serve_store(store, config.server, [SERVICE_NAME], register)
     if link is not None:
         link.start()
     else:
         log.warning("no NATS URL: polling the store for every watched campaign")
     hub.start()
     log.info("notify service on port %d", served.port)
-    return NotifyNode(served, hub, store, link)
+    return NotifyNode(served, store, link, hub)

@@ -12,8 +12,15 @@ import grpc
 from services.api.abc.v1 import purchase_pb2, purchase_pb2_grpc
 from services.events import FillPublisher
 from services.journal import Journal, Runtime
-from services.runtime import NatsLink, Served, ServerConfig, Telemetry, fault_switch, serve
-from services.store import DocumentStore, open_store
+from services.runtime import (
+    NatsLink,
+    ServerConfig,
+    ServiceNode,
+    Telemetry,
+    fault_switch,
+    serve_store,
+)
+from services.store import open_store
 
 from ._servicer import PurchaseServicer
 
@@ -33,24 +40,13 @@ class PurchaseConfig:
 
 
 @dataclass
-class PurchaseNode:
+class PurchaseNode(ServiceNode):
     """A running purchase service; ``port`` is the one it listens on."""
 
-    served: Served
-    store: DocumentStore
     publisher: FillPublisher
-    link: NatsLink | None
 
-    @property
-    def port(self) -> int:
-        return self.served.port
-
-    async def stop(self, grace_s: float = 5.0) -> None:
-        await self.served.stop(grace_s)
+    async def stop_parts(self) -> None:
         await self.publisher.stop()
-        if self.link is not None:
-            await self.link.close()
-        await self.store.close()
 
 
 async def start_purchase(config: PurchaseConfig,
@@ -72,18 +68,14 @@ async def start_purchase(config: PurchaseConfig,
     def register(server: grpc.aio.Server) -> None:
         purchase_pb2_grpc.add_PurchaseServiceServicer_to_server(servicer, server)
 
-    try:
-        served = await serve(config.server, [SERVICE_NAME], register, OPERATOR_ONLY)
-    except BaseException:
-        await store.close()
-        raise
+    served = await serve_store(store, config.server, [SERVICE_NAME], register, OPERATOR_ONLY)
     if link is not None:
         link.start()
     else:
         log.warning("no NATS URL: fill events are not published (watchers poll the store)")
     publisher.start()
     log.info("purchase service on port %d, store %s", served.port, _redacted(config.store_url))
-    return PurchaseNode(served, store, publisher, link)
+    return PurchaseNode(served, store, link, publisher)
 
 
 def _redacted(url: str) -> str:

@@ -16,8 +16,8 @@ import grpc
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
 from services.events import FillPublisher
 from services.journal import Journal, Runtime
-from services.runtime import NatsLink, Served, ServerConfig, Telemetry, serve
-from services.store import DocumentStore, open_store
+from services.runtime import NatsLink, ServerConfig, ServiceNode, Telemetry, serve_store
+from services.store import open_store
 
 from ._replica import Replica
 from ._schedules import make_schedule
@@ -61,28 +61,17 @@ class RecoveryConfig:
 
 
 @dataclass
-class RecoveryNode:
-    served: Served
+class RecoveryNode(ServiceNode):
     replica: Replica
-    store: DocumentStore
     publisher: FillPublisher
-    link: NatsLink | None
     task: asyncio.Task[None]
     stopping: asyncio.Event
 
-    @property
-    def port(self) -> int:
-        return self.served.port
-
-    async def stop(self, grace_s: float = 5.0) -> None:
+    async def stop_parts(self) -> None:
         self.stopping.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
-        await self.served.stop(grace_s)
         await self.publisher.stop()
-        if self.link is not None:
-            await self.link.close()
-        await self.store.close()
 
 
 async def start_recovery(config: RecoveryConfig,
@@ -107,11 +96,7 @@ async def start_recovery(config: RecoveryConfig,
     def register(server: grpc.aio.Server) -> None:
         recovery_pb2_grpc.add_RecoveryServiceServicer_to_server(servicer, server)
 
-    try:
-        served = await serve(config.server, [SERVICE_NAME], register)
-    except BaseException:
-        await store.close()
-        raise
+    served = await serve_store(store, config.server, [SERVICE_NAME], register)
     if link is not None:
         link.start()
     publisher.start()
@@ -119,4 +104,4 @@ async def start_recovery(config: RecoveryConfig,
     task = asyncio.create_task(replica.run(stopping), name="posse")
     log.info("recovery replica %d of %d (%s) on port %d", config.ordinal, config.replicas,
              schedule.name, served.port)
-    return RecoveryNode(served, replica, store, publisher, link, task, stopping)
+    return RecoveryNode(served, store, link, replica, publisher, task, stopping)

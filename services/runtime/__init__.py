@@ -8,6 +8,7 @@ from ._faults import FaultConfigError, fault_switch
 from ._logging import setup_logging
 from ._nats import NatsLink
 from ._nats_server import NatsServer, NatsServerError, nats_server_binary
+from ._node import ServiceNode, serve_store
 from ._server import Served, ServerConfig, ServerConfigError, is_loopback, serve
 from ._signals import stop_on_signals
 from ._telemetry import Telemetry, current_carrier, setup_telemetry, span_context_of
@@ -28,6 +29,7 @@ __all__ = [
     "ServerConfig",
     "ServerConfigError",
     "ServerTracing",
+    "ServiceNode",
     "Telemetry",
     "TokenError",
     "Tokens",
@@ -38,6 +40,7 @@ __all__ = [
     "is_loopback",
     "nats_server_binary",
     "serve",
+    "serve_store",
     "setup_logging",
     "setup_telemetry",
     "span_context_of",
