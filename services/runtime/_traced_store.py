@@ -5,58 +5,28 @@ events (they are how the protocol learns it lost a race, not failures)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from services.store import (
-    CasMismatch,
-    Document,
-    DocumentStore,
-    Exists,
-    InDoubt,
-    Json,
-    NotFound,
-    StoreError,
-)
+from services.store import CasMismatch, Exists, InDoubt, NotFound, StoreError, StoreWrapper
 
 T = TypeVar("T")
 tracer = trace.get_tracer("abc.store")
 _EVENTS = {Exists: "exists", CasMismatch: "cas mismatch", NotFound: "not found"}
 
 
-class TracedStore:
-    def __init__(self, inner: DocumentStore) -> None:
-        self.inner = inner
-
-    async def get(self, key: str) -> Document:
-        return await self._traced("get", key, self.inner.get(key))
-
-    async def insert(self, key: str, value: Json) -> int:
-        return await self._traced("insert", key, self.inner.insert(key, value))
-
-    async def replace(self, key: str, value: Json, cas: int) -> int:
-        return await self._traced("replace", key, self.inner.replace(key, value, cas))
-
-    async def upsert(self, key: str, value: Json) -> int:
-        return await self._traced("upsert", key, self.inner.upsert(key, value))
-
-    async def remove(self, key: str, cas: int) -> None:
-        await self._traced("remove", key, self.inner.remove(key, cas))
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    async def _traced(self, op: str, key: str, call: Awaitable[T]) -> T:
+class TracedStore(StoreWrapper):
+    async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
         if not trace.get_current_span().get_span_context().is_valid:
             # Not part of any operation (recovery's idle checks, notify's polls): a root
             # trace per read would flood the backend with one-span traces.
-            return await call
+            return await call()
         with _store_span(op, key) as span:
             try:
-                result = await call
+                result = await call()
             except StoreError as exc:
                 _outcome(span, exc)
                 raise

@@ -6,6 +6,7 @@ from ._memory import MemoryState, MemoryStore
 from ._port import Document, DocumentStore, Json
 from ._sqlite import SqliteStore
 from ._url import DEFAULT_STORE_URL, StoreUrlError, open_store, sqlite_path
+from ._wrapper import StoreWrapper
 
 __all__ = [
     "DEFAULT_STORE_URL",
@@ -24,6 +25,7 @@ __all__ = [
     "SqliteStore",
     "StoreError",
     "StoreUrlError",
+    "StoreWrapper",
     "Unavailable",
     "open_store",
     "sqlite_path",

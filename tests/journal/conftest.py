@@ -24,7 +24,7 @@ from services.journal import (
     User,
     user_key,
 )
-from services.store import Document, DocumentStore, InDoubt, Json, NotFound
+from services.store import DocumentStore, InDoubt, Json, NotFound, StoreWrapper
 
 T = TypeVar("T")
 
@@ -131,7 +131,7 @@ Op = tuple[str, str]
 """One store operation as recorded: ``(op, key)``."""
 
 
-class RecordingStore:
+class RecordingStore(StoreWrapper):
     """A DocumentStore over ``inner`` that records every operation as ``(op, key)`` (before
     running it, so a failed one counts too), and can inject faults at chosen keys:
 
@@ -142,7 +142,7 @@ class RecordingStore:
     """
 
     def __init__(self, inner: DocumentStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.ops: list[Op] = []
         self._in_doubt: dict[str, bool] = {}
         self._before: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -160,9 +160,9 @@ class RecordingStore:
     def before_insert(self, key: str, action: Callable[[], Awaitable[None]]) -> None:
         self._before[key] = action
 
-    async def get(self, key: str) -> Document:
-        self.ops.append(("get", key))
-        return await self.inner.get(key)
+    async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        self.ops.append((op, key))
+        return await call()
 
     async def insert(self, key: str, value: Json) -> int:
         self.ops.append(("insert", key))
@@ -174,21 +174,6 @@ class RecordingStore:
                 await self.inner.insert(key, value)
             raise InDoubt(key, "insert", "injected: no answer")
         return await self.inner.insert(key, value)
-
-    async def replace(self, key: str, value: Json, cas: int) -> int:
-        self.ops.append(("replace", key))
-        return await self.inner.replace(key, value, cas)
-
-    async def upsert(self, key: str, value: Json) -> int:
-        self.ops.append(("upsert", key))
-        return await self.inner.upsert(key, value)
-
-    async def remove(self, key: str, cas: int) -> None:
-        self.ops.append(("remove", key))
-        await self.inner.remove(key, cas)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 async def value_of(store: DocumentStore, key: str) -> Json | None:

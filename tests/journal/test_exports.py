@@ -26,7 +26,7 @@ JOURNAL = [
 STORE = [
     "CasMismatch", "CouchbaseSettings", "CouchbaseStore", "DEFAULT_STORE_URL", "DURABILITIES",
     "Document", "DocumentStore", "Exists", "InDoubt", "Json", "MemoryState", "MemoryStore",
-    "NotFound", "SqliteStore", "StoreError", "StoreUrlError", "Unavailable", "open_store",
+    "NotFound", "SqliteStore", "StoreError", "StoreUrlError", "StoreWrapper", "Unavailable", "open_store",
     "sqlite_path",
 ]
 

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
@@ -23,7 +23,7 @@ from services.api.abc.v1 import purchase_pb2 as pb
 from services.journal import MAX_MONEY
 from services.notify import NotifyConfig, NotifyNode, start_notify
 from services.runtime import ServerConfig
-from services.store import Document, DocumentStore, Json, open_store
+from services.store import DocumentStore, StoreWrapper, open_store
 from tests.purchase._support import Running, purchase_server
 
 if TYPE_CHECKING:  # the async stubs exist in the generated .pyi only
@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # the async stubs exist in the generated .pyi only
 LOCAL = ServerConfig(listen="127.0.0.1:0")
 CHANNEL_OPTIONS = [("grpc.use_local_subchannel_pool", 1)]  # one TCP connection per channel
 FUNDS = 10**13  # enough for ~40 doublings of a 1-unit price
+
+T = TypeVar("T")
 
 
 async def eventually(check: Callable[[], bool], timeout_s: float = 5.0, what: str = "") -> None:
@@ -261,12 +263,12 @@ class Proxy:
             writer.transport.abort()
 
 
-class KeyCountingStore:
+class KeyCountingStore(StoreWrapper):
     """Passes every operation to ``inner``; counts reads (``get``) per key, whether they
     succeed or raise."""
 
     def __init__(self, inner: DocumentStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.gets: Counter[str] = Counter()
 
     def reads(self, cid: str) -> tuple[int, int]:
@@ -274,24 +276,10 @@ class KeyCountingStore:
         slots = sum(n for key, n in self.gets.items() if key.startswith(f"slot:{cid}:"))
         return self.gets[f"campaign:{cid}"], slots
 
-    async def get(self, key: str) -> Document:
-        self.gets[key] += 1
-        return await self.inner.get(key)
-
-    async def insert(self, key: str, value: Json) -> int:
-        return await self.inner.insert(key, value)
-
-    async def replace(self, key: str, value: Json, cas: int) -> int:
-        return await self.inner.replace(key, value, cas)
-
-    async def upsert(self, key: str, value: Json) -> int:
-        return await self.inner.upsert(key, value)
-
-    async def remove(self, key: str, cas: int) -> None:
-        await self.inner.remove(key, cas)
-
-    async def close(self) -> None:
-        await self.inner.close()
+    async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        if op == "get":
+            self.gets[key] += 1
+        return await call()
 
 
 async def counting_store(url: str) -> KeyCountingStore:

@@ -4,11 +4,14 @@ the store fails, and one slow campaign never stalls the others."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from services.journal import Bought, Journal, Runtime, Timing, User
 from services.recovery import OrdinalShard, Replica
-from services.store import Document, DocumentStore, Json, MemoryStore, Unavailable
+from services.store import DocumentStore, MemoryStore, StoreWrapper, Unavailable
+
+T = TypeVar("T")
 
 FAST = Timing(posse_wait_ms=5, resolve_grace_ms=50, resolve_poll_ms=5)
 
@@ -76,35 +79,20 @@ def test_nothing_to_repair_is_just_a_check() -> None:
     asyncio.run(body())
 
 
-@dataclasses.dataclass
-class FlakyStore:
-    """Wraps a store: fails every get while ``down``, and hangs gets of ``slow_key``."""
+class FlakyStore(StoreWrapper):
+    """Fails every get while ``down``, and hangs gets of ``slow_key``."""
 
-    inner: DocumentStore
-    down: bool = False
-    slow_key: str | None = None
+    def __init__(self, inner: DocumentStore, slow_key: str | None = None) -> None:
+        super().__init__(inner)
+        self.down = False
+        self.slow_key = slow_key
 
-    async def get(self, key: str) -> Document:
-        if self.down:
+    async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        if op == "get" and self.down:
             raise Unavailable(key, "get", "test outage")
-        if key == self.slow_key:
+        if op == "get" and key == self.slow_key:
             await asyncio.sleep(3600)
-        return await self.inner.get(key)
-
-    async def insert(self, key: str, value: Json) -> int:
-        return await self.inner.insert(key, value)
-
-    async def replace(self, key: str, value: Json, cas: int) -> int:
-        return await self.inner.replace(key, value, cas)
-
-    async def upsert(self, key: str, value: Json) -> int:
-        return await self.inner.upsert(key, value)
-
-    async def remove(self, key: str, cas: int) -> None:
-        await self.inner.remove(key, cas)
-
-    async def close(self) -> None:
-        await self.inner.close()
+        return await call()
 
 
 def test_a_store_outage_is_counted_and_the_next_tick_recovers() -> None:

@@ -51,13 +51,12 @@ import pytest
 from services.store import (
     CouchbaseSettings,
     CouchbaseStore,
-    Document,
     DocumentStore,
-    Json,
     MemoryState,
     MemoryStore,
     SqliteStore,
     StoreError,
+    StoreWrapper,
 )
 from tests.couchbase_wire import WireServer
 
@@ -131,34 +130,19 @@ def _couchbase_real(tmp_path: Path) -> Opener:
     return open_store
 
 
-class PrefixedStore:
+class PrefixedStore(StoreWrapper):
     """Every key under ``prefix`` in the store; errors name the caller's key, unprefixed."""
 
     def __init__(self, inner: DocumentStore, prefix: str) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.prefix = prefix
 
-    async def get(self, key: str) -> Document:
-        return await self._call(key, self.inner.get(self.prefix + key))
+    def inner_key(self, key: str) -> str:
+        return self.prefix + key
 
-    async def insert(self, key: str, value: Json) -> int:
-        return await self._call(key, self.inner.insert(self.prefix + key, value))
-
-    async def replace(self, key: str, value: Json, cas: int) -> int:
-        return await self._call(key, self.inner.replace(self.prefix + key, value, cas))
-
-    async def upsert(self, key: str, value: Json) -> int:
-        return await self._call(key, self.inner.upsert(self.prefix + key, value))
-
-    async def remove(self, key: str, cas: int) -> None:
-        return await self._call(key, self.inner.remove(self.prefix + key, cas))
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    async def _call(self, key: str, call: Awaitable[T]) -> T:
+    async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await call
+            return await call()
         except StoreError as exc:
             raise type(exc)(key, exc.op, exc.detail) from exc
 
