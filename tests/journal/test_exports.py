@@ -26,8 +26,8 @@ JOURNAL = [
 STORE = [
     "CasMismatch", "CouchbaseSettings", "CouchbaseStore", "DEFAULT_STORE_URL", "DURABILITIES",
     "Document", "DocumentStore", "Exists", "InDoubt", "Json", "MemoryState", "MemoryStore",
-    "NotFound", "SqliteStore", "StoreError", "StoreUrlError", "StoreWrapper", "Unavailable", "open_store",
-    "sqlite_path",
+    "NotFound", "SqliteStore", "StoreError", "StoreUrlError", "StoreWrapper", "Unavailable",
+    "open_store", "sqlite_path",
 ]
 
 SURFACES = {"services.journal": JOURNAL, "services.store": STORE}
