@@ -31,7 +31,8 @@ sim-long: $(STAMP)
 	$(BIN)/abc sim --seeds 100000
 
 bench: $(STAMP)
-	$(BIN)/python bench/journal.py
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .abc .mypy_cache .ruff_cache .pytest_cache
