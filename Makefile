@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh machine with python3:
-#   make demo   - make .venv, install Abc, bring the whole system up on the embedded default
+#   make demo   - make .venv, install Abc, run the whole system under load and chaos for a
+#                 minute on the embedded default, then audit it (abc demo)
 #   make test   - make .venv, install Abc with its dev tools, run lint, types and tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test lint sim sim-long bench clean
+.PHONY: demo up test lint sim sim-long bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +16,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/abc demo
+
+up: $(STAMP)
 	$(BIN)/abc up
 
 sim: $(STAMP)
