@@ -48,7 +48,7 @@ def register(commands: Any) -> None:
 
 def add_cluster_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=Path(os.environ.get("ABC_DATA", ".abc")),
-                   metavar="DIR", help="store and logs (env ABC_DATA; default %(default)s)")
+                   metavar="DIR", help="store and logs (env ABC_DATA; default .abc)")
     p.add_argument("--store", default=os.environ.get("ABC_STORE_URL"), metavar="URL",
                    help="store URL (env ABC_STORE_URL; default sqlite in --data)")
     p.add_argument("--nats-url", default=os.environ.get("ABC_NATS_URL"), metavar="URL",
