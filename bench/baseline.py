@@ -14,11 +14,10 @@ import os
 import platform
 import random
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from services.loadgen import (
     warped_runtime,
 )
 from services.store import CouchbaseSettings, CouchbaseStore, DocumentStore, SqliteStore
+from tests.couchbase_wire.process import wire_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEED = 10_000  # both sides' clock runs this much faster than real time (see the header)
@@ -241,41 +241,12 @@ async def _abc_store(system: str, path: Path) -> AsyncIterator[DocumentStore]:
         finally:
             await store.close()
         return
-    with _wire_server() as (url, env):
+    with wire_server_process() as (url, env):
         store = await CouchbaseStore(CouchbaseSettings.from_url(url, env=env)).open()
         try:
             yield store
         finally:
             await store.close()
-
-
-@contextlib.contextmanager
-def _wire_server() -> Iterator[tuple[str, dict[str, str]]]:
-    """The test wire server in a process of its own: (its URL, its credentials' env)."""
-    server = subprocess.Popen([sys.executable, "-m", "tests.couchbase_wire"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        assert server.stdout is not None
-        env: dict[str, str] = {}
-        for line in server.stdout:  # "export NAME=value" lines, the URL last
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            env[name] = value
-            if name == "ABC_TEST_COUCHBASE_URL":
-                break
-        url = env.pop("ABC_TEST_COUCHBASE_URL", None)
-        if url is None:
-            raise RuntimeError(f"the wire server did not start (exit {server.poll()})")
-        yield url, env
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------

@@ -13,12 +13,11 @@ import multiprocessing
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -47,6 +46,7 @@ from services.store import (
     MemoryStore,
     SqliteStore,
 )
+from tests.couchbase_wire.process import wire_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEED = 10_000  # the load runs' clock runs this much faster than real time (see section 2)
@@ -204,7 +204,7 @@ STORES = ("memory", "memory, interleaved", "sqlite", "couchbase")
 async def _fresh_store(label: str, path: Path) -> AsyncIterator[DocumentStore]:
     """An empty, open store of the kind ``label`` names (``path``: a file it may use)."""
     if label == "couchbase":
-        with _wire_server() as (url, env):
+        with wire_server_process() as (url, env):
             store: DocumentStore = await CouchbaseStore(
                 CouchbaseSettings.from_url(url, env=env)).open()
             try:
@@ -220,35 +220,6 @@ async def _fresh_store(label: str, path: Path) -> AsyncIterator[DocumentStore]:
         yield store
     finally:
         await store.close()
-
-
-@contextlib.contextmanager
-def _wire_server() -> Iterator[tuple[str, dict[str, str]]]:
-    """The test wire server in a process of its own: (its URL, its credentials' env)."""
-    server = subprocess.Popen([sys.executable, "-m", "tests.couchbase_wire"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        assert server.stdout is not None
-        env: dict[str, str] = {}
-        for line in server.stdout:  # "export NAME=value" lines, the URL last
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            env[name] = value
-            if name == "ABC_TEST_COUCHBASE_URL":
-                break
-        url = env.pop("ABC_TEST_COUCHBASE_URL", None)
-        if url is None:
-            raise RuntimeError(f"the wire server did not start (exit {server.poll()})")
-        yield url, env
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 async def _load_run(
