@@ -14,12 +14,11 @@ import os
 import platform
 import random
 import shlex
-import socket
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import grpc
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.cluster import Child
+from services.cluster import Child, free_port, running
 from services.journal import Campaign, Journal, Runtime, Timing, audit, campaign_key
 from services.recovery import MAX_INTERVAL_S, SCHEDULES, RandomDuty
 from services.store import DocumentStore, open_store
@@ -170,7 +169,7 @@ def run_config(config: Config, tmp: Path) -> Result:
     campaigns = [f"c{i}" for i in range(config.crashes)]
     asyncio.run(_open_world(url, campaigns))
     replicas = [_replica(config.schedule, i, url, tmp) for i in range(REPLICAS)]
-    with _running(replicas):
+    with running(*replicas):
         targets = [r.target for r in replicas if r.target is not None]
         asyncio.run(_until_every_replica_checked(targets, len(campaigns)))
         for replica in replicas[config.alive:]:
@@ -204,15 +203,8 @@ def _buyer(cid: str) -> str:
 _tick_ms = 1000  # set from --tick-ms
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def _replica(schedule: str, ordinal: int, url: str, tmp: Path) -> Child:
-    target = f"127.0.0.1:{_free_port()}"
+    target = f"127.0.0.1:{free_port()}"
     argv = [sys.executable, "-m", "services.cli", "serve", "recovery", "--ordinal", str(ordinal),
             "--replicas", str(REPLICAS), "--schedule", schedule, "--listen", target,
             "--store", url, "--tick-ms", str(_tick_ms)]
@@ -220,19 +212,6 @@ def _replica(schedule: str, ordinal: int, url: str, tmp: Path) -> Child:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
     env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     return Child(f"recovery-{ordinal}", argv, tmp / f"recovery-{ordinal}.log", target, env)
-
-
-@contextlib.contextmanager
-def _running(children: Sequence[Child]) -> Iterator[None]:
-    try:
-        for child in children:
-            child.start()
-        for child in children:
-            child.wait_serving()
-        yield
-    finally:
-        for child in children:
-            child.stop(grace_s=5.0)
 
 
 async def _statuses(channels: Sequence[grpc.aio.Channel]) -> list[recovery_pb2.StatusResponse]:

@@ -17,13 +17,12 @@ import os
 import platform
 import random
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import grpc
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.cluster import Child
+from services.cluster import Child, free_port, running
 from services.journal import Campaign, Journal, Runtime, audit, campaign_key
 from services.loadgen import (
     LoadStats,
@@ -270,11 +269,11 @@ def _repair_config(result: Delays, alive: int, window_s: float, tmp: Path) -> No
     env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     replicas = []
     for i in range(REPLICAS):
-        target = f"127.0.0.1:{_free_port()}"
+        target = f"127.0.0.1:{free_port()}"
         argv = [sys.executable, "-m", "services.cli", "serve", "recovery", "--ordinal", str(i),
                 "--replicas", str(REPLICAS), "--listen", target, "--store", url]
         replicas.append(Child(f"recovery-{i}", argv, tmp / f"recovery-{i}.log", target, env))
-    with _running(replicas):
+    with running(*replicas):
         targets = [r.target for r in replicas if r.target is not None]
         asyncio.run(_until_checked(targets, len(campaigns)))
         for replica in replicas[alive:]:
@@ -294,26 +293,6 @@ async def _crash_world(url: str, campaigns: Sequence[str]) -> None:
             await journal.create_campaign(cid, "seller", CRASH_PRICE, 60)
     finally:
         await store.close()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@contextlib.contextmanager
-def _running(children: Sequence[Child]) -> Iterator[None]:
-    try:
-        for child in children:
-            child.start()
-        for child in children:
-            child.wait_serving()
-        yield
-    finally:
-        for child in children:
-            child.stop(grace_s=5.0)
 
 
 async def _until_checked(targets: Sequence[str], campaigns: int) -> None:

@@ -13,7 +13,6 @@ import platform
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,11 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
+from services.cluster import free_port, serving
 from services.journal import Journal, audit
 from services.loadgen import balance_for, set_up
 from services.runtime import NatsServer
@@ -129,13 +128,6 @@ class RawCollector:
 # --- the servers -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @dataclass
 class _Server:
     variant: str
@@ -158,19 +150,11 @@ class _Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SystemExit(f"the {self.variant} server exited:\n{self.log.read_text()}")
-            if "connected to NATS" in self.log.read_text() and self._serving():
+            if "connected to NATS" in self.log.read_text() and serving(self.target):
                 return
             time.sleep(0.05)
         raise SystemExit(f"the {self.variant} server is not ready:\n{self.log.read_text()}")
 
-    def _serving(self) -> bool:
-        with grpc.insecure_channel(self.target) as channel:
-            try:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=1)
-            except grpc.RpcError:
-                return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     def stop(self) -> None:
         """SIGTERM: the traced server exports what it still buffers on the way out."""
@@ -199,7 +183,7 @@ def _server_env(variant: str, collector: RawCollector) -> dict[str, str]:
 
 def _start_server(tmp: Path, variant: str, db: Path, nats_url: str,
                   collector: RawCollector) -> _Server:
-    port, log = _free_port(), tmp / f"purchase-{variant}.log"
+    port, log = free_port(), tmp / f"purchase-{variant}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", "purchase", "--listen",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,3 +105,26 @@ def serving(target: str, timeout_s: float = 1.0) -> bool:
         except grpc.RpcError:
             return False
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (bind to 0, read it, close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextlib.contextmanager
+def running(*children: Child, grace_s: float = 5.0) -> Iterator[tuple[Child, ...]]:
+    """Start every child and wait for each to serve; whatever happens, all are stopped
+    afterwards (SIGTERM, SIGKILL after ``grace_s``)."""
+    try:
+        for child in children:
+            child.start()
+        for child in children:
+            child.wait_serving()
+        yield children
+    finally:
+        for child in children:
+            child.stop(grace_s)

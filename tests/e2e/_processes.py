@@ -16,20 +16,12 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from services.cluster import Child, serving
+from services.cluster import Child, free_port, running, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
 __all__ = ["ROOT", "abc", "child_env", "free_port", "reaped", "refuses", "running",
            "service", "serving", "wait_serving"]
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (bind to 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def refuses(port: int) -> bool:
@@ -77,21 +69,6 @@ def wait_serving(target: str, process: subprocess.Popen[bytes], log: Path,
     """Until ``process`` (started by ``abc``) says SERVING on ``target``; raises with its
     log's tail if it exits first or takes longer than ``timeout_s``."""
     Child(log.stem, [], log, target, process=process).wait_serving(timeout_s)
-
-
-@contextlib.contextmanager
-def running(*children: Child, grace_s: float = 5.0) -> Iterator[tuple[Child, ...]]:
-    """Start every child and wait for each to serve; whatever happens, all are stopped
-    afterwards (SIGTERM, SIGKILL after ``grace_s``)."""
-    try:
-        for child in children:
-            child.start()
-        for child in children:
-            child.wait_serving()
-        yield children
-    finally:
-        for child in children:
-            child.stop(grace_s)
 
 
 @contextlib.contextmanager

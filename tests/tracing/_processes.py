@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from services.cluster import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def otel_env(endpoint: str) -> dict[str, str]:
@@ -54,7 +45,7 @@ class Service:
         return self.log.read_text(errors="replace")
 
     def wait_serving(self, timeout_s: float = START_TIMEOUT_S) -> Service:
-        self.wait_for(self._serving, "SERVING", timeout_s)
+        self.wait_for(lambda: serving(self.target), "SERVING", timeout_s)
         return self
 
     def wait_logged(self, text: str, timeout_s: float = START_TIMEOUT_S) -> Service:
@@ -72,14 +63,6 @@ class Service:
             time.sleep(0.05)
         raise AssertionError(f"{self.name}: not {what} after {timeout_s} s:\n{self.output()}")
 
-    def _serving(self) -> bool:
-        with grpc.insecure_channel(self.target) as channel:
-            try:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=1)
-            except grpc.RpcError:
-                return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     def exit_code(self, timeout_s: float = 10.0) -> int:
         return self.process.wait(timeout_s)
