@@ -33,6 +33,8 @@ except ImportError:
 else:
     PSYCOPG_MISSING = False
 
+from _report import ratio, table
+
 from services.journal import (
     Bought,
     Campaign,
@@ -501,7 +503,7 @@ async def _pg_purchase(conn: psycopg.AsyncConnection[Any], clock: Clock, uid: st
 
 def _report(runs: Sequence[Run]) -> None:
     print("## Purchases per second and latency\n")
-    _table(["system", "workload", "attempts", "bought", "lost races / retries", "other",
+    table(["system", "workload", "attempts", "bought", "lost races / retries", "other",
             "purchases/s", "attempts/s", "tries/s", "p50 ms", "p99 ms", "invariants"],
            [_row(run) for run in runs])
     print("\n*tries/s*: transactions begun per second (PostgreSQL: attempts + retries; Abc: "
@@ -520,11 +522,11 @@ def _report(runs: Sequence[Run]) -> None:
                 rows.append([workload, system, "n/a", "n/a", "n/a", "n/a"])
                 continue
             rows.append([workload, f"{system} / PostgreSQL",
-                         _ratio(abc.purchases_per_s, pg.purchases_per_s),
-                         _ratio(abc.attempts_per_s, pg.attempts_per_s),
-                         _ratio(abc.latency_ms(50), pg.latency_ms(50)),
-                         _ratio(abc.latency_ms(99), pg.latency_ms(99))])
-    _table(["workload", "ratio", "purchases/s", "attempts/s", "p50 latency", "p99 latency"],
+                         ratio(abc.purchases_per_s, pg.purchases_per_s),
+                         ratio(abc.attempts_per_s, pg.attempts_per_s),
+                         ratio(abc.latency_ms(50), pg.latency_ms(50)),
+                         ratio(abc.latency_ms(99), pg.latency_ms(99))])
+    table(["workload", "ratio", "purchases/s", "attempts/s", "p50 latency", "p99 latency"],
            rows)
     print("\nAbove 1x in purchases/s or attempts/s: Abc is faster; above 1x in latency: Abc is "
           "slower.\n")
@@ -532,7 +534,7 @@ def _report(runs: Sequence[Run]) -> None:
     rows = [[run.system, run.workload, what, result]
             for run in runs for what, result in run.checks]
     if rows:
-        _table(["system", "workload", "invariant", "result"], rows)
+        table(["system", "workload", "invariant", "result"], rows)
 
 
 def _row(run: Run) -> list[str]:
@@ -561,17 +563,6 @@ def _write_samples(path: Path, runs: Sequence[Run]) -> None:
             for run in runs if run.stats is not None]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"buyers": BUYERS, "runs": data}))
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-
-
-def _ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b > 0 else "n/a"
 
 
 if __name__ == "__main__":

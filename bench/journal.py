@@ -27,6 +27,8 @@ from pathlib import Path
 # root on the import path so ``services`` is found; spawned worker processes run this too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _report import ratio, table
+
 from services.journal import BuyOutcome, Journal, Runtime, audit
 from services.loadgen import (
     OP_KINDS,
@@ -114,7 +116,7 @@ async def _operations_section() -> int:
     await measure("no filler", lambda: journal.buy(u1, c1, max_price=10), "")
     await measure("with filler", lambda: journal.buy(u2, c2, max_price=10, filler="ad"),
                   "(the filler existence check)")
-    _table(["purchase", "outcome", *OP_KINDS, "total", "minimum", "at the minimum"], rows)
+    table(["purchase", "outcome", *OP_KINDS, "total", "minimum", "at the minimum"], rows)
 
     # A two-way race: both buyers interleave at every store op; the winner's share is known.
     race_store = CountingStore(YieldingStore(MemoryStore()))
@@ -176,7 +178,7 @@ async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
                                     (f"many: {MANY_CAMPAIGNS} campaigns", MANY_CAMPAIGNS)):
             async with _fresh_store(label, tmp / f"{label.split(',')[0]}-{campaigns}") as inner:
                 runs.append(await _load_run(label, workload, inner, campaigns, purchases))
-    _table(["store", "workload", "attempts", "bought", "lost races", "other", "purchases/s",
+    table(["store", "workload", "attempts", "bought", "lost races", "other", "purchases/s",
             "attempts/s", "p50 ms", "p99 ms", "store ops/attempt", "audit violations"],
            [_run_row(run) for run in runs])
     by = {(run.store, run.workload.split(":")[0]): run for run in runs}
@@ -184,15 +186,15 @@ async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
     rows = []
     for workload in ("hot", "many"):
         mem, inter, sql, cb = (by[s, workload].stats.purchases_per_s for s in STORES)
-        rows.append([workload, _ratio(sql, mem), _ratio(sql, inter), _ratio(inter, mem),
-                     _ratio(cb, sql), _ratio(cb, inter)])
-    _table(["workload", "sqlite / memory", "sqlite / memory interleaved",
+        rows.append([workload, ratio(sql, mem), ratio(sql, inter), ratio(inter, mem),
+                     ratio(cb, sql), ratio(cb, inter)])
+    table(["workload", "sqlite / memory", "sqlite / memory interleaved",
             "memory interleaved / memory", "couchbase / sqlite",
             "couchbase / memory interleaved"], rows)
-    rows = [[s, _ratio(by[s, "hot"].stats.purchases_per_s, by[s, "many"].stats.purchases_per_s)]
+    rows = [[s, ratio(by[s, "hot"].stats.purchases_per_s, by[s, "many"].stats.purchases_per_s)]
             for s in STORES]
     print()
-    _table(["store", "hot / many"], rows)
+    table(["store", "hot / many"], rows)
     print()
     return runs, sum(run.violations for run in runs)
 
@@ -282,11 +284,11 @@ def _two_process_section(purchases: int, tmp: Path, runs: Sequence[_Run]) -> int
     rows.append(["**aggregate**", *_stats_cells(total)])
     violations = asyncio.run(_audit_file(path))
     _report_violations("two-process sqlite", violations)
-    _table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
+    table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
            rows)
     single = next(r for r in runs if r.store == "sqlite" and r.workload.startswith("many"))
     print(f"\nTwo processes / one process, sqlite, many campaigns: "
-          f"{_ratio(total.purchases_per_s, single.stats.purchases_per_s)} "
+          f"{ratio(total.purchases_per_s, single.stats.purchases_per_s)} "
           f"({total.purchases_per_s:,.0f} vs {single.stats.purchases_per_s:,.0f} purchases/s). "
           f"Quiescent audit of the shared file: {len(violations)} violation(s).\n")
     return len(violations)
@@ -350,24 +352,13 @@ async def _real_clock_section(purchases: int) -> int:
                              hot=True)
     violations = await audit(inner, quiescent=True)
     _report_violations("real clock hot", violations)
-    _table(["attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
+    table(["attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
            [_stats_cells(stats)])
     print(f"\nQuiescent audit: {len(violations)} violation(s).")
     return len(violations)
 
 
 # --- output -------------------------------------------------------------------------------
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-
-
-def _ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b > 0 else "n/a"
 
 
 def _report_violations(run: str, violations: Sequence[object]) -> None:

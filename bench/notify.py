@@ -40,14 +40,14 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
+from _report import quiescent_audit, table
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2_grpc
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.journal import MAX_MONEY, audit
+from services.journal import MAX_MONEY
 from services.notify import NotifyConfig, start_notify
 from services.purchase import PurchaseConfig, start_purchase
 from services.runtime import NatsServer, ServerConfig
-from services.store import open_store
 
 if TYPE_CHECKING:  # the async stubs exist in the generated .pyi only
     from services.api.abc.v1.notify_pb2_grpc import NotifyServiceAsyncStub as NotifyStub
@@ -93,7 +93,7 @@ def main() -> int:
             _services(Path(tmp)) as ports:
         asyncio.run(_latency_section(ports, purchases))
         _fanout_section(ports, sizes, fills)
-        violations = asyncio.run(_audit(_url(Path(tmp))))
+        violations = len(asyncio.run(quiescent_audit(_url(Path(tmp)))))
     print(f"\nLoad average at the end: {_load()}. Quiescent audit of the store after the "
           f"run: **{violations}** violation(s). Bench time {time.perf_counter() - started:.1f} s.")
     return 1 if violations else 0
@@ -163,14 +163,6 @@ async def _serve_async(kind: str, url: str, nats_url: str | None,
     ready.put((kind, port))
     await asyncio.to_thread(stop.wait)
     await stopper(1.0)
-
-
-async def _audit(url: str) -> int:
-    store = await open_store(url)
-    try:
-        return len(await audit(store, quiescent=True))
-    finally:
-        await store.close()
 
 
 def _raise_fd_limit() -> None:
@@ -285,7 +277,7 @@ async def _latency_section(ports: _Ports, purchases: int) -> None:
                          _ms(max(lat)), _ms(min(lat)),
                          ", ".join(f"{n} {s}" for s, n in sorted(w.sources.items()))])
             await w.close()
-    _table(["notify", "fills", "p50 ms", "p90 ms", "p99 ms", "max ms", "min ms", "by source"],
+    table(["notify", "fills", "p50 ms", "p90 ms", "p99 ms", "max ms", "min ms", "by source"],
            rows)
     ratio = p99["polling"] / p99["events"] if p99["events"] > 0 else math.inf
     print(f"\nPolling p99 / event p99 = **{ratio:.1f}x** (target: at least 20x: "
@@ -314,7 +306,7 @@ def _fanout_section(ports: _Ports, sizes: Sequence[int], fills: int) -> None:
         rows.append(row)
         if row[-1].startswith("failed"):
             break
-    _table(["watchers", "open s", "fills", "p50 ms", "p99 ms", "max ms", "last watcher ms",
+    table(["watchers", "open s", "fills", "p50 ms", "p99 ms", "max ms", "last watcher ms",
             "notify CPU per fill ms", "watcher process CPU s", "watcher RSS MiB", "result"],
            rows)
     per_watcher = [float(row[7]) * 1000 / int(row[0].replace(",", "")) for row in rows
@@ -473,13 +465,6 @@ def _pct(values: Sequence[float], p: float) -> float:
 
 def _ms(value: float) -> str:
     return f"{value:.1f}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

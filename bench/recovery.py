@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import platform
@@ -27,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
+from _report import table
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
 from services.cluster import Child, free_port, running
@@ -60,6 +62,9 @@ def main() -> int:
                              f"{DEFAULT_CRASHES}, or {QUICK_CRASHES} with --quick); the "
                              f"two-dead configurations get 1/{DEAD_SHARE} as many")
     parser.add_argument("--quick", action="store_true", help="a smoke run of about a minute")
+    parser.add_argument("--samples-json", type=Path, default=None, metavar="PATH",
+                        help="also write every configuration's crash-to-repair delays (ms) "
+                             "there, for bench/run_all.py's plot")
     parser.add_argument("--tick-ms", type=int, default=1000, metavar="MS",
                         help="the replicas' tick (default 1000, PROTOCOL.md's second)")
     parser.add_argument("--schedule", action="append", choices=SCHEDULES, default=None,
@@ -86,6 +91,10 @@ def main() -> int:
                       file=sys.stderr, flush=True)
                 results.append(run_config(config, Path(tmp) / f"{schedule}-{alive}"))
     _report(results)
+    if args.samples_json is not None:
+        args.samples_json.write_text(json.dumps([
+            {"label": r.config.label, "crashes": r.config.crashes, "delays_ms": r.delays,
+             "violations": r.violations} for r in results]))
     failures = sum(r.unrepaired + r.violations for r in results)
     print(f"\nUnrepaired crashes and audit violations: **{failures}**. "
           f"Bench time {time.perf_counter() - started:.0f} s.")
@@ -360,7 +369,7 @@ def _verdict(result: Result) -> str:
 
 def _report(results: Sequence[Result]) -> None:
     print("## Delay from a crash to its repair (seconds)\n")
-    _table(["schedule", "replicas alive", "crashes", "repaired", "median", "p99", "max",
+    table(["schedule", "replicas alive", "crashes", "repaired", "median", "p99", "max",
             "targets"],
            [[r.config.schedule, f"{r.config.alive} of {REPLICAS}", str(r.config.crashes),
              str(len(r.delays)), *_spread(r.delays), _verdict(r)] for r in results])
@@ -388,7 +397,7 @@ def _report(results: Sequence[Result]) -> None:
                      _median(to_tick), _median(after), f"{len(status)}",
                      _median(status), str(status[-1]) if status else "-",
                      _median(diffs), f"{diffs[0]} .. {diffs[-1]}" if diffs else "-"])
-    _table(["schedule", "replicas alive", "to the tick, median", "tick to seen, median",
+    table(["schedule", "replicas alive", "to the tick, median", "tick to seen, median",
             "repairs in Status", "Status delay_ms, median", "Status delay_ms, max",
             "Status - measured, median", "Status - measured, range"], rows)
     _floor(results)
@@ -422,13 +431,6 @@ def _spread(delays: Sequence[int]) -> list[str]:
 
 def _median(values: Sequence[int]) -> str:
     return f"{statistics.median(values):.0f}" if values else "-"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import platform
-import random
 import shlex
 import statistics
 import subprocess
@@ -31,11 +30,8 @@ from typing import Any
 # root on the import path so ``services`` is found.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import grpc
 
-from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.cluster import Child, free_port, running
-from services.journal import Campaign, Journal, Runtime, audit, campaign_key
+from services.journal import Journal
 from services.loadgen import (
     LoadStats,
     YieldingStore,
@@ -44,20 +40,12 @@ from services.loadgen import (
     set_up,
     warped_runtime,
 )
-from services.store import DocumentStore, MemoryStore, SqliteStore, open_store
+from services.store import DocumentStore, MemoryStore, SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = ("journal", "notify", "recovery", "tracing", "baseline")
 RESULTS = ROOT / "bench" / "results"
 TIMEOUT_S = {False: 45 * 60, True: 10 * 60}  # per bench: full, quick
-# The repair-delay measurement (bench/recovery.py prints percentiles, not each crash's delay).
-REPLICAS = 3
-CRASH_PRICE = 10
-CRASHES = {False: 60, True: 20}  # with all replicas up
-CRASHES_PER_S = 10
-DEAD_CRASHES = 15  # with two of three replicas killed: full runs only (it takes ~20 s)
-DEAD_WINDOW_S = 10.0
-POLL_S = 0.01
 # The fallback purchase-latency measurement (when baseline.py gave no samples).
 SPEED = 10_000
 BUYERS = 16
@@ -105,20 +93,19 @@ def main() -> int:
     load_before = _load()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="abc-bench-all-") as tmp:
-        samples_path = Path(tmp) / "baseline_samples.json"
-        runs = [_bench(name, args.quick or name in quick_for, samples_path)
+        samples = Path(tmp)
+        runs = [_bench(name, args.quick or name in quick_for, samples)
                 for name in BENCHES if name in only]
         for run in runs:
             _run_bench(run)
         print("measuring for the plots ...", file=sys.stderr, flush=True)
-        samples = _baseline_samples(samples_path)
-        if not samples:
-            samples = asyncio.run(_fallback_latencies(FALLBACK_PURCHASES[args.quick],
-                                                      Path(tmp)))
-        delays = _measure_repairs(args.quick, Path(tmp) / "repairs")
-    plots = _plots(args.out, samples, delays)
+        series = _baseline_samples(samples / "baseline.json")
+        if not series:
+            series = asyncio.run(_fallback_latencies(FALLBACK_PURCHASES[args.quick], samples))
+        delays = _recovery_delays(samples / "recovery.json")
+    plots = _plots(args.out, series, delays)
     total = time.perf_counter() - started
-    text = _results_md(stamp, runs, samples, delays, plots, total, (load_before, _load()))
+    text = _results_md(stamp, runs, series, delays, plots, total, (load_before, _load()))
     (args.out / "RESULTS.md").write_text(text)
     print(f"wrote {_rel(args.out / 'RESULTS.md')} and {len(plots)} plot(s) in {total:.0f} s",
           file=sys.stderr)
@@ -135,9 +122,10 @@ def _names(parser: argparse.ArgumentParser, text: str) -> set[str]:
     return names
 
 
-def _bench(name: str, quick: bool, samples_path: Path) -> BenchRun:
+def _bench(name: str, quick: bool, samples: Path) -> BenchRun:
     argv = [f"bench/{name}.py", *(["--quick"] if quick else [])]
-    extra = ["--samples-json", str(samples_path)] if name == "baseline" else []
+    extra = (["--samples-json", str(samples / f"{name}.json")]
+             if name in ("baseline", "recovery") else [])
     return BenchRun(name, argv + extra, quick, argv)
 
 
@@ -214,7 +202,7 @@ async def _fallback_latencies(purchases: int, tmp: Path) -> list[Series]:
     return series
 
 
-# --- the repair-delay measurement ------------------------------------------------------------
+# --- the repair delays, from bench/recovery.py -----------------------------------------------
 
 
 @dataclass
@@ -225,136 +213,14 @@ class Delays:
     crashes: int
     delays_ms: list[int] = field(default_factory=list)
     violations: int = 0
-    error: str = ""
 
 
-class _Crash(BaseException):
-    """The driver dying right after its commit: nothing in the journal catches it."""
-
-    def __init__(self, at_ms: int) -> None:
-        super().__init__(at_ms)
-        self.at_ms = at_ms
-
-
-def _die_after_the_fill(step: str) -> None:
-    if step == "buy.fill":
-        raise _Crash(time.time_ns() // 1_000_000)
-
-
-def _measure_repairs(quick: bool, tmp: Path) -> list[Delays]:
-    configs = [(REPLICAS, CRASHES[quick], max(3.0, CRASHES[quick] / CRASHES_PER_S))]
-    if not quick:
-        configs.append((1, DEAD_CRASHES, DEAD_WINDOW_S))
-    results = []
-    for alive, crashes, window_s in configs:
-        label = f"{alive} of {REPLICAS} replicas alive"
-        print(f"  repair delays, {label}: {crashes} crashes over {window_s:.0f} s",
-              file=sys.stderr, flush=True)
-        result = Delays(label, crashes)
-        try:
-            _repair_config(result, alive, window_s, tmp / f"alive-{alive}")
-        except Exception as exc:  # noqa: BLE001 - a plot's measurement must not sink the run
-            result.error = f"{type(exc).__name__}: {exc}"
-            print(f"  failed: {result.error}", file=sys.stderr, flush=True)
-        results.append(result)
-    return results
-
-
-def _repair_config(result: Delays, alive: int, window_s: float, tmp: Path) -> None:
-    tmp.mkdir(parents=True)
-    url = f"sqlite:///{(tmp / 'abc.db').resolve()}"
-    campaigns = [f"c{i}" for i in range(result.crashes)]
-    asyncio.run(_crash_world(url, campaigns))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    replicas = []
-    for i in range(REPLICAS):
-        target = f"127.0.0.1:{free_port()}"
-        argv = [sys.executable, "-m", "services.cli", "serve", "recovery", "--ordinal", str(i),
-                "--replicas", str(REPLICAS), "--listen", target, "--store", url]
-        replicas.append(Child(f"recovery-{i}", argv, tmp / f"recovery-{i}.log", target, env))
-    with running(*replicas):
-        targets = [r.target for r in replicas if r.target is not None]
-        asyncio.run(_until_checked(targets, len(campaigns)))
-        for replica in replicas[alive:]:
-            replica.kill()
-        result.delays_ms = asyncio.run(_crash_and_watch(url, campaigns, window_s))
-    result.violations = asyncio.run(_audit(url))
-
-
-async def _crash_world(url: str, campaigns: Sequence[str]) -> None:
-    store = await open_store(url)
-    try:
-        journal = Journal(store)
-        await journal.create_account("seller")
-        for cid in campaigns:
-            await journal.create_account(f"buyer-{cid}")
-            await journal.deposit(f"buyer-{cid}", "d", 1000)
-            await journal.create_campaign(cid, "seller", CRASH_PRICE, 60)
-    finally:
-        await store.close()
-
-
-async def _until_checked(targets: Sequence[str], campaigns: int) -> None:
-    """Until every replica has seen and checked every campaign: a steady posse."""
-    channels = [grpc.aio.insecure_channel(t) for t in targets]
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            statuses = await asyncio.gather(*(
-                recovery_pb2_grpc.RecoveryServiceStub(c).Status(recovery_pb2.StatusRequest(),
-                                                                timeout=5)
-                for c in channels))
-            if all(s.campaigns_known == campaigns and s.checks >= campaigns for s in statuses):
-                return
-            await asyncio.sleep(0.2)
-        raise RuntimeError("the replicas did not check every campaign within 30 s")
-    finally:
-        for channel in channels:
-            await channel.close(None)
-
-
-async def _crash_and_watch(url: str, campaigns: Sequence[str], window_s: float) -> list[int]:
-    """Crash one purchase per campaign at uniform moments over ``window_s``; the delay (ms)
-    from each crash to its campaign's head seen at 1."""
-    store = await open_store(url)
-    crashed: dict[str, int] = {}
-    seen: dict[str, int] = {}
-    try:
-        journal = Journal(store, Runtime(on_step=_die_after_the_fill))
-        began = time.monotonic()
-
-        async def crash_at(cid: str, offset_s: float) -> None:
-            await asyncio.sleep(began + offset_s - time.monotonic())
-            try:
-                outcome = await journal.buy(f"buyer-{cid}", cid, CRASH_PRICE)
-            except _Crash as crash:
-                crashed[cid] = crash.at_ms
-                return
-            raise RuntimeError(f"the purchase on {cid} did not crash: {outcome}")
-
-        crashes = asyncio.gather(*(crash_at(cid, random.uniform(0, window_s))
-                                   for cid in campaigns))
-        give_up = time.monotonic() + window_s + 20
-        while time.monotonic() < give_up and len(seen) < len(campaigns):
-            for cid in list(crashed):
-                if cid not in seen:
-                    doc = await store.get(campaign_key(cid))
-                    if Campaign.from_json(doc.value).head >= 1:
-                        seen[cid] = time.time_ns() // 1_000_000
-            await asyncio.sleep(POLL_S)
-        await crashes
-    finally:
-        await store.close()
-    return sorted(seen[cid] - crashed[cid] for cid in seen)
-
-
-async def _audit(url: str) -> int:
-    store = await open_store(url)
-    try:
-        return len(await audit(store, quiescent=True))
-    finally:
-        await store.close()
+def _recovery_delays(path: Path) -> list[Delays]:
+    """The default schedule's configurations, as bench/recovery.py wrote them."""
+    if not path.exists():
+        return []
+    return [Delays(d["label"], d["crashes"], d["delays_ms"], d["violations"])
+            for d in json.loads(path.read_text()) if d["label"].startswith("ordinal-shard")]
 
 
 # --- plots -----------------------------------------------------------------------------------
@@ -528,11 +394,9 @@ def _results_md(stamp: str, runs: Sequence[BenchRun], series: Sequence[Series],
                                                                                  "Post"))
               else "a small loadgen run of run_all's own")
     lines += [f"- `purchase_latency.png`, `throughput.png`: from {source}.",
-              "- `repair_delay.png`: run_all's own measurement (bench/recovery.py prints "
-              "percentiles, not each crash's delay): three real `abc serve recovery` "
-              "processes (ordinal-shard) on a fresh sqlite store; each crash is a purchase "
-              "whose driver dies right after its commit; delay = when the campaign's head is "
-              f"seen at 1 (polled every {POLL_S * 1000:.0f} ms) - the crash.", ""]
+              "- `repair_delay.png`: bench/recovery.py's crashes with the default schedule "
+              "(ordinal-shard), each crash's delay from its commit to the posse's repair.",
+              ""]
     if delays:
         lines += ["| posse | crashes | repaired | median s | p99 s | max s | audit violations |",
                   "|---|---|---|---|---|---|---|"]
@@ -541,7 +405,7 @@ def _results_md(stamp: str, runs: Sequence[BenchRun], series: Sequence[Series],
             cells = ([f"{statistics.median(ms) / 1000:.3f}", f"{_pct(ms, 99) / 1000:.3f}",
                       f"{ms[-1] / 1000:.3f}"] if ms else ["-", "-", "-"])
             lines.append(f"| {d.label} | {d.crashes} | {len(ms)} | {' | '.join(cells)} | "
-                         f"{d.violations if not d.error else 'error: ' + d.error} |")
+                         f"{d.violations} |")
         lines.append("")
     for run in runs:
         lines += [f"## {run.name}: `{run.command}`", ""]

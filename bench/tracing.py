@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
+from _report import table
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -343,7 +344,7 @@ class _Bench:
     def _report(self, runs: list[_Run], spans: int, metric_exports: int,
                 violations: dict[str, int]) -> bool:
         print("## Purchases per second\n")
-        _table(["round", "tracing", "purchases", "bought", "other outcomes", "seconds",
+        table(["round", "tracing", "purchases", "bought", "other outcomes", "seconds",
                 "purchases/s", "p50 ms", "p99 ms", "server CPU ms/purchase"],
                [[str(r.round), r.variant, str(r.purchases), str(r.bought),
                  ", ".join(f"{n} {k}" for k, n in sorted(r.outcomes.items()) if k != "OK")
@@ -361,7 +362,7 @@ class _Bench:
             extra = None if mine is None or base is None else mine - base
             rows.append([v, f"{rate[v]:,.0f}", f"{rate[v] / rate['off']:.3f}", _ms(mine),
                          "" if v == "off" else _ms(extra)])
-        _table(["tracing", "purchases/s", "/ off", "server CPU ms/purchase",
+        table(["tracing", "purchases/s", "/ off", "server CPU ms/purchase",
                 "extra CPU ms/purchase"], rows)
         verdict = "within the target" if ratio >= TARGET else "**NOT within the target**"
         print(f"\nTracing on (always sampled) / off: **{ratio:.3f}** (target >= {TARGET}): "
@@ -393,13 +394,6 @@ async def _audit(db: Path) -> int:
         return len(await audit(store, quiescent=True))
     finally:
         await store.close()
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,29 @@
+"""What every benchmark prints with: Markdown tables, ratios, and the quiescent audit of the
+store it ran on (a benchmark whose run broke an invariant must say so)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.journal import Violation, audit
+from services.store import open_store
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b > 0 else "n/a"
+
+
+async def quiescent_audit(url: str) -> list[Violation]:
+    """The quiescent audit of the store at ``url`` (open it, audit, close it)."""
+    store = await open_store(url)
+    try:
+        return await audit(store, quiescent=True)
+    finally:
+        await store.close()
