@@ -108,8 +108,7 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
                           ) -> pb.CampaignView:
         cid = request.campaign_id
         c = await self._campaign(cid, context)
-        now = self.journal.rt.clock()
-        slot, filler = msg.showing_parts(cid, await showing(self.journal.store, cid, c, now))
+        now, slot, filler = await self._showing_now(cid, c)
         return pb.CampaignView(campaign=msg.campaign(cid, c), head=c.head, curve=msg.curve(c),
                                current_price=self.journal.price_now(c), as_of_ms=now,
                                current_slot=slot, current_filler=filler)
@@ -149,10 +148,15 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
     async def GetCurrentAd(self, request: pb.GetCurrentAdRequest, context: Context
                            ) -> pb.CurrentAd:
         cid = request.campaign_id
-        c = await self._campaign(cid, context)
-        now = self.journal.rt.clock()
-        slot, filler = msg.showing_parts(cid, await showing(self.journal.store, cid, c, now))
+        now, slot, filler = await self._showing_now(cid, await self._campaign(cid, context))
         return pb.CurrentAd(slot=slot, filler=filler, as_of_ms=now)
+
+    async def _showing_now(self, cid: str, c: Campaign
+                           ) -> tuple[int, types_pb2.FilledSlot | None, types_pb2.Filler | None]:
+        """Now (ms), and the slot showing now with its filler."""
+        now = self.journal.rt.clock()
+        found = await showing(self.journal.store, cid, c, now)
+        return (now, *msg.showing_parts(cid, found))
 
     async def _user(self, uid: str, context: Context) -> User:
         found = await self.journal.get_account(uid)
