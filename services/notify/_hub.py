@@ -6,7 +6,9 @@ fill events, and by reading the store whenever events can't be trusted.
 - not trusted (NATS down, not yet subscribed): every ``poll_ms`` each feed reads the store,
   single-flight, so a campaign costs at most one read per ``poll_ms`` per notify process
   however many watchers it has;
-- trusted again after an outage: every feed is read once at once (reconcile).
+- trusted again after an outage or a reconnect however short: every feed last read before
+  the subscription was live again is read once at once (reconcile); a feed first read after
+  that needs no reconcile, since every later fill reaches it as an event.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Hub:
         self.events = 0
         self.polls = 0
         self._last_used: dict[str, int] = {}
+        self._live_since_ms: int | None = None  # when the subscription was last (re)made
+        self._reconciled_since_ms: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -90,8 +94,14 @@ class Hub:
             continue
         assert self.link.client is not None
         await self.link.client.subscribe(FILL_WILDCARD, cb=self._on_fill)
+        await self.link.client.flush()  # the server has the subscription: events flow
+        self.link.on_reconnect(self._subscription_live)
+        self._subscription_live()
         self.subscribed = True
         log.info("subscribed to %s", FILL_WILDCARD)
+
+    def _subscription_live(self) -> None:
+        self._live_since_ms = self.clock()
 
     async def _on_fill(self, msg: Msg) -> None:
         event = events_pb2.FillEvent()
@@ -114,26 +124,28 @@ class Hub:
                 log.warning("reading campaign %s after a gap failed: %s", feed.cid, exc)
 
     async def _poll_loop(self) -> None:
-        trusted, connection = False, -1
         while True:
             await asyncio.sleep(self.poll_ms / 1000)
-            now_trusted, now_connection = self.events_trusted, self._connection()
-            # A reconnect within one poll_ms is never seen as untrusted here, yet events
-            # went missing during it: reconcile after every new connection too.
-            if now_trusted and (not trusted or now_connection != connection) and self.feeds:
-                log.info("events flowing: reconciling %d campaigns from the store",
-                         len(self.feeds))
-                await self._read_all(0)
-            elif not now_trusted:
+            if not self.events_trusted:
                 self.polls += 1
                 fallback_polls.add(1)
                 await self._read_all(self.poll_ms)
-            trusted, connection = now_trusted, now_connection
+            elif self._live_since_ms != self._reconciled_since_ms:
+                await self._reconcile()
 
-    def _connection(self) -> int:
-        """Which connection to NATS is up: nats-py's reconnect count (-1: none yet)."""
-        client = None if self.link is None else self.link.client
-        return -1 if client is None else client.stats["reconnects"]
+    async def _reconcile(self) -> None:
+        """Read every feed last read before the subscription was (re)made: events published
+        while it was not live are lost to this process."""
+        since = self._live_since_ms
+        assert since is not None
+        stale = [f for f in self.feeds.values() if f.last_read_ms <= since]
+        if stale:
+            log.info("events flowing: reconciling %d campaigns from the store", len(stale))
+            await self._sync(stale, 0)
+        # A read already running when the reconcile began was skipped (single flight) and
+        # may predate the subscription: try those again on the next poll.
+        if all(f.last_read_ms > since for f in stale):
+            self._reconciled_since_ms = since
 
     async def _safety_loop(self) -> None:
         while True:
@@ -142,7 +154,9 @@ class Hub:
             await self._read_all(self.safety_ms)
 
     async def _read_all(self, min_interval_ms: int) -> None:
-        feeds = list(self.feeds.values())
+        await self._sync(list(self.feeds.values()), min_interval_ms)
+
+    async def _sync(self, feeds: list[Feed], min_interval_ms: int) -> None:
         results = await asyncio.gather(*(f.sync(min_interval_ms) for f in feeds),
                                        return_exceptions=True)
         for feed, result in zip(feeds, results, strict=True):

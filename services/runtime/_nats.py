@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import nats
 from nats.aio.client import Client
@@ -25,6 +26,12 @@ class NatsLink:
         self.client: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._errors = 0
+        self._reconnect_listeners: list[Callable[[], None]] = []
+
+    def on_reconnect(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each reconnect, once the client has re-made its
+        subscriptions and the server has acknowledged them (a round trip)."""
+        self._reconnect_listeners.append(listener)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_until_up(), name="nats-connect")
@@ -81,6 +88,8 @@ class NatsLink:
 
     async def _reconnected(self) -> None:
         log.info("reconnected to NATS at %s", self.url)
+        for listener in self._reconnect_listeners:
+            listener()
 
     async def _error(self, exc: Exception) -> None:
         # The client retries forever; say so on the first failure and now and then after.

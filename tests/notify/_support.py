@@ -53,9 +53,6 @@ async def notify_node(url: str, nats_url: str | None, store: DocumentStore | Non
                                            safety_ms=safety_ms), store=store)
     if nats_url is not None:
         await eventually(lambda: node.hub.events_trusted, 10, "notify subscribed to NATS")
-        # Let the poll loop see events trusted once while no campaign is watched, so no
-        # start-up reconcile read lands in the middle of a test.
-        await asyncio.sleep(2 * node.hub.poll_ms / 1000 + 0.05)
     return node
 
 
@@ -210,6 +207,16 @@ class Stream:
 
 def open_stream(stub: NotifyStub, request: notify_pb2.WatchRequest) -> Stream:
     return Stream(stub.Watch(request)).start()
+
+
+async def watching(stub: NotifyStub, request: notify_pb2.WatchRequest) -> Stream:
+    """A new watcher, returned once it has its snapshot: every fill after that reaches it.
+    (A purchase made before notify has loaded the campaign is in the snapshot's head, not
+    sent as a fill.)"""
+    stream = open_stream(stub, request)
+    await stream.until(lambda st: len(st.received) >= 1, what="the snapshot")
+    assert stream.updates[0].WhichOneof("update") == "snapshot"
+    return stream
 
 
 class Proxy:

@@ -29,6 +29,7 @@ from ._support import (
     open_world,
     stack,
     watch_request,
+    watching,
 )
 
 WATCHERS = 1000
@@ -125,5 +126,28 @@ def test_a_thousand_watchers_cost_one_read_per_poll_without_events(tmp_path: Pat
         # slot read once.
         assert 0 < rate <= 12, f"{campaign} reads of campaign:c1 in {elapsed:.2f} s"
         assert slots == PURCHASES, slots
+
+    asyncio.run(body())
+
+
+def test_a_campaign_first_read_while_events_flow_is_never_reconciled(
+        tmp_path: Path, nats_server: NatsServer) -> None:
+    """Watched straight after notify subscribed: its first read already follows the live
+    subscription, so the poll loop's reconcile must not read it again, and a purchase right
+    after reaches the watcher as an event (not by a read racing the event)."""
+    url = store_url(tmp_path)
+
+    async def body() -> None:
+        store = await counting_store(url)
+        async with stack(url, nats_server.url, notify_store=store, safety_ms=600_000) as s:
+            await open_world(s.buy_stub)
+            stream = await watching(s.notify_stub, watch_request("c1"))
+            await asyncio.sleep(5 * s.notify.hub.poll_ms / 1000)  # five polls
+            assert store.reads("c1") == (1, 0)
+            await buy(s.buy_stub, "alice")
+            await stream.until_slot(1, timeout_s=LIVENESS_S)
+            assert stream.fills()[-1].update.source == "event"
+            assert store.reads("c1") == (1, 0)
+            await stream.close()
 
     asyncio.run(body())

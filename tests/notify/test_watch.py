@@ -42,6 +42,7 @@ from ._support import (
     open_world,
     stack,
     watch_request,
+    watching,
 )
 
 WatchCall = grpc.aio.UnaryStreamCall[notify_pb2.WatchRequest, notify_pb2.WatchUpdate]
@@ -79,8 +80,7 @@ def test_a_buy_reaches_a_watcher(tmp_path: Path, nats_server: NatsServer) -> Non
     async def body() -> None:
         async with stack(store_url(tmp_path), nats_server.url) as s:
             await open_world(s.buy_stub, min_price=10, slot_seconds=60)
-            stream = open_stream(s.notify_stub, watch_request("c1"))
-            await stream.until(lambda st: len(st.received) >= 1, what="the snapshot")
+            stream = await watching(s.notify_stub, watch_request("c1"))
             first = stream.updates[0]
             assert first.WhichOneof("update") == "snapshot" and first.source == "snapshot"
             snap = first.snapshot
@@ -114,8 +114,7 @@ def test_many_buys_arrive_once_in_order_and_duplicate_events_are_dropped(
     async def body() -> None:
         async with stack(url, nats_server.url) as s:
             await open_world(s.buy_stub, buyers=buyers)
-            stream = open_stream(s.notify_stub, watch_request("c1"))
-            await stream.until(lambda st: len(st.received) >= 1, what="the snapshot")
+            stream = await watching(s.notify_stub, watch_request("c1"))
 
             async def buyer(uid: str) -> list[types_pb2.FilledSlot]:
                 return [(await buy(s.buy_stub, uid)).slot for _ in range(10)]
@@ -156,7 +155,7 @@ def test_a_gap_in_the_events_is_filled_from_the_store(tmp_path: Path,
         # No safety read during the test: only the gap can tell notify about a lost event.
         async with stack(url, nats_server.url, safety_ms=600_000) as s:
             await open_world(s.buy_stub)
-            stream = open_stream(s.notify_stub, watch_request("c1"))
+            stream = await watching(s.notify_stub, watch_request("c1"))
             await buy(s.buy_stub, "alice")
             await stream.until_slot(1)
 
@@ -199,7 +198,7 @@ def test_a_watcher_resuming_after_slot_3_gets_4_to_6_replayed_then_live_fills(
     async def body() -> None:
         async with stack(url, nats_server.url) as s:
             await open_world(s.buy_stub)
-            first = open_stream(s.notify_stub, watch_request("c1"))
+            first = await watching(s.notify_stub, watch_request("c1"))
             for n in range(1, 4):
                 await buy(s.buy_stub, "alice")
                 await first.until_slot(n)
@@ -246,8 +245,7 @@ def test_a_watcher_resuming_after_slot_3_gets_4_to_6_replayed_then_live_fills(
             await from_zero.until(lambda st: len(st.received) >= 8, what="replay from 1")
             assert [u.fill.slot for u in from_zero.updates[1:]] == list(range(1, 8))
             await from_zero.close()
-            new = open_stream(s.notify_stub, watch_request("c1"))
-            await new.until(lambda st: len(st.received) >= 1, what="snapshot")
+            new = await watching(s.notify_stub, watch_request("c1"))
             await buy(s.buy_stub, "alice")
             await new.until_slot(8)
             assert new.slots() == [8] and new.updates[0].snapshot.head == 7
@@ -263,7 +261,7 @@ def test_nats_sigkilled_mid_run_watchers_poll_then_events_resume(
     async def body() -> None:
         async with stack(url, nats_server.url) as s:
             await open_world(s.buy_stub)
-            stream = open_stream(s.notify_stub, watch_request("c1"))
+            stream = await watching(s.notify_stub, watch_request("c1"))
             returned: dict[int, float] = {}
 
             async def one_buy() -> int:
@@ -324,7 +322,7 @@ def test_a_nats_blip_shorter_than_a_poll_is_reconciled_too(tmp_path: Path,
         async with Proxy(nats_server.port) as proxy, \
                 stack(url, nats_server.url, notify_nats_url=proxy.url, safety_ms=600_000) as s:
             await open_world(s.buy_stub)
-            stream = open_stream(s.notify_stub, watch_request("c1"))
+            stream = await watching(s.notify_stub, watch_request("c1"))
             await buy(s.buy_stub, "alice")
             await stream.until_slot(1)
             link = s.notify.link
@@ -434,8 +432,7 @@ def test_a_watcher_that_never_reads_holds_up_no_one(tmp_path: Path,
             async with grpc.aio.insecure_channel(f"127.0.0.1:{s.notify.port}", tight) as other:
                 stuck = notify_pb2_grpc.NotifyServiceStub(other).Watch(watch_request("c1"))
                 assert (await next_update(stuck)).WhichOneof("update") == "snapshot"
-                reader = open_stream(s.notify_stub, watch_request("c1"))
-                await reader.until(lambda st: len(st.received) == 1, what="the snapshot")
+                reader = await watching(s.notify_stub, watch_request("c1"))
                 feed = s.notify.hub.feeds["c1"]
                 assert len(feed.watchers) == 2
                 for _ in range(10):  # real purchases
@@ -526,7 +523,7 @@ def test_get_campaign_on_notify_agrees_with_the_purchase_service(
     async def body() -> None:
         async with stack(store_url(tmp_path), nats_server.url if events else None) as s:
             await open_world(s.buy_stub, min_price=10, slot_seconds=60)
-            stream = open_stream(s.notify_stub, watch_request("c1"))
+            stream = await watching(s.notify_stub, watch_request("c1"))
 
             async def compare(head: int) -> None:
                 if head:
