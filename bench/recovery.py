@@ -379,8 +379,9 @@ def _report(results: Sequence[Result]) -> None:
     print("*to the tick*: from the crash to the next second boundary, when every replica "
           "ticks (uniform over 0-1000 by construction); *tick to seen*: the rest of the "
           "delay (the on-duty replica's check: list the campaigns, read campaign and slot, "
-          "wait `posse_wait_ms` = 100 for a live driver, read again, finish: receipt, debit, "
-          "advance; plus whole seconds when nobody was on duty; plus the bench's poll). "
+          "wait for a live driver until `posse_wait_ms` = 100 after the purchase (no wait for "
+          "a slot older than that), read again, finish: receipt, debit, advance; plus whole "
+          "seconds when nobody was on duty; plus the bench's poll). "
           "*Status delay_ms*: what the repairing replica reports (`RecoveryService.Status`, "
           "from the purchase's `bought_at` to the end of its repair); *Status - measured*: "
           "per crash, that minus the bench's delay (the lock-to-crash time minus the bench's "
@@ -413,8 +414,9 @@ def _floor(results: Sequence[Result]) -> None:
                                   if (d := s.delay_ms) is not None)
         print(f"- {r.config.schedule}, all up: some replica is on duty every second, so a "
               "delay is the wait for the next tick (uniform over 0-1000 ms, median 500) plus "
-              f"{after:.0f} ms from the tick to the head seen, {POSSE_WAIT_MS} of them the "
-              f"posse's pause for a driver that may still be finishing (`posse_wait_ms`): an "
+              f"{after:.0f} ms from the tick to the head seen (the posse's pause for a "
+              f"driver that may still be finishing ends {POSSE_WAIT_MS} ms after the "
+              f"purchase, `posse_wait_ms`, so only crashes within that of a tick wait): an "
               f"expected median of ~{500 + after:.0f} ms; measured "
               f"{statistics.median(r.delays):.0f} ms.")
     if any(len(r.status_delays) < len(r.delays) for r in results):

@@ -2,6 +2,12 @@
 
 Read head; look at slot head+1; if it is there, give its driver ``posse_wait_ms`` to finish
 (it almost always does), read the campaign again, and if head is still behind, finish it.
+
+The driver's time is counted from the purchase's ``bought_at`` (its lock, just before the
+fill), so a slot found already older than ``posse_wait_ms`` is not waited on again: its
+driver had its chance, most likely it died. Only timing rides on that clock reading: finishing
+is idempotent, so a skewed clock at worst has the posse and a live driver finish the same
+slot together, which the protocol allows anyway. A void (fence) carries no time: the full wait.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from dataclasses import dataclass
 
 from services.store import DocumentStore, NotFound
 
-from ._documents import Campaign, Fill, slot_from_json
+from ._documents import Campaign, Fill, Slot, slot_from_json
 from ._finish import Finished, finish_slot
 from ._ids import campaign_key, slot_key
 from ._runtime import Runtime
@@ -40,9 +46,19 @@ async def check_campaign(store: DocumentStore, rt: Runtime, cid: str) -> Check:
         slot = slot_from_json((await store.get(slot_key(cid, n))).value)
     except NotFound:
         return Check(cid, head)
-    await rt.sleep(rt.timing.posse_wait_ms)
+    left = _driver_time_left(rt, slot)
+    if left > 0:
+        await rt.sleep(left)
     campaign = await store.get(campaign_key(cid))
     if Campaign.from_json(campaign.value).head >= n:
         return Check(cid, n)
     finished = await finish_slot(store, rt, cid, n, slot=slot, campaign=campaign)
     return Check(cid, n, finished)
+
+
+def _driver_time_left(rt: Runtime, slot: Slot) -> int:
+    """How much longer (ms) the slot's driver gets before the posse finishes the slot."""
+    wait = rt.timing.posse_wait_ms
+    if not isinstance(slot, Fill):
+        return wait
+    return min(wait, max(0, slot.bought_at + wait - rt.clock()))

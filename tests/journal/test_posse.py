@@ -56,9 +56,9 @@ async def _stranded() -> MemoryStore:
     return store
 
 
-def _posse(store: DocumentStore) -> Node:
-    """A recovery replica, 5 s after the purchase by its own clock."""
-    return Node(store, clock=FakeClock(T0 + 5000), ids=Ids("p"))
+def _posse(store: DocumentStore, after_ms: int = 5000) -> Node:
+    """A recovery replica, ``after_ms`` after the purchase by its own clock."""
+    return Node(store, clock=FakeClock(T0 + after_ms), ids=Ids("p"))
 
 
 def test_nothing_to_do_when_slot_head_plus_one_is_absent() -> None:
@@ -78,12 +78,18 @@ def test_nothing_to_do_when_slot_head_plus_one_is_absent() -> None:
     run(body())
 
 
-def test_a_stranded_slot_is_finished_after_the_wait() -> None:
+@pytest.mark.parametrize(("after_ms", "sleeps"), [
+    (0, [WAIT]), (30, [WAIT - 30]), (WAIT - 1, [1]),
+    (WAIT, []), (5000, []),  # its driver had its time: no wait
+    (-50, [WAIT]),  # the posse's clock behind the driver's: the wait, never more
+])
+def test_a_stranded_slot_is_finished_once_its_driver_had_the_wait(after_ms: int,
+                                                                  sleeps: list[int]) -> None:
     async def body() -> None:
         store = await _stranded()
-        posse = _posse(store)
+        posse = _posse(store, after_ms)
         check = await posse.journal.check_campaign(CAMPAIGN)
-        assert posse.clock.sleeps == [WAIT]
+        assert posse.clock.sleeps == sleeps
         assert check.head == 1
         assert check.repaired is not None
         assert (check.repaired.campaign, check.repaired.slot) == (CAMPAIGN, 1)
@@ -106,7 +112,7 @@ def test_nothing_is_done_when_the_driver_finishes_during_the_wait() -> None:
     async def body() -> None:
         store = await _stranded()
         recorder = RecordingStore(store)
-        posse = _posse(recorder)
+        posse = _posse(recorder, after_ms=30)  # a slot filled 30 ms ago: the driver is busy
         driver = Node(store, ids=Ids("d"))
 
         async def driver_finishes(sleeps: int) -> None:
@@ -116,7 +122,7 @@ def test_nothing_is_done_when_the_driver_finishes_during_the_wait() -> None:
 
         posse.clock.on_sleep = driver_finishes
         assert await posse.journal.check_campaign(CAMPAIGN) == Check(CAMPAIGN, 1)
-        assert posse.clock.sleeps == [WAIT]
+        assert posse.clock.sleeps == [WAIT - 30]
         assert posse.steps == []
         assert posse.finished == []
         assert recorder.writes == []  # the posse itself wrote nothing
