@@ -82,11 +82,21 @@ class ServerTracing(_ServerInterceptor):
         return handler
 
 
+# The server-side errors of OpenTelemetry's gRPC conventions: the server failed. Any other
+# code is the server answering a caller (bad input, a lost race, a busy account), which
+# leaves the span's status unset, with the details as ``abc.status_message``.
+SERVER_ERRORS = frozenset({
+    grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS})
+_SERVER_ERROR_VALUES = frozenset(c.value[0] for c in SERVER_ERRORS)
+
+
 def _record(span: trace.Span, context: grpc.aio.ServicerContext[Any, Any],
             raised: BaseException | None = None) -> None:
-    """The call's status code on its span; ERROR with the status details if not OK.
-    grpc.aio's ``context.code()`` stays None when the handler returned (OK) or raised without
-    aborting (the caller gets UNKNOWN); a cancelled call (the caller went away) gets no code."""
+    """The call's status code on its span, and the status details if not OK: as the span's
+    ERROR status for a server error, else as an attribute. grpc.aio's ``context.code()``
+    stays None when the handler returned (OK) or raised without aborting (the caller gets
+    UNKNOWN); a cancelled call (the caller went away) gets no code."""
     code = context.code()
     if code is None:
         if raised is not None and not isinstance(raised, Exception):
@@ -94,9 +104,14 @@ def _record(span: trace.Span, context: grpc.aio.ServicerContext[Any, Any],
         code = grpc.StatusCode.OK if raised is None else grpc.StatusCode.UNKNOWN
     value = code.value[0] if isinstance(code, grpc.StatusCode) else int(code)
     span.set_attribute("rpc.grpc.status_code", value)
-    if value != 0:
-        failure = "" if raised is None else f"{type(raised).__name__}: {raised}"
-        span.set_status(StatusCode.ERROR, context.details() or failure)
+    if value == 0:
+        return
+    failure = "" if raised is None else f"{type(raised).__name__}: {raised}"
+    message = context.details() or failure
+    if value in _SERVER_ERROR_VALUES:
+        span.set_status(StatusCode.ERROR, message)
+    elif message:
+        span.set_attribute("abc.status_message", message)
 
 
 def _with_context(metadata: Any) -> grpc.aio.Metadata:

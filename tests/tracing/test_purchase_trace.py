@@ -212,10 +212,11 @@ def _check_lost_fill(trace: Trace, cid: str) -> None:
     slot = fill.attributes["abc.slot"]
     assert isinstance(slot, int)
     key = f"slot:{cid}:{slot}"
-    # The refusal's status details, as the caller got them (not the AbortError behind them).
-    assert server.status == ERROR
-    assert server.status_message.startswith(f"slot {slot} was taken; the next costs "), \
-        server.status_message
+    # A refusal is the server answering, not failing (OpenTelemetry's gRPC conventions): no
+    # ERROR status; its details as the caller got them (not the AbortError behind them).
+    assert server.status == UNSET, server.status_message
+    message = server.attributes["abc.status_message"]
+    assert str(message).startswith(f"slot {slot} was taken; the next costs "), message
     insert = trace.child(fill, "store.insert")
     assert insert.attributes["abc.key"] == key
     assert insert.attributes["abc.outcome"] == "exists"
