@@ -39,6 +39,7 @@ fallback_polls = metrics.get_meter("abc.notify").create_counter(
 POLL_MS = 100
 SAFETY_MS = 5000
 IDLE_EVICT_MS = 60_000
+SUBSCRIBE_FLUSH_S = 2
 
 
 class Hub:
@@ -93,9 +94,15 @@ class Hub:
         while not await self.link.wait_connected(3600):
             continue
         assert self.link.client is not None
-        await self.link.client.subscribe(FILL_WILDCARD, cb=self._on_fill)
-        await self.link.client.flush()  # the server has the subscription: events flow
+        client = self.link.client
+        await client.subscribe(FILL_WILDCARD, cb=self._on_fill)
+        # The client re-makes the subscription after every reconnect, then tells us.
         self.link.on_reconnect(self._subscription_live)
+        try:
+            await client.flush(SUBSCRIBE_FLUSH_S)  # the server has the subscription
+        except (NatsError, OSError) as exc:  # NATS went away meanwhile: polls cover it
+            log.warning("NATS did not confirm the subscription to %s (%s)", FILL_WILDCARD,
+                        exc or type(exc).__name__)
         self._subscription_live()
         self.subscribed = True
         log.info("subscribed to %s", FILL_WILDCARD)
