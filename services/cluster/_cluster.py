@@ -47,18 +47,18 @@ class Cluster:
         if self.layout.nats_url:
             return self.layout.nats_url
         assert self.nats is not None
-        return self.nats.url
+        return self.nats.url  # nats://127.0.0.1:-1 until it has started
 
     def start(self) -> None:
         """NATS, then every service at once; returns when all say SERVING."""
-        children = self._children()
-        busy = [c.target for c in children if c.target is not None and in_use(c.target)]
+        busy = [c.target for c in self._children() if c.target is not None and in_use(c.target)]
         if busy:
             raise ClusterError(f"already in use: {', '.join(busy)} (another Abc running? "
                                "choose other addresses, e.g. --purchase-listen)")
         if self.nats is not None:
             self.nats.start()
-        self.children = {child.name: child for child in children}
+        # Command lines only now: a NATS we start has its port once it has started.
+        self.children = {child.name: child for child in self._children()}
         for child in self.children.values():
             child.start()
         for child in self.children.values():

@@ -65,7 +65,8 @@ class Ending:
             ("voids (fenced purchases)", f"{b.voids}", ""),
             ("notify lag p50 / p99",
              f"{ms(nearest_rank(w.lags_ms, 50))} / {ms(nearest_rank(w.lags_ms, 99))}",
-             f"max {ms(max(w.lags_ms, default=None))}"),
+             f"max {ms(max(w.lags_ms, default=None))}; fills by "
+             + (", ".join(f"{k} {n}" for k, n in sorted(w.sources.items())) or "none")),
             ("audit violations", f"{len(b.violations)}", "quiescent audit, in process"),
             ("balance mismatches", f"{len(b.mismatches)}",
              "every user: GetAccount = deposits - the store's receipts (the audit's per-user "

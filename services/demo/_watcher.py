@@ -39,6 +39,7 @@ class FillWatcher:
         self.out_of_order = 0  # a slot beyond the next one: some slots were skipped
         self.stream_errors: Counter[str] = Counter()
         self.lags_ms: list[int] = []
+        self.sources: Counter[str] = Counter()  # fills by how notify learned of them
         self.ready = asyncio.Event()  # the first snapshot of every campaign has arrived
         self._snapshotted: set[str] = set()
 
@@ -84,6 +85,7 @@ class FillWatcher:
                 if not self._on_snapshot(update.snapshot):
                     return
             elif update.HasField("fill"):
+                self.sources[update.source] += 1
                 self._on_fill(update.fill, wall_ms())
 
     def _on_snapshot(self, snapshot: notify_pb2.CampaignSnapshot) -> bool:

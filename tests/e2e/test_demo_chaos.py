@@ -46,6 +46,11 @@ def test_demo_under_chaos_ends_clean(tmp_path: Path) -> None:
     assert seen is not None, output
     assert int(seen.group(1)) == int(seen.group(2)) > 0
     assert "result: CLEAN" in output
+    # Most fills reach the watcher as NATS events (polling covers only NATS's downtime).
+    by = re.search(r"fills by (.*)$", output, re.MULTILINE)
+    assert by is not None, output
+    sources = {k: int(n) for k, n in (part.rsplit(" ", 1) for part in by.group(1).split(", "))}
+    assert sources.get("event", 0) > sources.get("poll", 0), output
 
 
 def test_demo_refuses_a_directory_that_holds_a_store(tmp_path: Path) -> None:
