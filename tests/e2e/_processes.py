@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from services.cluster import Child, free_port, running, serving
 ROOT = Path(__file__).resolve().parents[2]
 
 __all__ = ["ROOT", "abc", "child_env", "free_port", "reaped", "refuses", "running",
-           "service", "serving", "wait_serving"]
+           "service", "serving", "wait_logged", "wait_serving"]
 
 
 def refuses(port: int) -> bool:
@@ -69,6 +70,14 @@ def wait_serving(target: str, process: subprocess.Popen[bytes], log: Path,
     """Until ``process`` (started by ``abc``) says SERVING on ``target``; raises with its
     log's tail if it exits first or takes longer than ``timeout_s``."""
     Child(log.stem, [], log, target, process=process).wait_serving(timeout_s)
+
+
+def wait_logged(log: Path, text: str, timeout_s: float = 15) -> None:
+    """Until ``text`` appears in ``log`` (a service's own log file)."""
+    deadline = time.monotonic() + timeout_s
+    while not (log.exists() and text in log.read_text(errors="replace")):
+        assert time.monotonic() < deadline, f"{text!r} not in {log} within {timeout_s} s"
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager

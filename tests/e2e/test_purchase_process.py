@@ -24,7 +24,7 @@ from services.runtime import FAULT_ENV, FAULT_EXIT_CODE, NatsServer
 from services.store import open_store
 from tests.tracing._gateway import Watching
 
-from ._processes import abc, free_port, reaped, refuses, serving, wait_serving
+from ._processes import abc, free_port, reaped, refuses, serving, wait_logged, wait_serving
 
 Stub = purchase_pb2_grpc.PurchaseServiceStub
 TIMEOUT_S = 10
@@ -63,13 +63,6 @@ def _open_world(stub: Stub) -> None:
                                                  slot_seconds=60), timeout=TIMEOUT_S)
     stub.UploadFiller(pb.UploadFillerRequest(filler=types_pb2.Filler(
         user_id="alice", filler_id="f1", text="kites")), timeout=TIMEOUT_S)
-
-
-def _wait_logged(log: Path, text: str, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while text not in log.read_text(errors="replace"):
-        assert time.monotonic() < deadline, f"{text!r} not in {log} within {timeout_s} s"
-        time.sleep(0.05)
 
 
 def _sigterm(process: subprocess.Popen[bytes]) -> int:
@@ -178,8 +171,8 @@ def test_abc_up_serves_and_sigint_stops_everything(tmp_path: Path) -> None:
         ports = {int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)", banner)}
         assert {int(purchase.rsplit(":", 1)[1]), int(notify.rsplit(":", 1)[1])} < ports, banner
         assert serving(purchase)
-        _wait_logged(data / "logs" / "purchase.log", "connected to NATS")
-        _wait_logged(data / "logs" / "notify.log", "subscribed to abc.campaign.*.fill")
+        wait_logged(data / "logs" / "purchase.log", "connected to NATS")
+        wait_logged(data / "logs" / "notify.log", "subscribed to abc.campaign.*.fill")
         with grpc.insecure_channel(purchase) as channel:
             _open_world(Stub(channel))
             watching = Watching(notify, "c1")
