@@ -68,7 +68,11 @@ class Telemetry:
 @contextlib.contextmanager
 def _span(tracer: Tracer, name: str, attributes: Mapping[str, str | int],
           links: Sequence[Carrier]) -> Iterator[None]:
-    own = trace.get_current_span().get_span_context().trace_id
+    current = trace.get_current_span().get_span_context()
+    if current.is_valid and not current.trace_flags.sampled:
+        yield  # a step of a trace the sampler dropped: dropped with it, at no cost
+        return
+    own = current.trace_id
     span_links = [Link(ctx) for ctx in map(span_context_of, links)
                   if ctx is not None and ctx.trace_id != own]
     with tracer.start_as_current_span(name, attributes={f"abc.{k}": v

@@ -4,8 +4,7 @@ events (they are how the protocol learns it lost a race, not failures)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from opentelemetry import trace
@@ -20,30 +19,29 @@ _EVENTS = {Exists: "exists", CasMismatch: "cas mismatch", NotFound: "not found"}
 
 class TracedStore(StoreWrapper):
     async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        if not trace.get_current_span().get_span_context().is_valid:
-            # Not part of any operation (recovery's idle checks, notify's polls): a root
-            # trace per read would flood the backend with one-span traces.
+        parent = trace.get_current_span().get_span_context()
+        if not parent.is_valid or not parent.trace_flags.sampled:
+            # Not part of any operation (recovery's idle checks, notify's polls: a root trace
+            # per read would flood the backend with one-span traces), or part of one the
+            # sampler dropped (its children would be dropped too): no span at all.
             return await call()
-        with _store_span(op, key) as span:
-            try:
-                result = await call()
-            except StoreError as exc:
-                _outcome(span, exc)
-                raise
-            except Exception as exc:
-                span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
-                raise
+        # Nothing runs under a store span, so it is never made current: cheaper.
+        # No status from the exception itself: _outcome decides (a lost race is no error).
+        span = tracer.start_span(f"store.{op}", kind=SpanKind.CLIENT,
+                                 attributes={"db.operation": op, "abc.key": key})
+        try:
+            result = await call()
+        except StoreError as exc:
+            _outcome(span, exc)
+            raise
+        except Exception as exc:
+            span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
+            raise
+        else:
             span.set_attribute("abc.outcome", "ok")
             return result
-
-
-@contextlib.contextmanager
-def _store_span(op: str, key: str) -> Iterator[Span]:
-    # No status from the exception itself: _outcome decides (a lost race is not an error).
-    with tracer.start_as_current_span(f"store.{op}", kind=SpanKind.CLIENT,
-                                      record_exception=False, set_status_on_exception=False,
-                                      attributes={"db.operation": op, "abc.key": key}) as span:
-        yield span
+        finally:
+            span.end()
 
 
 def _outcome(span: Span, exc: StoreError) -> None:

@@ -260,3 +260,21 @@ def _lost_intent(trace: Trace) -> tuple[ReceivedSpan, ReceivedSpan] | None:
             if "cas mismatch" in replace.event_names():
                 return intent, replace
     return None
+
+
+def test_a_call_the_gateway_did_not_sample_exports_nothing(
+    tmp_path: Path, collector: Collector, gateway: Gateway,
+) -> None:
+    """The gateway's sampling decision holds all the way down: a Buy under an unsampled
+    traceparent (flags 00) yields no span at all, not the server's, a step's or a store
+    operation's; the sampled purchase after it is whole."""
+    with _racing_purchase(tmp_path, collector, ["alice"], ["c1", "c2"]) as stub:
+        dropped = "4bf92f3577b34da6a3ce929d0e0e4736"
+        stub.Buy(buy_request("alice", "c1"), timeout=CALL_TIMEOUT_S,
+                 metadata=(("traceparent", f"00-{dropped}-00f067aa0ba902b7-00"),))
+        with gateway.span("gateway Buy") as call:
+            stub.Buy(buy_request("alice", "c2"), metadata=call.metadata, timeout=CALL_TIMEOUT_S)
+        # Exported in order: once the second purchase's trace is in, the first's would be.
+        sampled = wait_for_trace(collector, call.trace_id, {"gateway Buy", BUY, *STEPS})
+    assert any(s.name.startswith("store.") for s in sampled.spans)
+    assert collector.trace(dropped) == []
