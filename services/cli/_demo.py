@@ -28,6 +28,7 @@ from services.demo import DemoConfig, DemoError, Verdict, run_demo
 from services.runtime import NatsServerError
 
 from ._common import fail
+from ._options import described
 from ._up import Stop, add_cluster_options, catch_stop_signals, layout_of, stop_requested
 
 MAX_CAMPAIGNS = 100  # one Watch stream
@@ -36,7 +37,7 @@ MAX_CAMPAIGNS = 100  # one Watch stream
 def register(commands: Any) -> None:
     p = commands.add_parser(
         "demo", help="the whole system under chaos for a minute, then the proof it held",
-        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        description=described(__doc__, 1),
         epilog="--data defaults to a fresh directory, .abc/demo-<date>-<time> (under ABC_DATA "
                "if set): a demo never mixes with an old store.",
         formatter_class=argparse.RawDescriptionHelpFormatter)

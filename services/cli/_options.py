@@ -12,6 +12,14 @@ PURCHASE_LISTEN = "127.0.0.1:50051"
 NOTIFY_LISTEN = "127.0.0.1:50052"
 
 
+def described(doc: str | None, paragraph: int | None = None) -> str | None:
+    """A module docstring (or one paragraph of it) as ``--help`` prose: no reST markup."""
+    if doc is None:
+        return None
+    text = doc if paragraph is None else doc.split("\n\n")[paragraph]
+    return text.replace("``", "")
+
+
 def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 

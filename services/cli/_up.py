@@ -30,7 +30,7 @@ from services.cluster import (
 from services.recovery import SCHEDULES
 from services.runtime import NatsServerError
 
-from ._options import NOTIFY_LISTEN, PURCHASE_LISTEN
+from ._options import NOTIFY_LISTEN, PURCHASE_LISTEN, described
 
 RESTART_LIMIT = 5  # restarts of one process within RESTART_WINDOW_S before giving up
 RESTART_WINDOW_S = 60.0
@@ -39,7 +39,7 @@ RESTART_WINDOW_S = 60.0
 def register(commands: Any) -> None:
     p = commands.add_parser(
         "up", help="start NATS and every service on this machine",
-        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        description=described(__doc__, 1),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_cluster_options(p)
     p.add_argument("--restart", action="store_true", help="restart a process that dies")

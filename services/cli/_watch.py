@@ -21,14 +21,14 @@ import grpc
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
 from services.journal import Campaign, Purchase, price_at
 
-from ._options import NOTIFY_LISTEN
+from ._options import NOTIFY_LISTEN, described
 
 MAX_RECONNECTS = 100  # consecutive failures before giving up
 
 
 def register(commands: Any) -> None:
     p = commands.add_parser("watch", help="watch campaigns live (price, purchases, lag)",
-                            description=__doc__)
+                            description=described(__doc__))
     p.add_argument("campaigns", nargs="+", metavar="CAMPAIGN")
     p.add_argument("--target", default=os.environ.get("ABC_NOTIFY_TARGET", NOTIFY_LISTEN),
                    metavar="HOST:PORT",
