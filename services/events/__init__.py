@@ -1,8 +1,10 @@
-"""Fill events: the NATS subject per campaign, the FillEvent message built from a finished
-slot, and a best-effort publisher shared by every process that finishes slots."""
+"""Events on NATS: the subjects per campaign, the FillEvent message built from a finished
+slot, and a best-effort publisher shared by every process that finishes slots (and by the
+posse, for the heads it reads)."""
 
 from ._convert import fill_event, filled_slot
-from ._publisher import FillPublisher
-from ._subjects import FILL_WILDCARD, fill_subject
+from ._publisher import EventPublisher
+from ._subjects import FILL_WILDCARD, HEAD_WILDCARD, fill_subject, head_subject
 
-__all__ = ["FILL_WILDCARD", "FillPublisher", "fill_event", "fill_subject", "filled_slot"]
+__all__ = ["FILL_WILDCARD", "HEAD_WILDCARD", "EventPublisher", "fill_event", "fill_subject",
+           "filled_slot", "head_subject"]

@@ -6,6 +6,9 @@ fill events, and by reading the store whenever events can't be trusted.
 - not trusted (NATS down, not yet subscribed): every ``poll_ms`` each feed reads the store,
   single-flight, so a campaign costs at most one read per ``poll_ms`` per notify process
   however many watchers it has;
+- a head event (a recovery replica saw the campaign's head move) above the head we know: the
+  fill events in between never came (their publisher died or lost NATS), so read the store,
+  after a short grace for events merely in flight;
 - trusted again after an outage or a reconnect however short: every feed last read before
   the subscription was live again is read once at once (reconcile); a feed first read after
   that needs no reconcile, since every later fill reaches it as an event.
@@ -24,7 +27,7 @@ from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind
 
 from services.api.abc.v1 import events_pb2
-from services.events import FILL_WILDCARD
+from services.events import FILL_WILDCARD, HEAD_WILDCARD
 from services.runtime import NatsLink
 from services.store import DocumentStore, InDoubt, NotFound, Unavailable
 
@@ -40,6 +43,7 @@ POLL_MS = 100
 SAFETY_MS = 5000
 IDLE_EVICT_MS = 60_000
 SUBSCRIBE_FLUSH_S = 2
+HEAD_GRACE_MS = 200  # a head event can beat the fill events it covers: wait before reading
 
 
 class Hub:
@@ -58,6 +62,8 @@ class Hub:
         self._live_since_ms: int | None = None  # when the subscription was last (re)made
         self._reconciled_since_ms: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._catching_up: dict[str, asyncio.Task[None]] = {}  # by campaign, after a head event
+        self.head_reads = 0  # store reads a head event called for
 
     @property
     def events_trusted(self) -> bool:
@@ -69,9 +75,10 @@ class Hub:
                        asyncio.create_task(self._safety_loop(), name="notify-safety")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._catching_up.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def feed(self, cid: str) -> Feed:
         """The feed of ``cid``, loaded from the store on first use; store NotFound if the
@@ -96,16 +103,16 @@ class Hub:
         assert self.link.client is not None
         client = self.link.client
         await client.subscribe(FILL_WILDCARD, cb=self._on_fill)
+        await client.subscribe(HEAD_WILDCARD, cb=self._on_head)
         # The client re-makes the subscription after every reconnect, then tells us.
         self.link.on_reconnect(self._subscription_live)
         try:
             await client.flush(SUBSCRIBE_FLUSH_S)  # the server has the subscription
         except (NatsError, OSError) as exc:  # NATS went away meanwhile: polls cover it
-            log.warning("NATS did not confirm the subscription to %s (%s)", FILL_WILDCARD,
-                        exc or type(exc).__name__)
+            log.warning("NATS did not confirm the subscriptions (%s)", exc or type(exc).__name__)
         self._subscription_live()
         self.subscribed = True
-        log.info("subscribed to %s", FILL_WILDCARD)
+        log.info("subscribed to %s and %s", FILL_WILDCARD, HEAD_WILDCARD)
 
     def _subscription_live(self) -> None:
         self._live_since_ms = self.clock()
@@ -129,6 +136,33 @@ class Hub:
                 await feed.apply_event(event.slot)
             except (Unavailable, InDoubt, NotFound) as exc:
                 log.warning("reading campaign %s after a gap failed: %s", feed.cid, exc)
+
+    async def _on_head(self, msg: Msg) -> None:
+        event = events_pb2.HeadEvent()
+        try:
+            event.ParseFromString(msg.data)
+        except DecodeError:
+            log.warning("undecodable head event on %s", msg.subject)
+            return
+        feed = self.feeds.get(event.campaign_id)
+        if feed is None or event.head <= feed.head or feed.cid in self._catching_up:
+            return
+        self._catching_up[feed.cid] = asyncio.create_task(
+            self._catch_up(feed, event.head), name=f"catch up {feed.cid}")
+
+    async def _catch_up(self, feed: Feed, head: int) -> None:
+        """Read ``feed``'s campaign unless the fills up to ``head`` arrive within the grace."""
+        try:
+            await asyncio.sleep(HEAD_GRACE_MS / 1000)
+            if feed.head < head:
+                self.head_reads += 1
+                log.info("campaign %s: head %d announced, %d seen (fill events lost): reading "
+                         "it", feed.cid, head, feed.head)
+                await feed.sync(min_interval_ms=0)
+        except (Unavailable, InDoubt, NotFound) as exc:
+            log.warning("reading campaign %s after a head event failed: %s", feed.cid, exc)
+        finally:
+            self._catching_up.pop(feed.cid, None)
 
     async def _poll_loop(self) -> None:
         while True:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import purchase_pb2, purchase_pb2_grpc
-from services.events import FillPublisher
+from services.events import EventPublisher
 from services.journal import Journal, Runtime
 from services.runtime import (
     NatsLink,
@@ -43,7 +43,7 @@ class PurchaseConfig:
 class PurchaseNode(ServiceNode):
     """A running purchase service; ``port`` is the one it listens on."""
 
-    publisher: FillPublisher
+    publisher: EventPublisher
 
     async def stop_parts(self) -> None:
         await self.publisher.stop()
@@ -56,7 +56,7 @@ async def start_purchase(config: PurchaseConfig,
     store = await open_store(config.store_url)
     link = NatsLink(config.nats_url) if config.nats_url else None
     runtime = Runtime()
-    publisher = FillPublisher(link, "purchase", runtime.clock)
+    publisher = EventPublisher(link, "purchase", runtime.clock)
     runtime = dataclasses.replace(runtime, on_finished=publisher.submit)
     if exit_after is not None:
         runtime = dataclasses.replace(runtime, on_step=exit_after)

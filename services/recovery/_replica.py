@@ -1,13 +1,18 @@
 """One posse replica: each tick (a second, as PROTOCOL.md has it, unless ``tick_ms`` says
 otherwise), check the campaigns that are due, concurrently and with a
 bound, so one slow or failing campaign never stalls the rest; a store outage is logged and
-the next tick simply tries again."""
+the next tick simply tries again.
+
+A check reads the campaign's head anyway: when it moved since this replica last looked, the
+replica says so (``on_head``; the service publishes a head event), so watchers learn of fills
+whose own events never went out, within a few ticks instead of at notify's next safety read."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opentelemetry import metrics
@@ -50,7 +55,8 @@ class Replica:
 
     def __init__(self, journal: Journal, schedule: Schedule, ordinal: int, replicas: int,
                  concurrency: int = CONCURRENCY, check_timeout_s: float = CHECK_TIMEOUT_S,
-                 tick_ms: int = 1000) -> None:
+                 tick_ms: int = 1000,
+                 on_head: Callable[[str, int], None] = lambda _cid, _head: None) -> None:
         self.journal = journal
         self.schedule = schedule
         self.ordinal = ordinal
@@ -59,6 +65,8 @@ class Replica:
         self.counters = Counters()
         self.started_at = journal.rt.clock()
         self._last_checked: dict[str, int] = {}
+        self._heads: dict[str, int] = {}  # the head each campaign had at its last check
+        self._on_head = on_head
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._timeout_s = check_timeout_s
@@ -111,6 +119,9 @@ class Replica:
             self.counters.checks += 1
             if check.repaired is not None:
                 self._record(check.repaired.campaign, check.repaired.slot, check.bought_at)
+            if self._heads.get(cid) != check.head:
+                self._heads[cid] = check.head
+                self._on_head(cid, check.head)
         except NotFound:
             self.counters.checks += 1  # listed but not created (yet): nothing to check
         except (Unavailable, InDoubt, JournalError, TimeoutError) as exc:

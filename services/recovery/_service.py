@@ -1,5 +1,5 @@
 """The recovery service process: one posse replica on a store, with its Status over gRPC,
-publishing the fill event of every slot it finishes."""
+publishing the fill event of every slot it finishes and the heads its checks see move."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.events import FillPublisher
+from services.events import EventPublisher
 from services.journal import Journal, Runtime
 from services.runtime import NatsLink, ServerConfig, ServiceNode, Telemetry, serve_store
 from services.store import open_store
@@ -63,7 +63,7 @@ class RecoveryConfig:
 @dataclass
 class RecoveryNode(ServiceNode):
     replica: Replica
-    publisher: FillPublisher
+    publisher: EventPublisher
     task: asyncio.Task[None]
     stopping: asyncio.Event
 
@@ -83,14 +83,14 @@ async def start_recovery(config: RecoveryConfig,
     store = await open_store(config.store_url)
     link = NatsLink(config.nats_url) if config.nats_url else None
     runtime = Runtime()
-    publisher = FillPublisher(link, "recovery", runtime.clock)
+    publisher = EventPublisher(link, "recovery", runtime.clock)
     runtime = dataclasses.replace(runtime, on_finished=publisher.submit)
     journal_store = store
     if telemetry is not None:
         journal_store, runtime = telemetry.instrument(store, runtime)
     journal = Journal(journal_store, runtime)
     replica = Replica(journal, schedule, config.ordinal, config.replicas,
-                      tick_ms=config.tick_ms)
+                      tick_ms=config.tick_ms, on_head=publisher.submit_head)
     servicer = RecoveryServicer(replica)
 
     def register(server: grpc.aio.Server) -> None:

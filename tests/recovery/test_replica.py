@@ -132,3 +132,31 @@ def test_one_slow_campaign_does_not_stall_the_others() -> None:
         assert replica.counters.failed_checks == 1  # "slow" timed out, counted
 
     asyncio.run(body())
+
+
+def test_a_check_tells_of_a_head_that_moved_since_the_last_look() -> None:
+    """The first look at a campaign, a repair and a purchase made meanwhile all move the head
+    the replica knows: each is told once; a check that finds the same head tells nothing."""
+
+    async def body() -> None:
+        store = MemoryStore()
+        await _world(store, ["c1", "c2"])
+        heads: list[tuple[str, int]] = []
+        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1,
+                          on_head=lambda cid, head: heads.append((cid, head)))
+
+        async def tick(n: int) -> list[tuple[str, int]]:
+            heads.clear()
+            await replica.tick(n)
+            await replica.wait_idle()
+            return sorted(heads)
+
+        assert await tick(1) == [("c1", 0), ("c2", 0)]
+        assert await tick(2) == []
+        assert isinstance(await Journal(store).buy("alice", "c1", 100), Bought)
+        assert await tick(3) == [("c1", 1)]
+        await _crashed_buy(store, "c2")  # slot 1 committed, head still 0: the check repairs it
+        assert await tick(4) == [("c2", 1)]
+        assert await tick(5) == []
+
+    asyncio.run(body())

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from services.api.abc.v1 import types_pb2 as abc_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x62\x63/v1/events.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\"Y\n\tFillEvent\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x11\n\tpublisher\x18\x02 \x01(\t\x12\x17\n\x0fpublished_at_ms\x18\x03 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x62\x63/v1/events.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\"Y\n\tFillEvent\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x11\n\tpublisher\x18\x02 \x01(\t\x12\x17\n\x0fpublished_at_ms\x18\x03 \x01(\x03\"B\n\tHeadEvent\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0c\n\x04head\x18\x02 \x01(\x03\x12\x12\n\nread_at_ms\x18\x03 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FILLEVENT']._serialized_start=51
   _globals['_FILLEVENT']._serialized_end=140
+  _globals['_HEADEVENT']._serialized_start=142
+  _globals['_HEADEVENT']._serialized_end=208
 # @@protoc_insertion_point(module_scope)

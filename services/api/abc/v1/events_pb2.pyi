@@ -8,6 +8,11 @@ serialized FillEvent). Publishing is best effort and duplicates are normal (the 
 service and recovery may both publish the same slot): consumers keep the highest slot seen
 per campaign and drop anything not above it; a gap (slot > seen + 1) means events were lost
 and the campaign should be read again. W3C trace context travels in the NATS headers.
+
+Subject: abc.campaign.<campaign_id>.head, a HeadEvent when a recovery replica's periodic
+check finds a campaign's head moved since that replica last looked. It is how consumers
+learn of fills whose FillEvent never went out (the finishing process died just before
+publishing, or lost NATS): a head above the highest slot seen means a read of the campaign.
 """
 
 from services.api.abc.v1 import types_pb2 as _types_pb2
@@ -55,3 +60,31 @@ class FillEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FillEvent: _TypeAlias = FillEvent  # noqa: Y015
+
+@_typing.final
+class HeadEvent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    HEAD_FIELD_NUMBER: _builtins.int
+    READ_AT_MS_FIELD_NUMBER: _builtins.int
+    campaign_id: _builtins.str
+    """The campaign whose head was read."""
+    head: _builtins.int
+    """Its head when read: every slot up to it is finished."""
+    read_at_ms: _builtins.int
+    """When the head was read (ms since epoch), by the publisher's clock."""
+    def __init__(
+        self,
+        *,
+        campaign_id: _builtins.str = ...,
+        head: _builtins.int = ...,
+        read_at_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "head", b"head", "read_at_ms", b"read_at_ms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HeadEvent: _TypeAlias = HeadEvent  # noqa: Y015

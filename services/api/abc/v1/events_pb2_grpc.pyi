@@ -8,6 +8,11 @@ serialized FillEvent). Publishing is best effort and duplicates are normal (the 
 service and recovery may both publish the same slot): consumers keep the highest slot seen
 per campaign and drop anything not above it; a gap (slot > seen + 1) means events were lost
 and the campaign should be read again. W3C trace context travels in the NATS headers.
+
+Subject: abc.campaign.<campaign_id>.head, a HeadEvent when a recovery replica's periodic
+check finds a campaign's head moved since that replica last looked. It is how consumers
+learn of fills whose FillEvent never went out (the finishing process died just before
+publishing, or lost NATS): a head above the highest slot seen means a read of the campaign.
 """
 
 from collections import abc as _abc
