@@ -68,6 +68,15 @@ def is_loopback(listen: str) -> bool:
         return False
 
 
+# gRPC core holds calls that no handler has taken yet, and cancels those beyond
+# grpc.server.max_pending_requests (1,000 by default): gateways reconnecting to a restarted
+# notify all at once, or a burst of Buy calls, would see CANCELLED. A pending call costs
+# little memory; the limit stays, far above any burst we expect.
+MAX_PENDING_CALLS = 20_000
+SERVER_OPTIONS = [("grpc.server.max_pending_requests", MAX_PENDING_CALLS),
+                  ("grpc.server.max_pending_requests_hard_limit", 2 * MAX_PENDING_CALLS)]
+
+
 @dataclass
 class Served:
     server: grpc.aio.Server
@@ -88,7 +97,7 @@ async def serve(
     config.check()
     names = list(service_names)
     open_ = not config.tokens.by_token
-    server = grpc.aio.server(interceptors=[
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=[
         ServerTracing(), AuthInterceptor(config.tokens, operator_only, open_)])
     register(server)
     health = HealthServicer()

@@ -46,9 +46,7 @@ async def watchers(s: Stack, n: int) -> AsyncIterator[list[Stream]]:
         streams: list[Stream] = []
         try:
             for first in range(0, n, PER_CHANNEL):
-                # A channel's streams at a time: a burst of more than ~1,000 calls overflows
-                # the gRPC server's queue of calls not yet taken by a handler
-                # (grpc.server.max_pending_requests, 1000 by default) and some end CANCELLED.
+                # A channel's streams at a time (a burst all at once is the test below's).
                 channel = await stack_.enter_async_context(grpc.aio.insecure_channel(
                     f"127.0.0.1:{s.notify.port}", CHANNEL_OPTIONS))
                 stub = notify_pb2_grpc.NotifyServiceStub(channel)
@@ -149,5 +147,31 @@ def test_a_campaign_first_read_while_events_flow_is_never_reconciled(
             assert stream.fills()[-1].update.source == "event"
             assert store.reads("c1") == (1, 0)
             await stream.close()
+
+    asyncio.run(body())
+
+
+def test_a_burst_of_watch_calls_all_get_their_snapshot(tmp_path: Path,
+                                                       nats_server: NatsServer) -> None:
+    """Gateways reconnecting at once (notify restarted): 2,000 Watch calls opened together.
+    gRPC core cancels calls beyond grpc.server.max_pending_requests (1,000 by default) that
+    no handler has taken yet; every Abc server raises it, so none ends CANCELLED."""
+    url = store_url(tmp_path)
+    burst = 2000
+
+    async def body() -> None:
+        async with stack(url, nats_server.url) as s, contextlib.AsyncExitStack() as exits:
+            await open_world(s.buy_stub)
+            stubs = [notify_pb2_grpc.NotifyServiceStub(await exits.enter_async_context(
+                grpc.aio.insecure_channel(f"127.0.0.1:{s.notify.port}", CHANNEL_OPTIONS)))
+                for _ in range(burst // PER_CHANNEL)]
+            streams = [open_stream(stubs[i % len(stubs)], watch_request("c1"))
+                       for i in range(burst)]
+            try:
+                await asyncio.gather(*(st.until(lambda x: len(x.received) >= 1, 60,
+                                                "snapshot") for st in streams))
+                assert len(s.notify.hub.feeds["c1"].watchers) == burst
+            finally:
+                await asyncio.gather(*(st.close() for st in streams))
 
     asyncio.run(body())
