@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import quiescent_audit, table
+from _report import pct, quiescent_audit, table
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2_grpc
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -271,8 +271,8 @@ async def _latency_section(ports: _Ports, purchases: int) -> None:
         rows, p99 = [], {}
         for mode, w in watchers.items():
             lat = [(w.at[k] - t) * 1000 for k, t in returned.items()]
-            p99[mode] = _pct(lat, 99)
-            rows.append([mode, str(len(lat)), _ms(_pct(lat, 50)), _ms(_pct(lat, 90)),
+            p99[mode] = pct(lat, 99)
+            rows.append([mode, str(len(lat)), _ms(pct(lat, 50)), _ms(pct(lat, 90)),
                          _ms(p99[mode]),
                          _ms(max(lat)), _ms(min(lat)),
                          ", ".join(f"{n} {s}" for s, n in sorted(w.sources.items()))])
@@ -282,8 +282,8 @@ async def _latency_section(ports: _Ports, purchases: int) -> None:
     ratio = p99["polling"] / p99["events"] if p99["events"] > 0 else math.inf
     print(f"\nPolling p99 / event p99 = **{ratio:.1f}x** (target: at least 20x: "
           f"{'met' if ratio >= 20 else 'NOT met'}). Buy call itself: p50 "
-          f"{_ms(_pct([c * 1000 for c in calls], 50))} ms, p99 "
-          f"{_ms(_pct([c * 1000 for c in calls], 99))} ms.\n")
+          f"{_ms(pct([c * 1000 for c in calls], 50))} ms, p99 "
+          f"{_ms(pct([c * 1000 for c in calls], 99))} ms.\n")
 
 
 # --- 2. fan-out to 100 .. 10,000 watchers --------------------------------------------------
@@ -374,10 +374,10 @@ async def _drive(buy_stub: BuyStub, cid: str, n: int, fills: int,
     arrivals, cpu_s, rss_mib = rest
     lat = [(t - returned[slot]) * 1000 for slot, times in arrivals.items() for t in times]
     last = [(max(times) - returned[slot]) * 1000 for slot, times in arrivals.items()]
-    p99 = _pct(lat, 99)
+    p99 = pct(lat, 99)
     verdict = ("" if n < 10_000 else
                "target met" if p99 <= 100 else "target NOT met (p99 > 100 ms)")
-    return [f"{n:,}", f"{open_s:.1f}", str(len(arrivals)), _ms(_pct(lat, 50)), _ms(p99),
+    return [f"{n:,}", f"{open_s:.1f}", str(len(arrivals)), _ms(pct(lat, 50)), _ms(p99),
             _ms(max(lat)), _ms(sum(last) / len(last)), _ms(notify_cpu / fills * 1000),
             f"{cpu_s:.1f}", f"{rss_mib:.0f}", verdict or "ok"]
 
@@ -454,13 +454,6 @@ def _cpu_s(pid: int) -> float:
 
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _pct(values: Sequence[float], p: float) -> float:
-    """The ``p``-th percentile (nearest rank)."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def _ms(value: float) -> str:

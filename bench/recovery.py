@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import platform
 import random
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import table
+from _report import pct, table
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
 from services.cluster import Child, free_port, running
@@ -341,11 +340,6 @@ async def _audit(url: str) -> int:
 # --- the report ------------------------------------------------------------------------------
 
 
-def _pct(ordered: Sequence[int], pct: int) -> int:
-    """The nearest-rank percentile of an ascending list."""
-    return ordered[max(0, math.ceil(len(ordered) * pct / 100) - 1)]
-
-
 def _s(ms: float) -> str:
     return f"{ms / 1000:.3f}"
 
@@ -428,7 +422,7 @@ def _floor(results: Sequence[Result]) -> None:
 def _spread(delays: Sequence[int]) -> list[str]:
     if not delays:
         return ["-", "-", "-"]
-    return [_s(statistics.median(delays)), _s(_pct(delays, 99)), _s(delays[-1])]
+    return [_s(statistics.median(delays)), _s(pct(delays, 99)), _s(delays[-1])]
 
 
 def _median(values: Sequence[int]) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 # root on the import path so ``services`` is found.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _report import pct
 
 from services.journal import Journal
 from services.loadgen import (
@@ -280,7 +281,7 @@ def _latency_figure(fig: Any, series: Sequence[Series]) -> Any:
         for s in (s for s in series if s.workload == workload):
             ranked = sorted(s.latencies_ms)
             ys = [(i + 1) / len(ranked) for i in range(len(ranked))]
-            p50, p99 = _pct(ranked, 50), _pct(ranked, 99)
+            p50, p99 = pct(ranked, 50), pct(ranked, 99)
             ax.step(ranked, ys, where="post", color=COLORS.get(s.label),
                     label=f"{s.label}: p50 {p50:.1f}, p99 {p99:.0f} ms")
         ax.set_xscale("log")
@@ -353,10 +354,6 @@ def _repair_figure(fig: Any, delays: Sequence[Delays]) -> Any:
     return fig
 
 
-def _pct(ranked: Sequence[float], percent: float) -> float:
-    return ranked[max(0, math.ceil(len(ranked) * percent / 100) - 1)] if ranked else math.nan
-
-
 # --- RESULTS.md ------------------------------------------------------------------------------
 
 
@@ -402,7 +399,7 @@ def _results_md(stamp: str, runs: Sequence[BenchRun], series: Sequence[Series],
                   "|---|---|---|---|---|---|---|"]
         for d in delays:
             ms = d.delays_ms
-            cells = ([f"{statistics.median(ms) / 1000:.3f}", f"{_pct(ms, 99) / 1000:.3f}",
+            cells = ([f"{statistics.median(ms) / 1000:.3f}", f"{pct(ms, 99) / 1000:.3f}",
                       f"{ms[-1] / 1000:.3f}"] if ms else ["-", "-", "-"])
             lines.append(f"| {d.label} | {d.crashes} | {len(ms)} | {' | '.join(cells)} | "
                          f"{d.violations} |")

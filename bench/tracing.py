@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import table
+from _report import pct, table
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -221,9 +221,8 @@ class _Run:
             return None
         return self.server_cpu_s * 1000 / self.bought
 
-    def latency_ms(self, pct: int) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, len(ordered) * pct // 100)] if ordered else 0.0
+    def latency_ms(self, percent: int) -> float:
+        return pct(self.latencies_ms, percent)
 
 
 async def _drive(target: str, users: Sequence[str], campaigns: Sequence[str], run: _Run) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from services.loadgen import nearest_rank
+
 from ._chaos import KINDS
 from ._finale import Books
-from ._percentiles import ms, nearest_rank
 from ._settle import Settled
+from ._units import ms
 from ._view import Sources
 
 SHOW_AT_MOST = 10

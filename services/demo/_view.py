@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from services.cluster import Cluster
+from services.loadgen import nearest_rank
 
 from ._buyers import BuyerTally
 from ._chaos import Chaos
-from ._percentiles import ms, nearest_rank
 from ._repairs import RepairTally
+from ._units import ms
 from ._watcher import FillWatcher
 
 REDRAW_S = 0.5

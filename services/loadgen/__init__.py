@@ -1,9 +1,10 @@
 """A workload over the purchase journal: a fresh world (``set_up``) and concurrent buyers
-(``run_buyers``) with their stats; store wrappers to count and interleave operations. Used by
-``abc load`` and ``bench/journal.py``."""
+(``run_buyers``) with their stats (percentiles by ``nearest_rank``); store wrappers to count
+and interleave operations. Used by ``abc load``, ``abc demo`` and the benchmarks."""
 
 from ._buyers import LoadStats, ProgressCallback, run_buyers
 from ._clock import warped_runtime
+from ._percentiles import nearest_rank
 from ._stores import OP_KINDS, CountingStore, YieldingStore
 from ._world import MAX_PRICE, SetupError, World, balance_for, campaign_id, set_up, user_id
 
@@ -18,6 +19,7 @@ __all__ = [
     "YieldingStore",
     "balance_for",
     "campaign_id",
+    "nearest_rank",
     "run_buyers",
     "set_up",
     "user_id",

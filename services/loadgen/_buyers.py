@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from services.journal import Bought, Journal, LostRace
 
+from ._percentiles import nearest_rank
 from ._world import MAX_PRICE
 
 
@@ -48,11 +49,8 @@ class LoadStats:
 
     def latency_ms(self, percent: float) -> float:
         """The ``percent`` percentile (nearest rank) of the attempts' latencies; NaN if none."""
-        if not self.latencies_ms:
-            return math.nan
-        ranked = sorted(self.latencies_ms)
-        rank = max(math.ceil(percent / 100 * len(ranked)), 1)
-        return ranked[min(rank, len(ranked)) - 1]
+        found = nearest_rank(self.latencies_ms, percent)
+        return math.nan if found is None else found
 
     def record(self, outcome: object, latency_ms: float) -> None:
         self.attempts += 1
