@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
@@ -118,11 +119,8 @@ class Hub:
         self._live_since_ms = self.clock()
 
     async def _on_fill(self, msg: Msg) -> None:
-        event = events_pb2.FillEvent()
-        try:
-            event.ParseFromString(msg.data)
-        except DecodeError:
-            log.warning("undecodable fill event on %s", msg.subject)
+        event = _decoded(msg, events_pb2.FillEvent())
+        if event is None:
             return
         feed = self.feeds.get(event.slot.campaign_id)
         if feed is None:
@@ -138,11 +136,8 @@ class Hub:
                 log.warning("reading campaign %s after a gap failed: %s", feed.cid, exc)
 
     async def _on_head(self, msg: Msg) -> None:
-        event = events_pb2.HeadEvent()
-        try:
-            event.ParseFromString(msg.data)
-        except DecodeError:
-            log.warning("undecodable head event on %s", msg.subject)
+        event = _decoded(msg, events_pb2.HeadEvent())
+        if event is None:
             return
         feed = self.feeds.get(event.campaign_id)
         if feed is None or event.head <= feed.head or feed.cid in self._catching_up:
@@ -214,3 +209,14 @@ class Hub:
                 self._last_used.pop(cid, None)
 
 
+E = TypeVar("E", events_pb2.FillEvent, events_pb2.HeadEvent)
+
+
+def _decoded(msg: Msg, event: E) -> E | None:
+    """``msg``'s payload parsed into ``event``; None (and a warning) if it does not parse."""
+    try:
+        event.ParseFromString(msg.data)
+    except DecodeError:
+        log.warning("undecodable %s on %s", type(event).__name__, msg.subject)
+        return None
+    return event
