@@ -40,7 +40,9 @@ def test_abc_up_otlp_exports_from_every_service(tmp_path: Path, collector: Colle
                 assert watching.next().fill.slot == 1
             finally:
                 watching.close()
-        trace = wait_for_trace(collector, call.trace_id,
-                               {"gateway Buy", BUY, "finish_slot", "notify.fanout"})
+        # Every span whose parent another one names, so the parents are all in by then.
+        trace = wait_for_trace(collector, call.trace_id, {
+            "gateway Buy", BUY, "finish_slot", "abc.campaign.c1.fill publish",
+            "abc.campaign.c1.fill receive", "notify.fanout"})
     assert {s.service for s in trace.spans} >= {"abc-purchase", "abc-notify"}
     assert not trace.orphans(), [(s.service, s.name) for s in trace.orphans()]
