@@ -6,9 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from services.journal import Violation, audit
 from services.loadgen import nearest_rank
-from services.store import open_store
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -28,10 +26,3 @@ def pct(values: Iterable[float], percent: float) -> float:
     return math.nan if found is None else found
 
 
-async def quiescent_audit(url: str) -> list[Violation]:
-    """The quiescent audit of the store at ``url`` (open it, audit, close it)."""
-    store = await open_store(url)
-    try:
-        return await audit(store, quiescent=True)
-    finally:
-        await store.close()

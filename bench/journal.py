@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import ratio, table
 
-from services.journal import BuyOutcome, Journal, Runtime, audit
+from services.journal import BuyOutcome, Journal, Runtime, audit, audit_url
 from services.loadgen import (
     OP_KINDS,
     CountingStore,
@@ -282,7 +282,7 @@ def _two_process_section(purchases: int, tmp: Path, runs: Sequence[_Run]) -> int
     total = LoadStats.combined(parts.values())
     rows = [[f"process {i}", *_stats_cells(parts[i])] for i in sorted(parts)]
     rows.append(["**aggregate**", *_stats_cells(total)])
-    violations = asyncio.run(_audit_file(path))
+    violations = [str(v) for v in asyncio.run(audit_url(f"sqlite:///{path}", quiescent=True))]
     _report_violations("two-process sqlite", violations)
     table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
            rows)
@@ -320,14 +320,6 @@ def _worker(
             await store.close()
 
     results.put((index, asyncio.run(run())))
-
-
-async def _audit_file(path: Path) -> list[str]:
-    store = await SqliteStore(path).open()
-    try:
-        return [str(v) for v in await audit(store, quiescent=True)]
-    finally:
-        await store.close()
 
 
 def _stats_cells(s: LoadStats) -> list[str]:

@@ -40,11 +40,11 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import pct, quiescent_audit, table
+from _report import pct, table
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2_grpc
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.journal import MAX_MONEY
+from services.journal import MAX_MONEY, audit_url
 from services.notify import NotifyConfig, start_notify
 from services.purchase import PurchaseConfig, start_purchase
 from services.runtime import NatsServer, ServerConfig
@@ -93,7 +93,7 @@ def main() -> int:
             _services(Path(tmp)) as ports:
         asyncio.run(_latency_section(ports, purchases))
         _fanout_section(ports, sizes, fills)
-        violations = len(asyncio.run(quiescent_audit(_url(Path(tmp)))))
+        violations = len(asyncio.run(audit_url(_url(Path(tmp)), quiescent=True)))
     print(f"\nLoad average at the end: {_load()}. Quiescent audit of the store after the "
           f"run: **{violations}** violation(s). Bench time {time.perf_counter() - started:.1f} s.")
     return 1 if violations else 0

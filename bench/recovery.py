@@ -31,7 +31,7 @@ from _report import pct, table
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
 from services.cluster import Child, free_port, running
-from services.journal import Campaign, Journal, Runtime, Timing, audit, campaign_key
+from services.journal import Campaign, Journal, Runtime, Timing, audit_url, campaign_key
 from services.recovery import MAX_INTERVAL_S, SCHEDULES, RandomDuty
 from services.store import DocumentStore, open_store
 
@@ -327,11 +327,7 @@ async def _collect_repairs(channels: Sequence[grpc.aio.Channel], delays: dict[st
 
 
 async def _audit(url: str) -> int:
-    store = await open_store(url)
-    try:
-        violations = await audit(store, quiescent=True)
-    finally:
-        await store.close()
+    violations = await audit_url(url, quiescent=True)
     for violation in violations[:10]:
         print(f"- audit violation: {violation}")
     return len(violations)

@@ -36,7 +36,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
 from services.cluster import free_port, serving
-from services.journal import Journal, audit
+from services.journal import Journal, audit_url
 from services.loadgen import balance_for, set_up
 from services.runtime import NatsServer
 from services.store import SqliteStore
@@ -282,7 +282,8 @@ class _Bench:
             nats.stop()
         spans, metric_exports = collector.spans(), collector.metric_exports
         collector.stop()
-        violations = {v: asyncio.run(_audit(s.db)) for v, s in servers.items()}
+        violations = {v: len(asyncio.run(audit_url(f"sqlite:///{s.db}", quiescent=True)))
+                      for v, s in servers.items()}
         return self._report(runs, spans, metric_exports, violations)
 
     def _intro(self) -> None:
@@ -385,14 +386,6 @@ def _median(values: list[float | None]) -> float | None:
 
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
-
-
-async def _audit(db: Path) -> int:
-    store = await SqliteStore(db).open()
-    try:
-        return len(await audit(store, quiescent=True))
-    finally:
-        await store.close()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resol
 interrupted ones; ``_posse.py`` is recovery's check of one campaign; ``_audit.py`` the invariants.
 """
 
-from ._audit import Snapshot, Violation, audit, check_invariants, read_documents
+from ._audit import Snapshot, Violation, audit, audit_url, check_invariants, read_documents
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -106,6 +106,7 @@ __all__ = [
     "Violation",
     "Void",
     "audit",
+    "audit_url",
     "campaign_key",
     "check_campaign",
     "check_invariants",

@@ -19,9 +19,8 @@ import pytest
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
-from services.journal import audit
+from services.journal import audit_url
 from services.runtime import FAULT_ENV, FAULT_EXIT_CODE, NatsServer
-from services.store import open_store
 from tests.tracing._gateway import Watching
 
 from ._processes import abc, free_port, reaped, refuses, serving, wait_logged, wait_serving
@@ -41,17 +40,6 @@ def _serve(tmp_path: Path, name: str, url: str, nats_url: str | None = None,
     if nats_url is not None:
         args += ["--nats-url", nats_url]
     return abc(args, log, env), f"127.0.0.1:{port}", log
-
-
-def _quiescent_audit(url: str) -> list[str]:
-    async def run() -> list[str]:
-        store = await open_store(url)
-        try:
-            return [str(v) for v in await audit(store, quiescent=True)]
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
 
 
 def _open_world(stub: Stub) -> None:
@@ -109,7 +97,7 @@ def test_crash_after_commit_is_rolled_forward_at_login(
             again = stub.Login(pb.LoginRequest(user_id="alice"), timeout=TIMEOUT_S)
             assert again.resolution == pb.LoginResponse.CLEAN
         assert _sigterm(restarted) == 0, log.read_text()
-    assert _quiescent_audit(url) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 def test_sigterm_stops_a_server_gracefully(tmp_path: Path) -> None:
@@ -126,7 +114,7 @@ def test_sigterm_stops_a_server_gracefully(tmp_path: Path) -> None:
         assert time.monotonic() - started < 8
     assert "stopping" in log.read_text()
     assert refuses(port)
-    assert _quiescent_audit(url) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 class _Lines:
@@ -192,5 +180,5 @@ def test_abc_up_serves_and_sigint_stops_everything(tmp_path: Path) -> None:
         with pytest.raises(ProcessLookupError):
             os.killpg(up.pid, 0)
         assert all(refuses(port) for port in ports), ports
-    assert _quiescent_audit(f"sqlite:///{data.resolve() / 'abc.db'}") == []
+    assert asyncio.run(audit_url(f"sqlite:///{data.resolve() / 'abc.db'}", quiescent=True)) == []
     assert "stopping" in (data / "logs" / "purchase.log").read_text()

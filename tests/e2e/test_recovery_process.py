@@ -33,10 +33,10 @@ from services.api.abc.v1 import (
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.cluster import Child
 from services.events import fill_subject
-from services.journal import Campaign, Journal, User, Void, slot_from_json, slot_key
+from services.journal import Campaign, Journal, User, Void, audit_url, slot_from_json, slot_key
 from services.runtime import FAULT_ENV, FAULT_EXIT_CODE, NatsServer
 from services.store import open_store
-from tests.purchase._support import quiescent_audit, store_url
+from tests.purchase._support import store_url
 
 from ._processes import running, service
 
@@ -208,7 +208,7 @@ def _login(posse: Posse, case: Case) -> tuple[pb.LoginResponse, float]:
 
 
 def _audit_is_clean(posse: Posse) -> None:
-    assert asyncio.run(quiescent_audit(posse.url)) == []
+    assert asyncio.run(audit_url(posse.url, quiescent=True)) == []
 
 
 # --- the crashes -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ JOURNAL = [
     "InvalidInput", "Journal", "JournalError", "LostRace", "MAX_FILLER_IMAGE",
     "MAX_FILLER_LINK", "MAX_FILLER_TEXT", "MAX_MONEY", "MAX_SLOT_SECONDS", "Missing",
     "PriceAboveMax", "Purchase", "Receipt", "Resolution", "Runtime", "STEPS", "Safeguards",
-    "Showing", "Slot", "Snapshot", "Timing", "User", "Violation", "Void", "audit",
+    "Showing", "Slot", "Snapshot", "Timing", "User", "Violation", "Void", "audit", "audit_url",
     "campaign_key", "check_campaign", "check_invariants", "deposit_key", "filler_key",
     "finish_slot", "invalid_id", "list_index", "price_at", "read_documents", "receipt_key",
     "resolve_account", "showing", "slot_from_json", "slot_key", "slot_window", "user_key",

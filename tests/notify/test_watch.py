@@ -23,6 +23,7 @@ from services.journal import (
     Campaign,
     Journal,
     Purchase,
+    audit_url,
     price_at,
     slot_from_json,
     slot_key,
@@ -30,7 +31,7 @@ from services.journal import (
 from services.notify import FellBehind, Watcher
 from services.runtime import NatsServer
 from services.store import open_store
-from tests.purchase._support import code_of, quiescent_audit, store_url
+from tests.purchase._support import code_of, store_url
 
 from ._support import (
     Proxy,
@@ -144,7 +145,7 @@ def test_many_buys_arrive_once_in_order_and_duplicate_events_are_dropped(
             await stream.close()
 
     asyncio.run(body())
-    assert asyncio.run(quiescent_audit(url)) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 def test_a_gap_in_the_events_is_filled_from_the_store(tmp_path: Path,
@@ -308,7 +309,7 @@ def test_nats_sigkilled_mid_run_watchers_poll_then_events_resume(
             await stream.close()
 
     asyncio.run(body())
-    assert asyncio.run(quiescent_audit(url)) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 def test_a_nats_blip_shorter_than_a_poll_is_reconciled_too(tmp_path: Path,

@@ -21,10 +21,10 @@ from grpc_status import rpc_status
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
-from services.journal import Violation, audit, read_documents
+from services.journal import read_documents
 from services.purchase import PurchaseConfig, PurchaseNode, start_purchase
 from services.runtime import ServerConfig
-from services.store import DocumentStore, Json, open_store, sqlite_path
+from services.store import DocumentStore, Json, sqlite_path
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -121,10 +121,3 @@ def writes(url: str) -> int:
     return last
 
 
-async def quiescent_audit(url: str) -> list[Violation]:
-    """The audit of the store at ``url`` with every writer stopped."""
-    store = await open_store(url)
-    try:
-        return await audit(store, quiescent=True)
-    finally:
-        await store.close()

@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from services.api.abc.v1 import events_pb2, types_pb2
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.events import fill_subject
-from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
+from services.journal import MAX_MONEY, MAX_SLOT_SECONDS, audit_url
 from services.runtime import NatsServer
 
 from ._support import (
@@ -26,7 +26,6 @@ from ._support import (
     documents,
     failure_of,
     purchase_server,
-    quiescent_audit,
     rejection_of,
     send,
     store_url,
@@ -126,7 +125,7 @@ def test_one_purchase_end_to_end(tmp_path: Path) -> None:
                                                locked=False)
 
     asyncio.run(body())
-    assert asyncio.run(quiescent_audit(url)) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 def test_a_buy_publishes_its_fill_event(tmp_path: Path, nats_server: NatsServer) -> None:
@@ -181,7 +180,7 @@ def test_buys_go_on_while_nats_is_down(tmp_path: Path, nats_server: NatsServer) 
             assert running.node.link is not None and not running.node.link.connected
 
     asyncio.run(body())
-    assert asyncio.run(quiescent_audit(url)) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 BAD_IDS = ["", "a b", "x" * 65, "a:b", "a.b", "\u00e9"]
@@ -323,7 +322,7 @@ def test_refusals_have_their_status_and_write_nothing(tmp_path: Path) -> None:
             assert (await s.GetAccount(pb.GetAccountRequest(user_id="alice"))).balance == 1000
 
     asyncio.run(body())
-    assert asyncio.run(quiescent_audit(url)) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 @pytest.mark.parametrize("amount", [MAX_MONEY - 1000])

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
-from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
+from services.journal import MAX_MONEY, MAX_SLOT_SECONDS, audit_url
 from services.purchase import PurchaseConfig, start_purchase
 from services.runtime import ServerConfig
 
-from ._support import quiescent_audit, send, store_url, writes
+from ._support import send, store_url, writes
 from .test_service import open_world
 
 if TYPE_CHECKING:
@@ -131,5 +131,5 @@ def test_any_request_gets_a_contract_status(tmp_path: Path) -> None:
         finally:
             loop.run(channel.close(None))
             loop.run(node.stop(grace_s=1.0))
-    assert asyncio.run(quiescent_audit(url)) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 

@@ -19,10 +19,11 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
+from services.journal import audit_url
 from services.purchase import SERVICE_NAME, PurchaseConfig, start_purchase
 from services.runtime import ServerConfig, ServerConfigError, Tokens
 
-from ._support import code_of, documents, purchase_server, quiescent_audit, store_url, token
+from ._support import code_of, documents, purchase_server, store_url, token
 
 Code = grpc.StatusCode
 TOKENS = Tokens.parse("gateway:g1,operator:o1")
@@ -96,7 +97,7 @@ def test_deposit_takes_an_operator_token(tmp_path: Path) -> None:
             assert ad.filler.text == "hi"
 
     asyncio.run(body())
-    assert asyncio.run(quiescent_audit(url)) == []
+    assert asyncio.run(audit_url(url, quiescent=True)) == []
 
 
 def _reflect(target: str) -> tuple[list[str], list[str]]:
