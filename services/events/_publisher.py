@@ -50,6 +50,8 @@ class EventPublisher:
 
     def submit(self, finished: Finished) -> None:
         """Queue the fill event of ``finished``; never blocks (the journal calls this)."""
+        if self._link is None:
+            return
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the finishing span's context, for the publish span
 
@@ -61,6 +63,8 @@ class EventPublisher:
     def submit_head(self, cid: str, head: int) -> None:
         """Queue a head event of ``cid``, read just now; never blocks. Untraced: it belongs to
         no purchase (a root trace for each would flood the backend)."""
+        if self._link is None:
+            return
         read_at = self._clock()
 
         def payload(_now_ms: int) -> bytes:
@@ -82,8 +86,6 @@ class EventPublisher:
                 await self._task
 
     def _put(self, item: _Outgoing) -> None:
-        if self._link is None:
-            return
         if self._queue.full():
             self._queue.get_nowait()
             self._queue.task_done()

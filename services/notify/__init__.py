@@ -2,12 +2,13 @@
 the store polled only as the fallback."""
 
 from ._feed import Feed
-from ._hub import Hub
+from ._hub import HEAD_GRACE_MS, Hub
 from ._service import SERVICE_NAME, NotifyConfig, NotifyNode, start_notify
 from ._servicer import NotifyServicer
 from ._watcher import FellBehind, Watcher
 
 __all__ = [
+    "HEAD_GRACE_MS",
     "SERVICE_NAME",
     "Feed",
     "FellBehind",

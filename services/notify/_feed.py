@@ -3,7 +3,7 @@
 Every change goes through ``lock``, in slot order: an event for head+1 is applied; one at or
 below head is a duplicate and dropped; one beyond head+1 is a gap and triggers a store read.
 A store read (``sync``) is single-flight: at most one at a time per campaign, and none within
-``min_interval_ms`` of the last unless forced."""
+``min_interval_ms`` of the last unless forced (0)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ class Feed:
         self.current: types_pb2.FilledSlot | None = None  # showing at the last sync
         self.watchers: set[Watcher] = set()
         self.lock = asyncio.Lock()
-        self.last_read_ms = -(10**18)
-        self.reads = 0  # store reads of this campaign (campaign doc and slots)
+        self.last_read_ms = -(10**18)  # when the last read began
+        self.last_used_ms = clock()  # when a watcher or GetCampaign last asked for it
+        self._reads_begun = 0
 
     @property
     def head(self) -> int:
@@ -75,32 +76,32 @@ class Feed:
                 await self._read()
 
     async def sync(self, min_interval_ms: int) -> None:
-        """Read the campaign (and any new slots) unless read within ``min_interval_ms`` or a
-        read is already running (single flight)."""
-        if self.lock.locked() and self.campaign is not None:
-            return
+        """Read the campaign (and any new slots) unless it was read within
+        ``min_interval_ms``. Single flight: a caller waits out a read under way, and reads
+        again only if none began after it asked (the one under way may predate what it
+        asks about: the slot of a gap, a head announced)."""
+        asked = self._reads_begun
         async with self.lock:
-            if self.campaign is not None and self.age_ms() < min_interval_ms:
+            if self.campaign is not None and (self._reads_begun > asked
+                                              or self.age_ms() < min_interval_ms):
                 return
             await self._read()
 
     async def _read(self) -> None:
         self.last_read_ms = self._clock()
+        self._reads_begun += 1
         doc = await self._store.get(campaign_key(self.cid))
-        self.reads += 1
         fresh = Campaign.from_json(doc.value)
         if self.campaign is None:
             self.campaign = fresh
             self.current = await self._showing(fresh)
             return
-        first = max(self.head + 1, fresh.head - MAX_CATCH_UP + 1)
-        skipped = first > self.head + 1
+        fills = await self.read_slots(self.head, fresh.head)
+        skipped = bool(fills) and fills[0].slot > self.head + 1
         if skipped:  # too far behind to replay: jump, then give every watcher a snapshot
-            self.campaign = dataclasses.replace(fresh, head=first - 1)
-        for n in range(first, fresh.head + 1):
-            slot = slot_from_json((await self._store.get(slot_key(self.cid, n))).value)
-            self.reads += 1
-            self._advance(filled_slot(self.cid, n, slot), "poll")
+            self.campaign = dataclasses.replace(fresh, head=fills[0].slot - 1)
+        for fill in fills:
+            self._advance(fill, "poll")
         if skipped:
             for watcher in self.watchers:
                 watcher.offer(self.snapshot())
@@ -164,12 +165,12 @@ class Feed:
             return missed
         return None
 
-    async def read_missed(self, after: int, head: int) -> list[types_pb2.FilledSlot]:
-        """Fills after ``after`` up to ``head`` from the store (a resuming watcher's gap)."""
-        first = max(after + 1, head - MAX_CATCH_UP + 1)
+    async def read_slots(self, after: int, head: int) -> list[types_pb2.FilledSlot]:
+        """Fills after ``after`` up to ``head`` from the store: the last ``MAX_CATCH_UP`` of
+        them at most (a resuming watcher's gap, or what events missed)."""
         fills = []
-        for n in range(first, head + 1):
+        for n in range(max(after + 1, head - MAX_CATCH_UP + 1), head + 1):
             slot = slot_from_json((await self._store.get(slot_key(self.cid, n))).value)
-            self.reads += 1
             fills.append(filled_slot(self.cid, n, slot))
         return fills
+

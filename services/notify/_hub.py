@@ -58,8 +58,6 @@ class Hub:
         self.feeds: dict[str, Feed] = {}
         self.subscribed = False
         self.events = 0
-        self.polls = 0
-        self._last_used: dict[str, int] = {}
         self._live_since_ms: int | None = None  # when the subscription was last (re)made
         self._reconciled_since_ms: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -84,10 +82,10 @@ class Hub:
     async def feed(self, cid: str) -> Feed:
         """The feed of ``cid``, loaded from the store on first use; store NotFound if the
         campaign does not exist."""
-        self._last_used[cid] = self.clock()
         feed = self.feeds.get(cid)
         if feed is None:
             feed = self.feeds[cid] = Feed(cid, self.store, self.clock)
+        feed.last_used_ms = self.clock()
         try:
             await feed.load()
         except (NotFound, Unavailable, InDoubt):
@@ -163,7 +161,6 @@ class Hub:
         while True:
             await asyncio.sleep(self.poll_ms / 1000)
             if not self.events_trusted:
-                self.polls += 1
                 fallback_polls.add(1)
                 await self._read_all(self.poll_ms)
             elif self._live_since_ms != self._reconciled_since_ms:
@@ -174,14 +171,11 @@ class Hub:
         while it was not live are lost to this process."""
         since = self._live_since_ms
         assert since is not None
+        self._reconciled_since_ms = since
         stale = [f for f in self.feeds.values() if f.last_read_ms <= since]
         if stale:
             log.info("events flowing: reconciling %d campaigns from the store", len(stale))
-            await self._sync(stale, 0)
-        # A read already running when the reconcile began was skipped (single flight) and
-        # may predate the subscription: try those again on the next poll.
-        if all(f.last_read_ms > since for f in stale):
-            self._reconciled_since_ms = since
+            await self._sync(stale, 0)  # a read under way that began before is waited out
 
     async def _safety_loop(self) -> None:
         while True:
@@ -204,9 +198,8 @@ class Hub:
     def _evict_idle(self) -> None:
         now = self.clock()
         for cid, feed in list(self.feeds.items()):
-            if not feed.watchers and now - self._last_used.get(cid, now) > IDLE_EVICT_MS:
+            if not feed.watchers and now - feed.last_used_ms > IDLE_EVICT_MS:
                 del self.feeds[cid]
-                self._last_used.pop(cid, None)
 
 
 E = TypeVar("E", events_pb2.FillEvent, events_pb2.HeadEvent)

@@ -113,7 +113,7 @@ async def _join(feed: Feed, watcher: Watcher, after: int | None
         if after is not None and 0 <= after < feed.head:
             missed = feed.missed_since(after)
             if missed is None:
-                missed = await feed.read_missed(after, feed.head)
+                missed = await feed.read_slots(after, feed.head)
             now = updates[0].sent_at_ms
             updates += [notify_pb2.WatchUpdate(fill=f, sent_at_ms=now, source="replay")
                         for f in missed]

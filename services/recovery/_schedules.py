@@ -57,20 +57,19 @@ class RoundRobin:
 @dataclass
 class RandomDuty:
     """The seed's uncoordinated rule: each second a replica is on duty (for every campaign)
-    when sha1(random, time, node id) mod N == 0. Expected duty: one replica a second, but
+    when sha1(random, time, its ordinal) mod N == 0. Expected duty: one replica a second, but
     some seconds nobody is on duty, and some seconds several are."""
 
     ordinal: int
     replicas: int
     rng: random.Random = field(default_factory=random.SystemRandom)
-    node_id: str = ""
     name: ClassVar[str] = "random"
     _second: int = -1
     _duty: bool = False
 
     def on_duty(self, campaign: str, second: int) -> bool:
         if second != self._second:
-            draw = f"{self.rng.random()}|{second}|{self.node_id or self.ordinal}"
+            draw = f"{self.rng.random()}|{second}|{self.ordinal}"
             self._second, self._duty = second, _stable_hash(draw) % self.replicas == 0
         return self._duty
 

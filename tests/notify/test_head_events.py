@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from services.notify import HEAD_GRACE_MS
 from services.recovery import RecoveryConfig, start_recovery
 from services.runtime import NatsServer
 from tests.purchase._support import store_url
@@ -37,8 +38,11 @@ def test_a_fill_without_its_event_reaches_watchers_by_the_posses_head_event(
                 await stream.until_slot(1, timeout_s=5)
                 assert stream.fills()[-1].update.source == "poll"
                 assert s.notify.hub.head_reads == 1
+                announced = recovery.publisher.published
                 await buy(s.buy_stub, "alice", "c2")  # unwatched: notify reads nothing
-                await asyncio.sleep(3 * TICK_MS / 1000)
+                await eventually(lambda: recovery.publisher.published > announced, 5,
+                                 "c2's new head announced")
+                await asyncio.sleep(2 * HEAD_GRACE_MS / 1000)  # past notify's grace
                 assert s.notify.hub.head_reads == 1
                 await stream.close()
             finally:
