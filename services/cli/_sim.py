@@ -27,7 +27,8 @@ def register(commands: Any) -> None:
                     "after every write and audit after recovery. Exit 1 if any seed fails.")
     p.add_argument("--seeds", type=int, default=None, metavar="N",
                    help="how many seeds to run (default 1000, or 1 with --seed)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="the first seed (default 0)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="the first seed (default 0); alone, runs just that seed")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
                    help="worker processes (default: one per core)")
     p.add_argument("--trace", action="store_true",
@@ -58,11 +59,12 @@ class _Totals:
 
 
 def run_sim(args: argparse.Namespace) -> int:
-    count = args.seeds if args.seeds is not None else (1 if "--seed" in sys.argv else 1000)
+    count = args.seeds if args.seeds is not None else (1 if args.seed is not None else 1000)
+    first = args.seed or 0
     if count < 1 or args.jobs < 1:
         print("abc: --seeds and --jobs must be at least 1", file=sys.stderr)
         return 2
-    seeds = range(args.seed, args.seed + count)
+    seeds = range(first, first + count)
     started = time.monotonic()
     totals = _Totals()
     progress = _Progress(count)
@@ -71,7 +73,7 @@ def run_sim(args: argparse.Namespace) -> int:
         progress.show(totals)
     progress.done()
     elapsed = time.monotonic() - started
-    _print_summary(totals, elapsed, args)
+    _print_summary(totals, elapsed, seeds, args)
     for seed in sorted(totals.failures)[:3]:
         _print_failure(seed, args)
     return 1 if totals.failures else 0
@@ -122,9 +124,10 @@ class _Progress:
             print(file=sys.stderr)
 
 
-def _print_summary(totals: _Totals, elapsed: float, args: argparse.Namespace) -> None:
+def _print_summary(totals: _Totals, elapsed: float, seeds: range,
+                   args: argparse.Namespace) -> None:
     mode = f" with safeguard {args.disable} OFF" if args.disable else ""
-    print(f"seeds {args.seed}..{args.seed + totals.seeds - 1}{mode}: "
+    print(f"seeds {seeds.start}..{seeds.start + totals.seeds - 1}{mode}: "
           f"{totals.seeds - len(totals.failures)} passed, {len(totals.failures)} failed "
           f"in {elapsed:.1f} s ({totals.ops} store ops, {totals.checks} invariant checks)")
     print("\ncrash points (a crash after each protocol step):")

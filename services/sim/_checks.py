@@ -26,7 +26,7 @@ class InvariantChecker:
     heads: dict[str, int] = field(default_factory=dict)
     checks: int = 0
 
-    def __call__(self, op: Op, late: bool) -> None:
+    def __call__(self, op: Op) -> None:
         found = self._history(op)
         if op.value is not None:
             self.snapshot.add(op.key, op.value)

@@ -106,8 +106,8 @@ class ActorFailed(Exception):
     """An actor raised: a bug in the code under test (the journal never raises on faults)."""
 
 
-Observer = Callable[[Op, bool], None]
-"""Told of every write applied to the state (op, landed_late) right after it is applied."""
+Observer = Callable[[Op], None]
+"""Told of every write applied to the state, right after it is applied."""
 
 
 @dataclass
@@ -200,13 +200,13 @@ class Scheduler:
         if op.kind in WRITES and self.rng.random() < faults.in_doubt:
             fate = self.rng.choice(faults.fates)
             if fate == "applied":
-                self._apply(op, late=False)
+                self._apply(op)
             elif fate == "late":
                 self._send_late(op, faults)
             self._trace(actor, op.kind, op.key, f"IN DOUBT ({fate})")
             raise InDoubt(op.key, op.kind, f"simulated: {fate}")
         try:
-            result = self._apply(op, late=False)
+            result = self._apply(op)
         except StoreError as exc:
             self._trace(actor, op.kind, op.key, type(exc).__name__)
             raise
@@ -234,13 +234,13 @@ class Scheduler:
         self._late = [x for x in self._late if x[0] > self.now]
         for _, _, op in due:
             try:
-                self._apply(op, late=True)
+                self._apply(op)
                 outcome = "landed late"
             except StoreError as exc:
                 outcome = f"landed late: {type(exc).__name__}"
             self.trace.append(TraceLine(self.now, "(network)", op.kind, op.key, outcome))
 
-    def _apply(self, op: Op, late: bool) -> Any:
+    def _apply(self, op: Op) -> Any:
         state = self.state
         if op.kind == "get":
             return state.get(op.key)
@@ -255,7 +255,7 @@ class Scheduler:
             state.remove(op.key, op.cas or 0)
             result = None
         for observe in self.observers:
-            observe(op, late)
+            observe(op)
         return result
 
     def _resume(self, actor: Actor, step: Callable[[], Any]) -> None:

@@ -78,8 +78,7 @@ class SqliteStore:
             missing = f"directory {self.path.parent} does not exist"
             raise Unavailable(str(self.path), "open", missing)
         timeout = self._busy_timeout_ms / 1000
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)  # busy timeout
         self._enable_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("BEGIN IMMEDIATE")
