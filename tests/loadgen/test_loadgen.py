@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.cli import main
-from services.journal import Bought, Campaign, Journal, User, audit
+from services.journal import Bought, Campaign, Journal, User, audit, read_documents
 from services.loadgen import (
     CountingStore,
     LoadStats,
@@ -18,7 +18,7 @@ from services.loadgen import (
     run_buyers,
     set_up,
 )
-from services.store import MemoryStore
+from services.store import DocumentStore, MemoryStore
 
 
 def test_set_up_creates_users_owner_campaigns_and_deposits() -> None:
@@ -54,26 +54,29 @@ def test_set_up_refuses_a_prefix_already_used() -> None:
     asyncio.run(scenario())
 
 
-def _consistent(stats: LoadStats, purchases: int) -> None:
+def _consistent(stats: LoadStats, purchases: int, receipts: int) -> None:
     assert stats.attempts == purchases == len(stats.latencies_ms)
-    assert stats.bought + stats.lost_races + sum(stats.others.values()) == stats.attempts
+    assert stats.bought == receipts  # what the buyers counted is what the store holds
     assert stats.elapsed_s > 0 and all(ms >= 0 for ms in stats.latencies_ms)
-    assert stats.latency_ms(50) <= stats.latency_ms(99)
+
+
+async def _receipts(store: DocumentStore) -> int:
+    return sum([key.startswith("txn:") async for key, _, _ in read_documents(store)])
 
 
 @pytest.mark.parametrize("hot", [False, True])
 def test_run_buyers_stats_add_up_and_the_audit_is_clean(hot: bool) -> None:
-    async def scenario() -> LoadStats:
+    async def scenario() -> tuple[LoadStats, int]:
         # Interleaved at every store op, so buyers on one hot campaign really race.
         store = YieldingStore(MemoryStore())
         journal = Journal(store)
         world = await set_up(journal, users=6, campaigns=3, balance=balance_for(6))
         stats = await run_buyers(journal, 4, 40, world.campaigns, users=world.users, hot=hot)
         assert await audit(store, quiescent=True) == []
-        return stats
+        return stats, await _receipts(store)
 
-    stats = asyncio.run(scenario())
-    _consistent(stats, 40)
+    stats, receipts = asyncio.run(scenario())
+    _consistent(stats, 40, receipts)
     assert stats.bought > 0
     if hot:
         assert stats.lost_races > 0
@@ -91,8 +94,7 @@ def test_run_buyers_stops_at_the_deadline_and_reports_progress() -> None:
 
     stats = asyncio.run(scenario())
     assert 0 < stats.attempts < 10**9 and stats.elapsed_s < 5
-    assert stats.bought + stats.lost_races + sum(stats.others.values()) == stats.attempts
-    assert seen and seen == sorted(seen)
+    assert seen and seen[-1] <= stats.attempts  # reported while it ran, never ahead
 
 
 def test_an_uncontended_purchase_costs_seven_store_operations() -> None:
