@@ -21,8 +21,12 @@ class Showing:
 
 async def showing(store: DocumentStore, cid: str, campaign: Campaign, now: int) -> Showing | None:
     """The finished slot whose ``[start, end)`` covers ``now``, or None. Slots start where
-    the previous real one ends, so step back from head until one starts at or before now."""
-    for n in range(campaign.head, max(campaign.head - MAX_LOOKBACK, 0), -1):
+    the previous real one ends, so step back from the last purchase until one starts at or
+    before now (none read when the last purchase has ended: nothing is showing)."""
+    last = campaign.last
+    if last is None or last.end <= now:
+        return None
+    for n in range(last.slot, max(last.slot - MAX_LOOKBACK, 0), -1):
         slot = slot_from_json((await store.get(slot_key(cid, n))).value)
         if not isinstance(slot, Fill):
             continue
