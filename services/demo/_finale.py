@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.journal import Snapshot, Violation, Void, audit, read_documents
+from services.journal import Snapshot, Violation, Void, check_invariants, read_snapshot
 from services.store import DocumentStore
 
 from ._buyers import BuyerTally
@@ -35,10 +35,8 @@ class Books:
 
 async def verdict(store: DocumentStore, pool: PurchasePool, world: World,
                   tally: BuyerTally) -> Books:
-    books = Books(violations=await audit(store, quiescent=True))
-    snap = Snapshot()
-    async for key, value, _cas in read_documents(store):
-        snap.add(key, value)
+    snap = await read_snapshot(store)  # the whole store, read once for the audit and the books
+    books = Books(violations=check_invariants(snap, quiescent=True))
     campaigns = set(world.campaigns)
     spent: Counter[str] = Counter()
     for (cid, _), receipt in snap.receipts.items():

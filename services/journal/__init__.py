@@ -5,7 +5,15 @@ commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resol
 interrupted ones; ``_posse.py`` is recovery's check of one campaign; ``_audit.py`` the invariants.
 """
 
-from ._audit import Snapshot, Violation, audit, audit_url, check_invariants, read_documents
+from ._audit import (
+    Snapshot,
+    Violation,
+    audit,
+    audit_url,
+    check_invariants,
+    read_documents,
+    read_snapshot,
+)
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -117,6 +125,7 @@ __all__ = [
     "list_index",
     "price_at",
     "read_documents",
+    "read_snapshot",
     "receipt_key",
     "resolve_account",
     "showing",

@@ -15,7 +15,7 @@ from services.store import DocumentStore, Json, NotFound, open_store
 
 from ._documents import Campaign, DepositRecord, Fill, Receipt, Slot, User, slot_from_json
 from ._ids import campaign_key, deposit_key, filler_key, receipt_key, slot_key, user_key
-from ._index import SHARDS, IndexKind, index_key, list_index
+from ._index import SHARDS, IndexKind, index_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,23 +164,26 @@ def _check_conservation(snap: Snapshot) -> list[Violation]:
 
 
 async def read_documents(store: DocumentStore) -> AsyncIterator[tuple[str, Json, int]]:
-    """Every document reachable from the index documents (and the indexes themselves)."""
+    """Every document reachable from the index documents (and the indexes themselves, each
+    read once)."""
+    entries: dict[IndexKind, list[str]] = {kind: [] for kind in IndexKind}
     for kind in IndexKind:
         for shard in range(SHARDS):
             async for found in _get(store, index_key(kind, shard)):
+                entries[kind] += found[1]["ids"]
                 yield found
-    for uid in await list_index(store, IndexKind.USERS):
+    for uid in sorted(entries[IndexKind.USERS]):
         async for found in _get(store, user_key(uid)):
             yield found
-    for entry in await list_index(store, IndexKind.DEPOSITS):
+    for entry in sorted(entries[IndexKind.DEPOSITS]):
         uid, _, did = entry.partition(":")
         async for found in _get(store, deposit_key(uid, did)):
             yield found
-    for entry in await list_index(store, IndexKind.FILLERS):
+    for entry in sorted(entries[IndexKind.FILLERS]):
         uid, _, fid = entry.partition(":")
         async for found in _get(store, filler_key(uid, fid)):
             yield found
-    for cid in await list_index(store, IndexKind.CAMPAIGNS):
+    for cid in sorted(entries[IndexKind.CAMPAIGNS]):
         async for found in _campaign_documents(store, cid):
             yield found
 
@@ -209,12 +212,17 @@ async def _get(store: DocumentStore, key: str) -> AsyncIterator[tuple[str, Json,
     yield key, doc.value, doc.cas
 
 
-async def audit(store: DocumentStore, quiescent: bool = False) -> list[Violation]:
-    """Every broken invariant in ``store``; see the module docstring on consistency."""
+async def read_snapshot(store: DocumentStore) -> Snapshot:
+    """Every document ``read_documents`` finds, parsed."""
     snap = Snapshot()
     async for key, value, _cas in read_documents(store):
         snap.add(key, value)
-    return check_invariants(snap, quiescent)
+    return snap
+
+
+async def audit(store: DocumentStore, quiescent: bool = False) -> list[Violation]:
+    """Every broken invariant in ``store``; see the module docstring on consistency."""
+    return check_invariants(await read_snapshot(store), quiescent)
 
 
 async def audit_url(url: str, quiescent: bool = False) -> list[Violation]:

@@ -19,8 +19,9 @@ JOURNAL = [
     "PriceAboveMax", "Purchase", "Receipt", "Resolution", "Runtime", "STEPS", "Safeguards",
     "Showing", "Slot", "Snapshot", "Timing", "User", "Violation", "Void", "audit", "audit_url",
     "campaign_key", "check_campaign", "check_invariants", "deposit_key", "filler_key",
-    "finish_slot", "invalid_id", "list_index", "price_at", "read_documents", "receipt_key",
-    "resolve_account", "showing", "slot_from_json", "slot_key", "slot_window", "user_key",
+    "finish_slot", "invalid_id", "list_index", "price_at", "read_documents", "read_snapshot",
+    "receipt_key", "resolve_account", "showing", "slot_from_json", "slot_key", "slot_window",
+    "user_key",
 ]
 
 STORE = [
