@@ -4,9 +4,37 @@ audit of the store it ran on (a benchmark whose run broke an invariant must say 
 from __future__ import annotations
 
 import math
+import os
+import platform
+import shlex
+import sys
+import time
 from collections.abc import Iterable, Sequence
 
 from services.loadgen import nearest_rank
+
+
+def header(title: str, script: str, machine_extra: str = "") -> None:
+    """The bench's title, the command that reruns it, and the machine it ran on. The command
+    leaves out ``--samples-json PATH`` (where run_all asks for the raw samples too: a
+    temporary file, and no part of the measurement)."""
+    command = shlex.join(["python", script, *_measuring_args(sys.argv[1:])])
+    print(f"# {title}\n")
+    print(f"Rerun (from the repo root): `{command}`\n")
+    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+          f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}{machine_extra}\n")
+
+
+def _measuring_args(args: Sequence[str]) -> list[str]:
+    kept, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--samples-json":
+            skip = True
+        elif not arg.startswith("--samples-json="):
+            kept.append(arg)
+    return kept
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -11,9 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
-import shlex
 import sys
 import tempfile
 import time
@@ -33,7 +31,7 @@ except ImportError:
 else:
     PSYCOPG_MISSING = False
 
-from _report import ratio, table
+from _report import header, ratio, table
 
 from services.journal import (
     Bought,
@@ -110,11 +108,7 @@ def main() -> int:
 
 
 def _header(purchases: int) -> None:
-    command = shlex.join(["python", "bench/baseline.py", *_measuring_args(sys.argv[1:])])
-    print("# Baseline: Abc against one SERIALIZABLE PostgreSQL transaction\n")
-    print(f"Rerun (from the repo root): `{command}`\n")
-    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
+    header("Baseline: Abc against one SERIALIZABLE PostgreSQL transaction", "bench/baseline.py")
     print(f"The same purchase four ways, {BUYERS} concurrent buyers on one asyncio loop in this "
           f"process, each with an account of its own, {purchases} purchase attempts per run, "
           f"on a fresh world per run: {BUYERS} users and either one hot campaign or "
@@ -157,17 +151,6 @@ def _header(purchases: int) -> None:
           "side runs the whole purchase, and both sides compute the same prices.\n")
 
 
-def _measuring_args(args: Sequence[str]) -> list[str]:
-    """``args`` without ``--samples-json PATH``, which changes no measurement."""
-    kept, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg == "--samples-json":
-            skip = True
-        elif not arg.startswith("--samples-json="):
-            kept.append(arg)
-    return kept
 
 
 # --- the runs --------------------------------------------------------------------------------

@@ -10,9 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
-import os
-import platform
-import shlex
 import sys
 import tempfile
 import time
@@ -27,7 +24,7 @@ from pathlib import Path
 # root on the import path so ``services`` is found; spawned worker processes run this too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import ratio, table
+from _report import header, ratio, table
 
 from services.journal import BuyOutcome, Journal, Runtime, audit, audit_url
 from services.loadgen import (
@@ -72,11 +69,7 @@ def main() -> int:
     if purchases < 2:
         parser.error("--purchases must be at least 2 (the two-process run splits them)")
     started = time.perf_counter()
-    command = shlex.join(["python", "bench/journal.py", *sys.argv[1:]])
-    print("# Purchase journal benchmark\n")
-    print(f"Rerun (from the repo root): `{command}`\n")
-    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
+    header("Purchase journal benchmark", "bench/journal.py")
     violations = asyncio.run(_operations_section())
     with tempfile.TemporaryDirectory(prefix="abc-bench-") as tmp:
         runs, more = asyncio.run(_load_section(purchases, Path(tmp)))

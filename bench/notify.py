@@ -19,11 +19,9 @@ import logging
 import math
 import multiprocessing
 import os
-import platform
 import queue
 import random
 import resource
-import shlex
 import sys
 import tempfile
 import time
@@ -40,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import pct, table
+from _report import header, pct, table
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2_grpc
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -81,13 +79,9 @@ def main() -> int:
     fills = args.fills or (QUICK_FILLS if args.quick else DEFAULT_FILLS)
 
     started = time.perf_counter()
-    print("# Notify benchmark\n")
-    command = shlex.join(["python", "bench/notify.py", *sys.argv[1:]])
-    print(f"Rerun (from the repo root): `{command}`\n")
-    print(f"Python {platform.python_version()}, grpcio {grpc.__version__}, on {platform.system()} "
-          f"{platform.machine()}, {os.cpu_count()} CPUs; "
-          f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}; load average {_load()} at the start "
-          "(other work on the machine shows up in the tails)\n")
+    header("Notify benchmark", "bench/notify.py",
+           f"; grpcio {grpc.__version__}; load average {_load()} at the start (other work on "
+           "the machine shows up in the tails)")
     _raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="abc-bench-notify-") as tmp, \
             _services(Path(tmp)) as ports:

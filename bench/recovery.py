@@ -11,9 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
-import shlex
 import statistics
 import sys
 import tempfile
@@ -27,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import pct, table
+from _report import header, pct, table
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
 from services.cluster import Child, free_port, running
@@ -69,15 +67,13 @@ def main() -> int:
     parser.add_argument("--schedule", action="append", choices=SCHEDULES, default=None,
                         help="only this schedule (repeatable; default all)")
     args = parser.parse_args()
-    global _tick_ms
-    _tick_ms = args.tick_ms
     crashes = (args.crashes if args.crashes is not None
                else QUICK_CRASHES if args.quick else DEFAULT_CRASHES)
     if crashes < 3:
         parser.error("--crashes must be at least 3")
     dead_window_s = QUICK_DEAD_WINDOW_S if args.quick else DEAD_WINDOW_S
     started = time.perf_counter()
-    _header(crashes, dead_window_s)
+    _header(crashes, dead_window_s, args.tick_ms)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="abc-bench-recovery-") as tmp:
         for schedule in args.schedule or SCHEDULES:
@@ -85,7 +81,7 @@ def main() -> int:
                 n = crashes if alive == REPLICAS else max(3, crashes // DEAD_SHARE)
                 window_s = (max(3.0, n / CRASHES_PER_S_UP) if alive == REPLICAS
                             else dead_window_s)
-                config = Config(schedule, alive, n, window_s)
+                config = Config(schedule, alive, n, window_s, args.tick_ms)
                 print(f"running {config.label}: {n} crashes over {window_s:.0f} s ...",
                       file=sys.stderr, flush=True)
                 results.append(run_config(config, Path(tmp) / f"{schedule}-{alive}"))
@@ -100,15 +96,11 @@ def main() -> int:
     return 1 if failures else 0
 
 
-def _header(crashes: int, dead_window_s: float) -> None:
-    command = shlex.join(["python", "bench/recovery.py", *sys.argv[1:]])
-    print("# Recovery posse benchmark\n")
-    print(f"Rerun (from the repo root): `{command}`\n")
-    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
+def _header(crashes: int, dead_window_s: float, tick_ms: int) -> None:
+    header("Recovery posse benchmark", "bench/recovery.py")
     print(f"Per configuration (schedule x replicas alive): a fresh sqlite store and {REPLICAS} "
           f"real `abc serve recovery --ordinal i --replicas {REPLICAS} --schedule S "
-          f"--tick-ms {_tick_ms}` processes "
+          f"--tick-ms {tick_ms}` processes "
           "on it; for *1 of 3 alive* replicas 1 and 2 are killed (SIGKILL) once all three have "
           "seen the campaigns. Each crash is a purchase on a campaign of its own, run "
           "in-process by the real journal with a runtime whose step observer raises right "
@@ -131,6 +123,7 @@ class Config:
     alive: int
     crashes: int
     window_s: float
+    tick_ms: int  # the replicas'
 
     @property
     def label(self) -> str:
@@ -143,6 +136,7 @@ class Sample:
 
     campaign: str
     crash_ms: int
+    tick_ms: int
     advanced_ms: int | None = None
 
     @property
@@ -151,8 +145,8 @@ class Sample:
 
     @property
     def to_tick_ms(self) -> int:
-        """From the crash to the next second boundary, when the replicas tick."""
-        return 1000 - self.crash_ms % 1000
+        """From the crash to the next multiple of the tick, when every replica ticks."""
+        return self.tick_ms - self.crash_ms % self.tick_ms
 
 
 @dataclass
@@ -176,7 +170,7 @@ def run_config(config: Config, tmp: Path) -> Result:
     url = f"sqlite:///{(tmp / 'abc.db').resolve()}"
     campaigns = [f"c{i}" for i in range(config.crashes)]
     asyncio.run(_open_world(url, campaigns))
-    replicas = [_replica(config.schedule, i, url, tmp) for i in range(REPLICAS)]
+    replicas = [_replica(config, i, url, tmp) for i in range(REPLICAS)]
     with running(*replicas):
         targets = [r.target for r in replicas if r.target is not None]
         asyncio.run(_until_every_replica_checked(targets, len(campaigns)))
@@ -208,14 +202,11 @@ def _buyer(cid: str) -> str:
     return f"buyer-{cid}"
 
 
-_tick_ms = 1000  # set from --tick-ms
-
-
-def _replica(schedule: str, ordinal: int, url: str, tmp: Path) -> Child:
+def _replica(config: Config, ordinal: int, url: str, tmp: Path) -> Child:
     target = f"127.0.0.1:{free_port()}"
     argv = [sys.executable, "-m", "services.cli", "serve", "recovery", "--ordinal", str(ordinal),
-            "--replicas", str(REPLICAS), "--schedule", schedule, "--listen", target,
-            "--store", url, "--tick-ms", str(_tick_ms)]
+            "--replicas", str(REPLICAS), "--schedule", config.schedule,
+            "--listen", target, "--store", url, "--tick-ms", str(config.tick_ms)]
     # None of this shell's ABC_* or OTEL_* settings: no NATS, nothing exported.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
     env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
@@ -283,7 +274,7 @@ async def _crash_and_measure(config: Config, url: str, campaigns: Sequence[str],
 
         async def crash_at(cid: str, offset_s: float) -> None:
             await asyncio.sleep(began + offset_s - time.monotonic())
-            result.samples.append(Sample(cid, await _crash(journal, cid)))
+            result.samples.append(Sample(cid, await _crash(journal, cid), config.tick_ms))
 
         await asyncio.gather(*(crash_at(cid, random.uniform(0, config.window_s))
                                for cid in campaigns))
@@ -366,8 +357,9 @@ def _report(results: Sequence[Result]) -> None:
     print("\nTargets (the issue's): all replicas up, median under 0.6 s and max under 1.2 s; "
           "two of three dead, max under 10.5 s.\n")
     print("## Where the time goes, and the replicas' own account (ms)\n")
-    print("*to the tick*: from the crash to the next second boundary, when every replica "
-          "ticks (uniform over 0-1000 by construction); *tick to seen*: the rest of the "
+    print("*to the tick*: from the crash to the next multiple of the tick (`--tick-ms`), "
+          "when every replica ticks (uniform over one tick by construction); *tick to seen*: "
+          "the rest of the "
           "delay (the on-duty replica's check: list the campaigns, read campaign and slot, "
           "wait for a live driver until `posse_wait_ms` = 100 after the purchase (no wait for "
           "a slot older than that), read again, finish: receipt, debit, advance; plus whole "
@@ -402,12 +394,14 @@ def _floor(results: Sequence[Result]) -> None:
             continue
         after = statistics.median(d - s.to_tick_ms for s in r.samples
                                   if (d := s.delay_ms) is not None)
-        print(f"- {r.config.schedule}, all up: some replica is on duty every second, so a "
-              "delay is the wait for the next tick (uniform over 0-1000 ms, median 500) plus "
+        tick = r.config.tick_ms
+        print(f"- {r.config.schedule}, all up: some replica is on duty every tick, so a "
+              f"delay is the wait for the next tick (uniform over 0-{tick} ms, median "
+              f"{tick // 2}) plus "
               f"{after:.0f} ms from the tick to the head seen (the posse's pause for a "
               f"driver that may still be finishing ends {POSSE_WAIT_MS} ms after the "
               f"purchase, `posse_wait_ms`, so only crashes within that of a tick wait): an "
-              f"expected median of ~{500 + after:.0f} ms; measured "
+              f"expected median of ~{tick // 2 + after:.0f} ms; measured "
               f"{statistics.median(r.delays):.0f} ms.")
     if any(len(r.status_delays) < len(r.delays) for r in results):
         print("- *repairs in Status* below *repaired*: a replica's Status lists only its latest "

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
-import shlex
 import shutil
 import signal
 import statistics
@@ -30,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import pct, table
+from _report import header, pct, table
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -72,11 +70,7 @@ def main() -> int:
     if purchases < args.clients or args.clients < 1:
         parser.error("--purchases must be at least --clients, and --clients at least 1")
     started = time.perf_counter()
-    command = shlex.join(["python", "bench/tracing.py", *sys.argv[1:]])
-    print("# Tracing overhead benchmark\n")
-    print(f"Rerun (from the repo root): `{command}`\n")
-    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")
+    header("Tracing overhead benchmark", "bench/tracing.py")
     with tempfile.TemporaryDirectory(prefix="abc-bench-tracing-") as tmp:
         bench = _Bench(Path(tmp), args.clients, purchases, rounds)
         ok = bench.run()
