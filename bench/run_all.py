@@ -1,8 +1,8 @@
 """Run every benchmark and collect the results (not a test): bench/journal.py, notify.py,
 recovery.py, tracing.py and baseline.py, each in a process of its own, into one Markdown file,
 bench/results/RESULTS.md, with PNG plots beside it: purchase latency per store (from
-bench/baseline.py's samples), crash-to-repair delay (a small measurement of its own: three real
-recovery replicas) and purchases per second.
+bench/baseline.py's samples), crash-to-repair delay (bench/recovery.py's own crashes, through
+its --samples-json) and purchases per second.
 Run from the repo root: ``python bench/run_all.py [--quick] [--quick-for NAME,...]``.
 """
 
