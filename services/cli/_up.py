@@ -71,14 +71,15 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
 def layout_of(args: argparse.Namespace, purchase: tuple[str, ...] | None = None) -> Layout:
     data: Path = args.data
     data.mkdir(parents=True, exist_ok=True)
+    env = None  # the services inherit this process's environment
     if args.otlp:
-        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = args.otlp  # inherited by every service
-        os.environ.setdefault("OTEL_EXPORTER_OTLP_INSECURE", str(args.otlp.startswith("http:")))
+        env = {"OTEL_EXPORTER_OTLP_INSECURE": str(args.otlp.startswith("http:")).lower(),
+               **os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": args.otlp}
     return Layout(data=data, store_url=args.store or f"sqlite:///{data / 'abc.db'}",
                   purchase=purchase or (args.purchase_listen,), notify=args.notify_listen,
                   recovery_replicas=args.recovery_replicas,
                   recovery_port_base=args.recovery_port_base, schedule=args.schedule,
-                  nats_url=args.nats_url)
+                  nats_url=args.nats_url, env=env)
 
 
 class Stop(Exception):
