@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import statistics
 import sys
@@ -28,7 +27,7 @@ import grpc
 from _report import header, pct, table
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.cluster import Child, free_port, running
+from services.cluster import Child, clean_env, free_port, running
 from services.journal import Campaign, Journal, Runtime, Timing, audit_url, campaign_key
 from services.recovery import MAX_INTERVAL_S, SCHEDULES, RandomDuty
 from services.store import DocumentStore, open_store
@@ -207,10 +206,9 @@ def _replica(config: Config, ordinal: int, url: str, tmp: Path) -> Child:
     argv = [sys.executable, "-m", "services.cli", "serve", "recovery", "--ordinal", str(ordinal),
             "--replicas", str(REPLICAS), "--schedule", config.schedule,
             "--listen", target, "--store", url, "--tick-ms", str(config.tick_ms)]
-    # None of this shell's ABC_* or OTEL_* settings: no NATS, nothing exported.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    return Child(f"recovery-{ordinal}", argv, tmp / f"recovery-{ordinal}.log", target, env)
+    # No NATS, nothing exported.
+    return Child(f"recovery-{ordinal}", argv, tmp / f"recovery-{ordinal}.log", target,
+                 clean_env())
 
 
 async def _statuses(channels: Sequence[grpc.aio.Channel]) -> list[recovery_pb2.StatusResponse]:

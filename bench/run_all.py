@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import pct
 
+from services.cluster import clean_env
 from services.journal import Journal
 from services.loadgen import (
     LoadStats,
@@ -138,7 +139,7 @@ def _run_bench(run: BenchRun) -> None:
         return
     print(f"running {run.command} ...", file=sys.stderr, flush=True)
     # No ABC_* or OTEL_* of this shell: the benches set up what they need themselves.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
+    env = clean_env()
     began = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, *run.argv], cwd=ROOT, env=env, text=True,

@@ -33,7 +33,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
-from services.cluster import free_port, serving
+from services.cluster import clean_env, free_port, serving
 from services.journal import Journal, audit_url
 from services.loadgen import balance_for, set_up
 from services.runtime import NatsServer
@@ -163,8 +163,7 @@ class _Server:
 
 
 def _server_env(variant: str, collector: RawCollector) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env = clean_env()
     if variant == "off":
         return env
     # The SDK's defaults otherwise (batch span processor, metrics every 60 s).

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+# The checkout this package runs from: a child started with it on PYTHONPATH imports the same
+# code, installed or not.
+_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a child under test or benchmark: without any ABC_* or
+    OTEL_* setting of the shell (the caller passes what it means in ``extra``), this checkout
+    importable, output unbuffered."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
+    return {**env, "PYTHONPATH": str(_CHECKOUT), "PYTHONUNBUFFERED": "1", **(extra or {})}
 
 
 class ClusterError(Exception):

@@ -4,7 +4,6 @@ self-signed, and issued by a CA as cert-manager issues them (ca.crt beside tls.c
 
 from __future__ import annotations
 
-import os
 import selectors
 import shutil
 import subprocess
@@ -14,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from services.cluster import clean_env
 
 from ._manifests import K8S, REPO, abc_containers, named, render
 
@@ -51,11 +52,6 @@ def ca_issued(folder: Path) -> None:
             "-out", str(folder / "tls.crt"))
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
-    return {**env, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", **extra}
-
-
 def read_port(process: subprocess.Popen[str], timeout_s: float = 30) -> int:
     """The port from the service's "abc-purchase listening on port N" line."""
     assert process.stdout is not None
@@ -87,7 +83,7 @@ def tls_port(tls_dir: Path) -> Iterator[int]:
         [sys.executable, "-m", "services.cli", "serve", "purchase", "--store", "memory://",
          "--listen", "127.0.0.1:0", "--tls-cert", str(tls_dir / "tls.crt"),
          "--tls-key", str(tls_dir / "tls.key")],
-        cwd=REPO, env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        cwd=REPO, env=clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, text=True)
     try:
         yield read_port(process)
@@ -106,7 +102,7 @@ def probe(port: int, server_name: str, tls_dir: Path) -> subprocess.CompletedPro
     """The probe as the pod runs it: ABC_TLS_CERT from the ConfigMap, no --cert."""
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--port", str(port), "--server-name", server_name],
-        env=child_env(ABC_TLS_CERT=str(tls_dir / "tls.crt")), capture_output=True, text=True,
+        env=clean_env({"ABC_TLS_CERT": str(tls_dir / "tls.crt")}), capture_output=True, text=True,
         timeout=30, check=False)
 
 

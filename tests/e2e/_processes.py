@@ -17,11 +17,11 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from services.cluster import Child, free_port, running, serving
+from services.cluster import Child, clean_env, free_port, running, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
-__all__ = ["ROOT", "abc", "child_env", "free_port", "reaped", "refuses", "running",
+__all__ = ["ROOT", "abc", "free_port", "reaped", "refuses", "running",
            "service", "serving", "wait_logged", "wait_serving"]
 
 
@@ -32,12 +32,6 @@ def refuses(port: int) -> bool:
             return False
     except ConnectionRefusedError:
         return True
-
-
-def child_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """This environment without ABC_* settings (so none leak in), the repo importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ABC_")}
-    return {**env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **extra}
 
 
 def _argv(args: list[str]) -> list[str]:
@@ -51,7 +45,7 @@ def abc(args: list[str], log: Path, extra_env: Mapping[str, str] | None = None,
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(
-            _argv(args), cwd=ROOT, env=child_env(extra_env or {}), stdin=subprocess.DEVNULL,
+            _argv(args), cwd=ROOT, env=clean_env(extra_env), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if pipe_stdout else out, stderr=out,
             process_group=0 if new_group else None)
 
@@ -62,7 +56,7 @@ def service(name: str, args: list[str], logs: Path,
     yet), its output in ``logs/<name>.log``, its ``target`` the address it will serve."""
     target = f"127.0.0.1:{free_port()}"
     return Child(name, _argv([*args, "--listen", target]), logs / f"{name}.log", target,
-                 child_env(extra_env or {}))
+                 clean_env(extra_env))
 
 
 def wait_serving(target: str, process: subprocess.Popen[bytes], log: Path,

@@ -5,7 +5,6 @@ until its gRPC health says SERVING (and, where it matters, until it is on NATS).
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.cluster import free_port, serving
+from services.cluster import clean_env, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
@@ -26,10 +25,6 @@ def otel_env(endpoint: str) -> dict[str, str]:
             "OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_METRIC_EXPORT_INTERVAL": "500"}
 
 
-def _child_env(extra: Mapping[str, str]) -> dict[str, str]:
-    # Nothing of this shell's ABC_* or OTEL_* settings leaks into a service under test.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
-    return {**env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **extra}
 
 
 @dataclass
@@ -87,7 +82,7 @@ def start_service(tmp_path: Path, service: str, args: list[str], env: Mapping[st
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", service,
              "--listen", f"127.0.0.1:{port}", *args],
-            cwd=ROOT, env=_child_env(env), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            cwd=ROOT, env=clean_env(env), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
     return Service(name, process, f"127.0.0.1:{port}", log)
 
 
