@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from services.journal import IndexKind, Journal, Missing, User, list_index
+from services.journal import IndexKind, Journal, Resolution, list_index
 from services.store import NotFound
 
 
@@ -18,16 +18,11 @@ async def resolve_locked_accounts(
     uids = await list_index(journal.store, IndexKind.USERS)
     tally: Counter[str] = Counter()
     for done, uid in enumerate(uids, start=1):
-        account = await journal.get_account(uid)
-        if isinstance(account, Missing):
+        try:  # one read of an unlocked account: the resolver's own
+            resolution = await journal.resolve_account(uid)
+            what = "unlocked" if resolution is Resolution.CLEAN else resolution.value
+        except NotFound:  # indexed, never created (its creator died in between)
             what = "not created"
-        elif isinstance(account, User) and account.lock is None:
-            what = "unlocked"
-        else:
-            try:
-                what = (await journal.resolve_account(uid)).value
-            except NotFound:
-                what = "not created"
         tally[what] += 1
         if progress is not None:
             progress(done, len(uids), uid, what)
