@@ -13,13 +13,13 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
-from services.journal import Campaign, Purchase, price_at
+from services.events import campaign_of, purchase_of
+from services.journal import Campaign, price_at
 
 from ._options import NOTIFY_LISTEN, described
 
@@ -40,12 +40,6 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run_watch)
 
 
-@dataclass
-class _View:
-    campaign: Campaign
-    head: int
-
-
 def run_watch(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_watch(args))
@@ -54,7 +48,7 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 async def _watch(args: argparse.Namespace) -> int:
-    views: dict[str, _View] = {}
+    views: dict[str, Campaign] = {}  # each as its snapshot and the fills since have it
     deadline = None if args.duration is None else time.monotonic() + args.duration
     failures = 0
     ticker = None if args.json else asyncio.create_task(_tick(views))
@@ -81,7 +75,7 @@ async def _watch(args: argparse.Namespace) -> int:
             ticker.cancel()
 
 
-async def _stream(args: argparse.Namespace, views: dict[str, _View],
+async def _stream(args: argparse.Namespace, views: dict[str, Campaign],
                   deadline: float | None) -> None:
     request = notify_pb2.WatchRequest(campaigns=[
         notify_pb2.WatchedCampaign(campaign_id=cid, resume_after_slot=views[cid].head)
@@ -102,27 +96,18 @@ async def _stream(args: argparse.Namespace, views: dict[str, _View],
             _show(update, views, args.json)
 
 
-def _show(update: notify_pb2.WatchUpdate, views: dict[str, _View], as_json: bool) -> None:
+def _show(update: notify_pb2.WatchUpdate, views: dict[str, Campaign], as_json: bool) -> None:
     now = time.time_ns() // 1_000_000
     if update.HasField("snapshot"):
         s = update.snapshot
-        last = s.curve.last
-        campaign = Campaign(s.campaign.owner_id, s.campaign.min_price, s.campaign.slot_seconds,
-                            s.head, Purchase(last.slot, last.price, last.bought_at_ms,
-                                             last.start_ms, last.end_ms)
-                            if s.curve.HasField("last") else None)
-        views[s.campaign.campaign_id] = _View(campaign, s.head)
+        views[s.campaign.campaign_id] = campaign_of(s)
         _emit(as_json, {"campaign": s.campaign.campaign_id, "snapshot": True, "head": s.head,
                         "price": s.current_price},
               f"{s.campaign.campaign_id}: head {s.head}, price {s.current_price}")
         return
     fill = update.fill
-    view = views[fill.campaign_id]
-    view.head = fill.slot
+    views[fill.campaign_id] = views[fill.campaign_id].advanced(fill.slot, purchase_of(fill))
     lag = now - fill.bought_at_ms if not fill.void else 0
-    if not fill.void:
-        view.campaign = view.campaign.advanced(fill.slot, Purchase(
-            fill.slot, fill.price, fill.bought_at_ms, fill.start_ms, fill.end_ms))
     what = "void (an interrupted purchase, fenced)" if fill.void else \
         f"bought by {fill.buyer_id} for {fill.price}"
     _emit(as_json, {"campaign": fill.campaign_id, "slot": fill.slot, "void": fill.void,
@@ -135,12 +120,12 @@ def _emit(as_json: bool, record: dict[str, Any], text: str) -> None:
     print(json.dumps(record) if as_json else f"\r\033[K{text}", flush=True)
 
 
-async def _tick(views: dict[str, _View]) -> None:
+async def _tick(views: dict[str, Campaign]) -> None:
     """Redraw the falling prices ten times a second (a TTY only)."""
     if not sys.stdout.isatty():
         return
     while True:
         await asyncio.sleep(0.1)
         now = time.time_ns() // 1_000_000
-        line = "  ".join(f"{cid}: price {price_at(v.campaign, now)}" for cid, v in views.items())
+        line = "  ".join(f"{cid}: price {price_at(c, now)}" for cid, c in views.items())
         print(f"\r\033[K{line}", end="", flush=True)

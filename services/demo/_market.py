@@ -7,17 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.api.abc.v1 import notify_pb2, types_pb2
-from services.journal import Campaign, Purchase, price_at
+from services.api.abc.v1 import types_pb2
+from services.events import purchase_of
+from services.journal import Campaign, price_at
 
 NEVER = 2**62
-
-
-def campaign_of(snapshot: notify_pb2.CampaignSnapshot) -> Campaign:
-    s, last = snapshot, snapshot.curve.last
-    return Campaign(s.campaign.owner_id, s.campaign.min_price, s.campaign.slot_seconds, s.head,
-                    Purchase(last.slot, last.price, last.bought_at_ms, last.start_ms,
-                             last.end_ms) if s.curve.HasField("last") else None)
 
 
 def affordable_at(campaign: Campaign, max_price: int) -> int:
@@ -54,9 +48,7 @@ class PriceBoard:
         campaign = self._campaigns.get(fill.campaign_id)
         if campaign is None or fill.slot <= campaign.head:
             return
-        purchase = None if fill.void else Purchase(fill.slot, fill.price, fill.bought_at_ms,
-                                                   fill.start_ms, fill.end_ms)
-        self.show(fill.campaign_id, campaign.advanced(fill.slot, purchase))
+        self.show(fill.campaign_id, campaign.advanced(fill.slot, purchase_of(fill)))
 
     def head(self, cid: str) -> int:
         """The last finished slot of ``cid`` the board knows of."""

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, types_pb2
+from services.events import campaign_of
 
 from ._clock import wall_ms
-from ._market import PriceBoard, campaign_of
+from ._market import PriceBoard
 from ._pool import open_channel
 
 MAX_BACKOFF_S = 1.0

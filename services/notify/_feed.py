@@ -15,10 +15,9 @@ from collections.abc import Callable
 from opentelemetry import metrics, trace
 
 from services.api.abc.v1 import notify_pb2, types_pb2
-from services.events import filled_slot
+from services.events import campaign_message, filled_slot, price_curve, purchase_of
 from services.journal import (
     Campaign,
-    Purchase,
     campaign_key,
     price_at,
     showing,
@@ -108,10 +107,7 @@ class Feed:
 
     def _advance(self, fill: types_pb2.FilledSlot, source: str) -> None:
         assert self.campaign is not None
-        last = self.campaign.last
-        if not fill.void:
-            last = Purchase(fill.slot, fill.price, fill.bought_at_ms, fill.start_ms, fill.end_ms)
-        self.campaign = self.campaign.advanced(fill.slot, last)
+        self.campaign = self.campaign.advanced(fill.slot, purchase_of(fill))
         self.fills.append(fill)
         update = notify_pb2.WatchUpdate(fill=fill, sent_at_ms=self._clock(), source=source)
         with tracer.start_as_current_span("notify.fanout", attributes={
@@ -142,18 +138,9 @@ class Feed:
     def snapshot(self) -> notify_pb2.WatchUpdate:
         assert self.campaign is not None
         c, now = self.campaign, self._clock()
-        curve = types_pb2.PriceCurve(min_price=c.min_price)
-        if c.last is not None:
-            curve.last.CopyFrom(types_pb2.Purchase(
-                slot=c.last.slot, price=c.last.price, bought_at_ms=c.last.bought_at,
-                start_ms=c.last.start, end_ms=c.last.end))
         snap = notify_pb2.CampaignSnapshot(
-            head=c.head, curve=curve, current_price=price_at(c, now), as_of_ms=now,
-            current_slot=self.showing_now(now))
-        snap.campaign.campaign_id = self.cid
-        snap.campaign.owner_id = c.owner
-        snap.campaign.min_price = c.min_price
-        snap.campaign.slot_seconds = c.slot_seconds
+            campaign=campaign_message(self.cid, c), head=c.head, curve=price_curve(c),
+            current_price=price_at(c, now), as_of_ms=now, current_slot=self.showing_now(now))
         return notify_pb2.WatchUpdate(snapshot=snap, sent_at_ms=now, source="snapshot")
 
     def missed_since(self, after: int) -> list[types_pb2.FilledSlot] | None:

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2, types_pb2
+from services.events import filler_message
 from services.journal import filler_key, invalid_id
 from services.store import InDoubt, NotFound, Unavailable
 
@@ -98,9 +99,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
                 return None
             except (Unavailable, InDoubt):
                 return None  # the ad is decoration: answer without it rather than fail
-            self._fillers[key] = types_pb2.Filler(
-                user_id=slot.buyer_id, filler_id=slot.filler_id, text=value["text"],
-                link=value["link"], image_base64=value["image"])
+            self._fillers[key] = filler_message(slot.buyer_id, slot.filler_id, value)
         return self._fillers[key]
 
 

@@ -13,6 +13,7 @@ from opentelemetry import metrics
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
+from services.events import campaign_message, price_curve
 from services.journal import (
     Bought,
     Campaign,
@@ -109,7 +110,7 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
         cid = request.campaign_id
         c = await self._campaign(cid, context)
         now, slot, filler = await self._showing_now(cid, c)
-        return pb.CampaignView(campaign=msg.campaign(cid, c), head=c.head, curve=msg.curve(c),
+        return pb.CampaignView(campaign=campaign_message(cid, c), head=c.head, curve=price_curve(c),
                                current_price=self.journal.price_now(c), as_of_ms=now,
                                current_slot=slot, current_filler=filler)
 
