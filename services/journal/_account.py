@@ -1,4 +1,5 @@
-"""Reading an account to start a new op on it: a locked account is resolved first."""
+"""Reading documents an op needs: one that must exist (else the op is rejected as Missing),
+and the account to start a new op on (a locked account is resolved first)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,24 @@ from ._resolver import resolve_account
 from ._runtime import Runtime
 
 
-async def read_user(store: DocumentStore, uid: str) -> Document:
+async def read_or_missing(store: DocumentStore, key: str, kind: str, ident: str) -> Document:
+    """The document at ``key``; the op is rejected with Missing(kind, ident) if there is none."""
     try:
-        return await store.get(user_key(uid))
+        return await store.get(key)
     except NotFound:
-        raise Rejected(Missing("user", uid)) from None
+        raise Rejected(Missing(kind, ident)) from None
+
+
+async def exists(store: DocumentStore, key: str) -> bool:
+    try:
+        await store.get(key)
+    except NotFound:
+        return False
+    return True
+
+
+async def read_user(store: DocumentStore, uid: str) -> Document:
+    return await read_or_missing(store, user_key(uid), "user", uid)
 
 
 async def unlocked_user(store: DocumentStore, rt: Runtime, uid: str) -> Document:

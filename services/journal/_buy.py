@@ -18,7 +18,7 @@ from services.store import (
     Unavailable,
 )
 
-from ._account import unlocked_user
+from ._account import read_or_missing, unlocked_user
 from ._documents import MAX_MONEY, BuyLock, Campaign, Fill, User, Void, slot_from_json
 from ._finish import finish_slot
 from ._ids import campaign_key, check_amount, check_id, filler_key, receipt_key, slot_key, user_key
@@ -30,7 +30,6 @@ from ._outcomes import (
     Interrupted,
     JournalError,
     LostRace,
-    Missing,
     PriceAboveMax,
     Rejected,
     Resolution,
@@ -65,30 +64,18 @@ async def buy(
         return rejected.outcome
 
 
-async def _check_filler(store: DocumentStore, uid: str, fid: str) -> None:
-    try:
-        await store.get(filler_key(uid, fid))
-    except NotFound:
-        raise Rejected(Missing("filler", fid)) from None
-
-
-async def _read_campaign(store: DocumentStore, cid: str) -> Document:
-    try:
-        return await store.get(campaign_key(cid))
-    except NotFound:
-        raise Rejected(Missing("campaign", cid)) from None
-
-
 async def _buy_rounds(store: DocumentStore, rt: Runtime, order: _Order) -> BuyOutcome:
     next_slot: int | None = None  # set only by the finish_before_buy mutation
     outcome: BuyOutcome = AccountBusy(order.uid)
     user_doc = await unlocked_user(store, rt, order.uid)
     if order.filler is not None:
-        await _check_filler(store, order.uid, order.filler)
+        await read_or_missing(store, filler_key(order.uid, order.filler), "filler",
+                              order.filler)
     for round_ in range(rt.timing.max_buy_rounds):
         if round_ > 0:
             user_doc = await unlocked_user(store, rt, order.uid)
-        campaign_doc = await _read_campaign(store, order.cid)
+        campaign_doc = await read_or_missing(store, campaign_key(order.cid), "campaign",
+                                             order.cid)
         campaign = Campaign.from_json(campaign_doc.value)
         n = next_slot if next_slot is not None else campaign.head + 1
         now = rt.clock()

@@ -7,9 +7,9 @@ same deposit id, so the record may always be inserted on its behalf.
 
 from __future__ import annotations
 
-from services.store import CasMismatch, Document, DocumentStore, Exists, InDoubt, NotFound
+from services.store import CasMismatch, Document, DocumentStore, Exists, InDoubt
 
-from ._account import unlocked_user
+from ._account import exists, unlocked_user
 from ._documents import MAX_MONEY, DepositLock, DepositRecord, User
 from ._effects import release_account
 from ._ids import check_amount, check_id, deposit_key, user_key
@@ -45,7 +45,7 @@ async def _deposit(
     store: DocumentStore, rt: Runtime, uid: str, deposit_id: str, amount: int
 ) -> DepositOutcome:
     user_doc = await unlocked_user(store, rt, uid)
-    if await _applied(store, uid, deposit_id):
+    if await exists(store, deposit_key(uid, deposit_id)):
         return DuplicateDeposit(deposit_id)
     user = User.from_json(user_doc.value)
     if user.balance + amount > MAX_MONEY:
@@ -70,14 +70,6 @@ async def _deposit(
     with rt.step("deposit.credit", user=uid, amount=amount):
         await release_account(store, rt, uid, lock.attempt, amount, Document(locked, cas))
     return Deposited(amount, user.balance + amount)
-
-
-async def _applied(store: DocumentStore, uid: str, deposit_id: str) -> bool:
-    try:
-        await store.get(deposit_key(uid, deposit_id))
-    except NotFound:
-        return False
-    return True
 
 
 async def _settle_in_doubt_intent(

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from services.store import DocumentStore, InDoubt, NotFound, Unavailable
+from services.store import DocumentStore, InDoubt, Unavailable
 
-from ._account import read_user
+from ._account import read_or_missing, read_user
 from ._audit import Violation, audit
 from ._buy import buy
 from ._deposit import deposit
@@ -95,13 +95,11 @@ class Journal:
     async def get_campaign(self, cid: str) -> Campaign | Missing | InvalidInput:
         try:
             check_id("campaign", cid)
+            doc = await read_or_missing(self.store, campaign_key(cid), "campaign", cid)
+            return Campaign.from_json(doc.value)
         except Rejected as rejected:
-            assert isinstance(rejected.outcome, InvalidInput)
+            assert isinstance(rejected.outcome, Missing | InvalidInput)
             return rejected.outcome
-        try:
-            return Campaign.from_json((await self.store.get(campaign_key(cid))).value)
-        except NotFound:
-            return Missing("campaign", cid)
 
     def price_now(self, campaign: Campaign) -> int:
         return price_at(campaign, self.rt.clock())

@@ -6,8 +6,9 @@ entry without a document (skipped by readers), and a retry of the same id comple
 
 from __future__ import annotations
 
-from services.store import DocumentStore, Exists, NotFound
+from services.store import DocumentStore, Exists
 
+from ._account import exists
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -45,7 +46,7 @@ async def create_campaign(
         check_amount("slot_seconds", slot_seconds, 1, MAX_SLOT_SECONDS)
     except Rejected as rejected:
         return _creation(rejected)
-    if not await _exists(store, user_key(owner)):
+    if not await exists(store, user_key(owner)):
         return Missing("user", owner)
     await add_to_index(store, rt, IndexKind.CAMPAIGNS, cid)
     campaign = Campaign(owner, min_price, slot_seconds)
@@ -66,7 +67,7 @@ async def upload_filler(
         _check_text("image", image, MAX_FILLER_IMAGE)
     except Rejected as rejected:
         return _creation(rejected)
-    if not await _exists(store, user_key(uid)):
+    if not await exists(store, user_key(uid)):
         return Missing("user", uid)
     await add_to_index(store, rt, IndexKind.FILLERS, f"{uid}:{fid}")
     return await _insert(store, filler_key(uid, fid), filler_json(text, link, image), "filler", fid)
@@ -82,14 +83,6 @@ def _creation(rejected: Rejected) -> CreateOutcome:
     outcome = rejected.outcome
     assert isinstance(outcome, InvalidInput | Missing)
     return outcome
-
-
-async def _exists(store: DocumentStore, key: str) -> bool:
-    try:
-        await store.get(key)
-    except NotFound:
-        return False
-    return True
 
 
 async def _insert(
