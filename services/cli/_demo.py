@@ -25,13 +25,12 @@ from typing import Any
 
 from services.cluster import Cluster, ClusterError, Interrupted, recovery_listen
 from services.demo import DemoConfig, DemoError, Verdict, run_demo
+from services.notify import MAX_CAMPAIGNS  # the demo watches every campaign on one stream
 from services.runtime import NatsServerError
 
 from ._common import fail
 from ._options import described
 from ._up import Stop, add_cluster_options, catch_stop_signals, layout_of, stop_requested
-
-MAX_CAMPAIGNS = 100  # one Watch stream
 
 
 def register(commands: Any) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import purchase_pb2 as pb
+from services.loadgen import accounts_of
 
 from ._clock import pause, wall_ms
 from ._market import PriceBoard
@@ -93,9 +94,7 @@ class Buyers:
         users = self.world.users
         async with asyncio.TaskGroup() as group:
             for i in range(self.count):
-                accounts = users[i::self.count] if self.count <= len(users) else \
-                    (users[i % len(users)],)
-                group.create_task(self._buyer(accounts, self._follows(i),
+                group.create_task(self._buyer(accounts_of(i, self.count, users), self._follows(i),
                                               random.Random(self.seed * 7919 + i)))
 
     def _follows(self, i: int) -> frozenset[str]:

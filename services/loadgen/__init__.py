@@ -2,7 +2,7 @@
 (``run_buyers``) with their stats (percentiles by ``nearest_rank``); store wrappers to count
 and interleave operations. Used by ``abc load``, ``abc demo`` and the benchmarks."""
 
-from ._buyers import LoadStats, ProgressCallback, run_buyers
+from ._buyers import LoadStats, ProgressCallback, accounts_of, run_buyers
 from ._clock import warped_runtime
 from ._percentiles import nearest_rank
 from ._stores import OP_KINDS, CountingStore, YieldingStore
@@ -17,6 +17,7 @@ __all__ = [
     "SetupError",
     "World",
     "YieldingStore",
+    "accounts_of",
     "balance_for",
     "campaign_id",
     "nearest_rank",

@@ -119,7 +119,7 @@ async def run_buyers(
     try:
         async with asyncio.TaskGroup() as group:
             for i in range(buyers):
-                accounts = _accounts_of(i, buyers, users)
+                accounts = accounts_of(i, buyers, users)
                 group.create_task(_buyer(run, accounts, campaigns, hot, random.Random(seed + i)))
     finally:
         if ticker is not None:
@@ -128,7 +128,7 @@ async def run_buyers(
     return run.stats
 
 
-def _accounts_of(i: int, buyers: int, users: Sequence[str]) -> Sequence[str]:
+def accounts_of(i: int, buyers: int, users: Sequence[str]) -> Sequence[str]:
     """Buyer ``i``'s accounts: a disjoint share while users suffice, else one shared one."""
     if buyers <= len(users):
         return users[i::buyers]
