@@ -12,9 +12,24 @@ from ._convert import (
     purchase_message,
     purchase_of,
 )
+from ._journal import PublishingJournal, publishing_journal
 from ._publisher import EventPublisher
 from ._subjects import FILL_WILDCARD, HEAD_WILDCARD, fill_subject, head_subject
 
-__all__ = ["FILL_WILDCARD", "HEAD_WILDCARD", "EventPublisher", "campaign_message",
-           "campaign_of", "fill_event", "fill_subject", "filled_slot", "filler_message",
-           "head_subject", "price_curve", "purchase_message", "purchase_of"]
+__all__ = [
+    "FILL_WILDCARD",
+    "HEAD_WILDCARD",
+    "EventPublisher",
+    "PublishingJournal",
+    "campaign_message",
+    "campaign_of",
+    "fill_event",
+    "fill_subject",
+    "filled_slot",
+    "filler_message",
+    "head_subject",
+    "price_curve",
+    "publishing_journal",
+    "purchase_message",
+    "purchase_of",
+]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import re
 import socket
@@ -14,10 +13,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.events import EventPublisher
-from services.journal import Journal, Runtime
-from services.runtime import NatsLink, ServerConfig, ServiceNode, Telemetry, serve_store
-from services.store import open_store
+from services.events import EventPublisher, publishing_journal
+from services.runtime import ServerConfig, ServiceNode, Telemetry, serve_store
 
 from ._replica import Replica
 from ._schedules import make_schedule
@@ -80,28 +77,19 @@ async def start_recovery(config: RecoveryConfig,
         schedule = make_schedule(config.schedule, config.ordinal, config.replicas)
     except ValueError as exc:
         raise RecoveryConfigError(str(exc)) from exc
-    store = await open_store(config.store_url)
-    link = NatsLink(config.nats_url) if config.nats_url else None
-    runtime = Runtime()
-    publisher = EventPublisher(link, "recovery", runtime.clock)
-    runtime = dataclasses.replace(runtime, on_finished=publisher.submit)
-    journal_store = store
-    if telemetry is not None:
-        journal_store, runtime = telemetry.instrument(store, runtime)
-    journal = Journal(journal_store, runtime)
-    replica = Replica(journal, schedule, config.ordinal, config.replicas,
-                      tick_ms=config.tick_ms, on_head=publisher.submit_head)
+    parts = await publishing_journal(config.store_url, config.nats_url, "recovery", telemetry)
+    replica = Replica(parts.journal, schedule, config.ordinal, config.replicas,
+                      tick_ms=config.tick_ms, on_head=parts.publisher.submit_head)
     servicer = RecoveryServicer(replica)
 
     def register(server: grpc.aio.Server) -> None:
         recovery_pb2_grpc.add_RecoveryServiceServicer_to_server(servicer, server)
 
-    served = await serve_store(store, config.server, [SERVICE_NAME], register)
-    if link is not None:
-        link.start()
-    publisher.start()
+    served = await serve_store(parts.store, config.server, [SERVICE_NAME], register)
+    parts.start()
     stopping = asyncio.Event()
     task = asyncio.create_task(replica.run(stopping), name="posse")
     log.info("recovery replica %d of %d (%s) on port %d", config.ordinal, config.replicas,
              schedule.name, served.port)
-    return RecoveryNode(served, store, link, replica, publisher, task, stopping)
+    return RecoveryNode(served, parts.store, parts.link, replica, parts.publisher, task,
+                        stopping)
