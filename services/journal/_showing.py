@@ -16,13 +16,15 @@ MAX_LOOKBACK = 1000  # slots queued ahead of now that one lookup will step back 
 class Showing:
     slot: int
     fill: Fill
-    filler: Json | None  # the filler document, or None if bought without one (or missing)
+    filler: Json | None  # the filler document; None if bought without one, missing, or not asked
 
 
-async def showing(store: DocumentStore, cid: str, campaign: Campaign, now: int) -> Showing | None:
+async def showing(store: DocumentStore, cid: str, campaign: Campaign, now: int,
+                  with_filler: bool = True) -> Showing | None:
     """The finished slot whose ``[start, end)`` covers ``now``, or None. Slots start where
     the previous real one ends, so step back from the last purchase until one starts at or
-    before now (none read when the last purchase has ended: nothing is showing)."""
+    before now (none read when the last purchase has ended: nothing is showing). The filler
+    document is read too unless not ``with_filler``."""
     last = campaign.last
     if last is None or last.end <= now:
         return None
@@ -33,7 +35,7 @@ async def showing(store: DocumentStore, cid: str, campaign: Campaign, now: int) 
         if slot.end <= now:
             return None
         if slot.start <= now:
-            return Showing(n, slot, await _filler(store, slot))
+            return Showing(n, slot, await _filler(store, slot) if with_filler else None)
     return None
 
 

@@ -118,7 +118,8 @@ class Feed:
         fanout.add(len(self.watchers), {"source": source})
 
     async def _showing(self, campaign: Campaign) -> types_pb2.FilledSlot | None:
-        found = await showing(self._store, self.cid, campaign, self._clock())
+        found = await showing(self._store, self.cid, campaign, self._clock(),
+                              with_filler=False)
         return None if found is None else filled_slot(self.cid, found.slot, found.fill)
 
     def showing_now(self, now: int) -> types_pb2.FilledSlot | None:

@@ -44,3 +44,21 @@ def test_a_campaign_never_bought_shows_nothing_without_a_read() -> None:
         assert store.ops == []
 
     run(body())
+
+
+def test_the_filler_is_read_only_when_asked_for() -> None:
+    async def body() -> None:
+        store = RecordingStore(MemoryStore())
+        journal = Node(store).journal
+        await market(journal, {"alice": 10_000})
+        assert await journal.upload_filler("alice", "f1", "kites", "", "") is not None
+        assert isinstance(await journal.buy("alice", CAMPAIGN, 10_000, filler="f1"), Bought)
+        campaign = Campaign.from_json((await store.get(campaign_key(CAMPAIGN))).value)
+        for with_filler, reads in [(True, ["slot:camp:1", "filler:alice:f1"]),
+                                   (False, ["slot:camp:1"])]:
+            store.ops.clear()
+            found = await showing(store, CAMPAIGN, campaign, T0, with_filler=with_filler)
+            assert found is not None and (found.filler is not None) == with_filler
+            assert [key for op, key in store.ops if op == "get"] == reads
+
+    run(body())
