@@ -3,6 +3,7 @@ audit of the store it ran on (a benchmark whose run broke an invariant must say 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -10,6 +11,7 @@ import shlex
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from services.loadgen import nearest_rank
 
@@ -35,6 +37,23 @@ def _measuring_args(args: Sequence[str]) -> list[str]:
         elif not arg.startswith("--samples-json="):
             kept.append(arg)
     return kept
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 min): other work shows there."""
+    with contextlib.suppress(OSError):
+        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return "unknown"
+
+
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds process ``pid`` has used so far (all its threads); None
+    where /proc can't tell (not Linux, or the process is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -18,7 +18,6 @@ import contextlib
 import logging
 import math
 import multiprocessing
-import os
 import queue
 import random
 import resource
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import header, pct, table
+from _report import cpu_s, header, load_average, pct, table
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2_grpc
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -80,15 +79,15 @@ def main() -> int:
 
     started = time.perf_counter()
     header("Notify benchmark", "bench/notify.py",
-           f"; grpcio {grpc.__version__}; load average {_load()} at the start (other work on "
-           "the machine shows up in the tails)")
+           f"; grpcio {grpc.__version__}; load average {load_average()} at the start (other "
+           "work on the machine shows up in the tails)")
     _raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="abc-bench-notify-") as tmp, \
             _services(Path(tmp)) as ports:
         asyncio.run(_latency_section(ports, purchases))
         _fanout_section(ports, sizes, fills)
         violations = len(asyncio.run(audit_url(_url(Path(tmp)), quiescent=True)))
-    print(f"\nLoad average at the end: {_load()}. Quiescent audit of the store after the "
+    print(f"\nLoad average at the end: {load_average()}. Quiescent audit of the store after the "
           f"run: **{violations}** violation(s). Bench time {time.perf_counter() - started:.1f} s.")
     return 1 if violations else 0
 
@@ -351,21 +350,23 @@ async def _drive(buy_stub: BuyStub, cid: str, n: int, fills: int,
     returned: dict[int, float] = {}
     notify_cpu = 0.0
     for _ in range(fills):
-        cpu_before = _cpu_s(notify_pid)
+        cpu_before = cpu_s(notify_pid)
         slot, _sent, back = await _buy(buy_stub, cid)
         returned[slot] = back
         kind, *rest = await asyncio.to_thread(get, 120)
         if kind != "got":
             return [f"{n:,}", f"{open_s:.1f}", "-", "-", "-", "-", "-", "-", "-", "-",
                     f"failed: {rest[0]}"]
-        notify_cpu += _cpu_s(notify_pid) - cpu_before
+        cpu_after = cpu_s(notify_pid)
+        if cpu_before is not None and cpu_after is not None:  # Linux: /proc
+            notify_cpu += cpu_after - cpu_before
         await asyncio.sleep(0.2)
     done.set()
     kind, *rest = await asyncio.to_thread(get, 120)
     if kind != "arrivals":
         return [f"{n:,}", f"{open_s:.1f}", "-", "-", "-", "-", "-", "-", "-", "-",
                 f"failed: {rest[0]}"]
-    arrivals, cpu_s, rss_mib = rest
+    arrivals, watcher_cpu_s, rss_mib = rest
     lat = [(t - returned[slot]) * 1000 for slot, times in arrivals.items() for t in times]
     last = [(max(times) - returned[slot]) * 1000 for slot, times in arrivals.items()]
     p99 = pct(lat, 99)
@@ -373,7 +374,7 @@ async def _drive(buy_stub: BuyStub, cid: str, n: int, fills: int,
                "target met" if p99 <= 100 else "target NOT met (p99 > 100 ms)")
     return [f"{n:,}", f"{open_s:.1f}", str(len(arrivals)), _ms(pct(lat, 50)), _ms(p99),
             _ms(max(lat)), _ms(sum(last) / len(last)), _ms(notify_cpu / fills * 1000),
-            f"{cpu_s:.1f}", f"{rss_mib:.0f}", verdict or "ok"]
+            f"{watcher_cpu_s:.1f}", f"{rss_mib:.0f}", verdict or "ok"]
 
 
 def _hold(port: int, cid: str, n: int, results: Queue[tuple[Any, ...]], done: Event) -> None:
@@ -438,16 +439,6 @@ async def _hold_async(port: int, cid: str, n: int, results: Queue[tuple[Any, ...
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _ms(value: float) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 # root on the import path so ``services`` is found.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import pct
+from _report import load_average, pct
 
 from services.cluster import clean_env
 from services.journal import Journal
@@ -92,7 +92,7 @@ def main() -> int:
     only = _names(parser, args.only) or set(BENCHES)
     started = time.perf_counter()
     stamp = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    load_before = _load()
+    load_before = load_average()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="abc-bench-all-") as tmp:
         samples = Path(tmp)
@@ -107,7 +107,7 @@ def main() -> int:
         delays = _recovery_delays(samples / "recovery.json")
     plots = _plots(args.out, series, delays)
     total = time.perf_counter() - started
-    text = _results_md(stamp, runs, series, delays, plots, total, (load_before, _load()))
+    text = _results_md(stamp, runs, series, delays, plots, total, (load_before, load_average()))
     (args.out / "RESULTS.md").write_text(text)
     print(f"wrote {_rel(args.out / 'RESULTS.md')} and {len(plots)} plot(s) in {total:.0f} s",
           file=sys.stderr)
@@ -460,12 +460,6 @@ def _machine() -> str:
     cpu = f"{os.cpu_count()} CPUs" + (f" ({model})" if model else "")
     return (f"{cpu}{memory}, {platform.system()} {platform.release()} {platform.machine()}, "
             f"Python {platform.python_version()} ({platform.python_implementation()})")
-
-
-def _load() -> str:
-    with contextlib.suppress(OSError):
-        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return "unknown"
 
 
 def _rel(path: Path) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import signal
 import statistics
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import header, pct, table
+from _report import cpu_s, header, pct, table
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -132,12 +131,7 @@ class _Server:
     db: Path
 
     def cpu_s(self) -> float | None:
-        """User + system CPU seconds of the process so far (all its threads); Linux only."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_s(self.process.pid)
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         """SERVING, and on NATS (so every finished slot's event is really published)."""
