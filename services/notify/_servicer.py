@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,7 +31,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         wanted = [(w.campaign_id, w.resume_after_slot if w.HasField("resume_after_slot")
                    else None) for w in request.campaigns]
         await self._check_campaigns(context, [cid for cid, _ in wanted])
-        feeds = [await self._feed(cid, context) for cid, _ in wanted]
+        feeds = list(await asyncio.gather(*(self._feed(cid, context) for cid, _ in wanted)))
         watcher = Watcher([cid for cid, _ in wanted], lambda cid: self.hub.feeds[cid].snapshot())
         initial: list[notify_pb2.WatchUpdate] = []
         try:
