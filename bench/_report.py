@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from services.loadgen import nearest_rank
+from services.lab.loadgen import nearest_rank
 
 
 def header(title: str, script: str, machine_extra: str = "") -> None:

@@ -44,7 +44,7 @@ from services.journal import (
     price_at,
     slot_window,
 )
-from services.loadgen import (
+from services.lab.loadgen import (
     MAX_PRICE,
     LoadStats,
     balance_for,
@@ -52,7 +52,7 @@ from services.loadgen import (
     run_buyers,
     set_up,
     user_id,
-    warped_runtime,
+    warped_context,
 )
 from services.store import CouchbaseSettings, CouchbaseStore, DocumentStore, SqliteStore
 from tests.couchbase_wire.process import wire_server_process
@@ -64,7 +64,7 @@ MANY_CAMPAIGNS = 64
 DEFAULT_PURCHASES = 5_000
 QUICK_PURCHASES = 300
 MAX_TRIES = 50  # PostgreSQL: tries of one purchase's transaction before giving up
-MIN_PRICE = 1  # the campaigns' min price and slot length: those of services.loadgen.set_up
+MIN_PRICE = 1  # the campaigns' min price and slot length: those of services.lab.loadgen.set_up
 SLOT_SECONDS = 1
 DEFAULT_PG = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 Clock = Callable[[], int]
@@ -142,8 +142,8 @@ def _header(purchases: int) -> None:
           "tries and *purchases/s* the slots sold. A PostgreSQL attempt retries internally "
           "until it buys (or gives up), so its attempts/s is its purchases/s and its races "
           "show as *retries* and latency instead.\n")
-    print(f"**The clock runs {SPEED:,}x fast on both sides** (`services.loadgen."
-          "warped_runtime`); PostgreSQL prices with the journal's own `price_at` and "
+    print(f"**The clock runs {SPEED:,}x fast on both sides** (`services.lab.loadgen."
+          "warped_context`); PostgreSQL prices with the journal's own `price_at` and "
           "`slot_window` on that clock. With the real clock each purchase queues a 1 s slot "
           "after the last and doubles the price, so a campaign sells a burst of ~40 slots and "
           "then answers PriceAboveMax for tens of seconds (bench/journal.py section 4): that "
@@ -206,7 +206,7 @@ async def _all_runs(purchases: int, pg: str) -> list[Run]:
 async def _abc_run(system: str, workload: str, campaigns: int, purchases: int,
                    path: Path) -> Run:
     async with _abc_store(system, path) as store:
-        journal = Journal(store, warped_runtime(SPEED))
+        journal = Journal(store, warped_context(SPEED))
         world = await set_up(journal, BUYERS, campaigns, balance_for(BUYERS))
         stats = await run_buyers(journal, BUYERS, purchases, world.campaigns,
                                  users=world.users, hot=campaigns == 1)
@@ -307,7 +307,7 @@ class _Admin:
         self.schema = schema
 
     async def fresh_world(self, campaigns: int) -> tuple[list[str], list[str]]:
-        """The tables, emptied, holding the world ``services.loadgen.set_up`` makes."""
+        """The tables, emptied, holding the world ``services.lab.loadgen.set_up`` makes."""
         await self.conn.execute(DROP_TABLES)
         await self.conn.execute(TABLES)
         owner = "owner"
@@ -406,9 +406,9 @@ async def _pg_run(pg: str, schema: str, system: str, workload: str, campaigns: i
 async def _pg_buyers(conns: Sequence[psycopg.AsyncConnection[Any]], users: Sequence[str],
                      cids: Sequence[str], hot: bool, purchases: int,
                      retries: Retries) -> LoadStats:
-    """As ``services.loadgen.run_buyers``: one task per connection, each buying with its own
+    """As ``services.lab.loadgen.run_buyers``: one task per connection, each buying with its own
     account until ``purchases`` attempts were handed out."""
-    clock = warped_runtime(SPEED).clock
+    clock = warped_context(SPEED).clock
     stats = LoadStats()
     tickets = iter(range(purchases))
 

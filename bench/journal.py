@@ -26,17 +26,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import header, ratio, table
 
-from services.journal import BuyOutcome, Journal, Runtime, audit, audit_url
-from services.loadgen import (
+from services.journal import BuyOutcome, Journal, JournalContext, audit
+from services.lab.loadgen import (
     OP_KINDS,
     CountingStore,
     LoadStats,
     World,
     YieldingStore,
+    audit_url,
     balance_for,
     run_buyers,
     set_up,
-    warped_runtime,
+    warped_context,
 )
 from services.store import (
     CouchbaseSettings,
@@ -221,7 +222,7 @@ async def _load_run(
     label: str, workload: str, inner: DocumentStore, campaigns: int, purchases: int
 ) -> _Run:
     store = CountingStore(inner)
-    journal = Journal(store, warped_runtime(SPEED))
+    journal = Journal(store, warped_context(SPEED))
     world = await set_up(journal, BUYERS, campaigns, balance_for(BUYERS))
     store.reset()
     stats = await run_buyers(journal, BUYERS, purchases, world.campaigns, users=world.users,
@@ -290,7 +291,7 @@ def _two_process_section(purchases: int, tmp: Path, runs: Sequence[_Run]) -> int
 async def _shared_world(path: Path, origin: int) -> World:
     store = await SqliteStore(path).open()
     try:
-        return await set_up(Journal(store, warped_runtime(SPEED, origin)), BUYERS,
+        return await set_up(Journal(store, warped_context(SPEED, origin)), BUYERS,
                             MANY_CAMPAIGNS, balance_for(BUYERS))
     finally:
         await store.close()
@@ -305,7 +306,7 @@ def _worker(
     async def run() -> LoadStats:
         store = await SqliteStore(path).open()
         try:
-            journal = Journal(store, warped_runtime(SPEED, origin))
+            journal = Journal(store, warped_context(SPEED, origin))
             await asyncio.to_thread(barrier.wait, 120)
             return await run_buyers(journal, buyers, purchases, campaigns, users=users,
                                     seed=1000 * index)
@@ -326,12 +327,12 @@ def _stats_cells(s: LoadStats) -> list[str]:
 
 async def _real_clock_section(purchases: int) -> int:
     print("## 4. For contrast: one hot campaign under the real clock\n")
-    print(f"{BUYERS} buyers, {purchases} attempts, memory interleaved, `Runtime()` (the real "
-          "clock), max_price 10**12. The price doubles with every queued 1 s slot, so the "
-          "campaign sells a burst of about log2(10**12) = 40 slots, then prices the buyers "
+    print(f"{BUYERS} buyers, {purchases} attempts, memory interleaved, `JournalContext()` "
+          "(the real clock), max_price 10**12. The price doubles with every queued 1 s slot, "
+          "so the campaign sells a burst of about log2(10**12) = 40 slots, then prices the buyers "
           "out until its queue plays out: what `abc load --hot` shows.\n")
     inner = YieldingStore(MemoryStore())
-    journal = Journal(inner, Runtime())
+    journal = Journal(inner, JournalContext())
     world = await set_up(journal, BUYERS, 1, balance_for(BUYERS))
     stats = await run_buyers(journal, BUYERS, purchases, world.campaigns, users=world.users,
                              hot=True)

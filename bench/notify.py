@@ -41,10 +41,12 @@ from _report import cpu_s, header, load_average, pct, table
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2_grpc
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.journal import MAX_MONEY, audit_url
+from services.journal import MAX_MONEY
+from services.lab.cluster import NatsServer
+from services.lab.loadgen import audit_url
 from services.notify import NotifyConfig, start_notify
 from services.purchase import PurchaseConfig, start_purchase
-from services.runtime import NatsServer, ServerConfig
+from services.runtime import ServerConfig
 
 if TYPE_CHECKING:  # the async stubs exist in the generated .pyi only
     from services.api.abc.v1.notify_pb2_grpc import NotifyServiceAsyncStub as NotifyStub
@@ -146,11 +148,11 @@ async def _serve_async(kind: str, url: str, nats_url: str | None,
                        ready: Queue[tuple[str, int]], stop: Event) -> None:
     if kind == "purchase":
         purchase = await start_purchase(PurchaseConfig(url, nats_url, LOCAL))
-        assert purchase.link is not None and await purchase.link.wait_connected(30)
+        assert purchase.wiring.link is not None and await purchase.wiring.link.wait_connected(30)
         port, stopper = purchase.port, purchase.stop
     else:
         notify = await start_notify(NotifyConfig(url, nats_url, LOCAL))
-        while notify.link is not None and not notify.hub.events_trusted:
+        while notify.wiring.link is not None and not notify.hub.events_trusted:
             await asyncio.sleep(0.01)
         port, stopper = notify.port, notify.stop
     ready.put((kind, port))

@@ -27,8 +27,9 @@ import grpc
 from _report import header, pct, table
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.cluster import Child, clean_env, free_port, running
-from services.journal import Campaign, Journal, Runtime, Timing, audit_url, campaign_key
+from services.journal import Campaign, Journal, JournalContext, Timing, campaign_key
+from services.lab.cluster import Child, clean_env, free_port, running
+from services.lab.loadgen import audit_url
 from services.recovery import MAX_INTERVAL_S, SCHEDULES, RandomDuty
 from services.store import DocumentStore, open_store
 
@@ -267,7 +268,7 @@ async def _crash_and_measure(config: Config, url: str, campaigns: Sequence[str],
     try:
         watch = asyncio.create_task(_watch_heads(store, result.samples, done))
         collect = asyncio.create_task(_collect_repairs(channels, result.status_delays, done))
-        journal = Journal(store, Runtime(on_step=_die_after_the_fill))
+        journal = Journal(store, JournalContext(on_step=_die_after_the_fill))
         began = time.monotonic()
 
         async def crash_at(cid: str, offset_s: float) -> None:

@@ -32,15 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import load_average, pct
 
-from services.cluster import clean_env
 from services.journal import Journal
-from services.loadgen import (
+from services.lab.cluster import clean_env
+from services.lab.loadgen import (
     LoadStats,
     YieldingStore,
     balance_for,
     run_buyers,
     set_up,
-    warped_runtime,
+    warped_context,
 )
 from services.store import DocumentStore, MemoryStore, SqliteStore
 
@@ -192,7 +192,7 @@ async def _fallback_latencies(purchases: int, tmp: Path) -> list[Series]:
                 YieldingStore(MemoryStore()) if "memory" in label
                 else await SqliteStore(tmp / f"fallback-{workload}.db").open())
             try:
-                journal = Journal(store, warped_runtime(SPEED))
+                journal = Journal(store, warped_context(SPEED))
                 world = await set_up(journal, BUYERS, campaigns, balance_for(BUYERS))
                 stats: LoadStats = await run_buyers(journal, BUYERS, purchases,
                                                     world.campaigns, users=world.users,

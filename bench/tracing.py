@@ -32,10 +32,9 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
-from services.cluster import clean_env, free_port, serving
-from services.journal import Journal, audit_url
-from services.loadgen import balance_for, set_up
-from services.runtime import NatsServer
+from services.journal import Journal
+from services.lab.cluster import NatsServer, clean_env, free_port, serving
+from services.lab.loadgen import audit_url, balance_for, set_up
 from services.store import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent

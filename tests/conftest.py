@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime import NatsServer
+from services.lab.cluster import NatsServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -23,10 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.cluster import Cluster, ClusterError, Interrupted, recovery_listen
-from services.demo import DemoConfig, DemoError, Verdict, run_demo
+from services.lab.cluster import (
+    Cluster,
+    ClusterError,
+    NatsServerError,
+    StartAborted,
+)
+from services.lab.demo import DemoConfig, DemoError, Verdict, run_demo
 from services.notify import MAX_CAMPAIGNS  # the demo watches every campaign on one stream
-from services.runtime import NatsServerError
+from services.recovery import recovery_listen
 
 from ._common import fail
 from ._options import described
@@ -86,7 +91,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
         print(f"abc demo (seed {seed}; again: --seed {seed}): starting the system in "
               f"{args.data}...", flush=True)
         return asyncio.run(run_demo(cluster, config, sys.stdout, stop_requested)).value
-    except (Stop, Interrupted):
+    except (Stop, StartAborted):
         print("\nstopping...", file=sys.stderr)
         return Verdict.INTERRUPTED.value
     except (NatsServerError, ClusterError, DemoError) as exc:

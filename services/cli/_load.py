@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
-from services.journal import Journal, Runtime, audit
-from services.loadgen import (
+from services.journal import Journal, JournalContext, audit
+from services.lab.loadgen import (
     LoadStats,
     SetupError,
     World,
@@ -63,7 +63,7 @@ def run_load(args: argparse.Namespace) -> int:
 async def _load(args: argparse.Namespace) -> int:
     store = await open_store_or_explain(args.store, create=True)
     try:
-        journal = Journal(store, Runtime())
+        journal = Journal(store, JournalContext())
         run_id = _run_id()
         print(f"load: setting up world {run_id} on {args.store}: {args.users} users, "
               f"{args.campaigns} campaigns", file=sys.stderr)

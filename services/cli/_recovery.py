@@ -12,13 +12,13 @@ import grpc
 from google.protobuf import json_format
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.cluster import recovery_listen
 from services.journal import Journal
 from services.recovery import (
     SCHEDULES,
     RecoveryConfig,
     RecoveryConfigError,
     ordinal_from_hostname,
+    recovery_listen,
     resolve_locked_accounts,
     start_recovery,
 )

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from services.journal import Safeguards
-from services.sim import CRASH_POINTS, UNREACHABLE, SeedResult, missing_points, run_seed
+from services.lab.sim import CRASH_POINTS, UNREACHABLE, SeedResult, missing_points, run_seed
 
 _SAFEGUARDS = [f.name for f in dataclasses.fields(Safeguards)]
 

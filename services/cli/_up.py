@@ -18,17 +18,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from services.cluster import (
-    RECOVERY_PORT_BASE,
+from services.lab.cluster import (
     Child,
     Cluster,
     ClusterError,
-    Interrupted,
     Layout,
-    recovery_listen,
+    NatsServerError,
+    StartAborted,
 )
-from services.recovery import SCHEDULES
-from services.runtime import NatsServerError
+from services.recovery import RECOVERY_PORT_BASE, SCHEDULES, recovery_listen
 
 from ._options import NOTIFY_LISTEN, PURCHASE_LISTEN, described
 
@@ -118,7 +116,7 @@ def run_up(args: argparse.Namespace) -> int:
         cluster.start()
         _banner(args, cluster)
         return _watch(cluster, args.restart)
-    except (Stop, Interrupted):
+    except (Stop, StartAborted):
         print("\nstopping...", file=sys.stderr)
         return 0
     except (NatsServerError, ClusterError) as exc:

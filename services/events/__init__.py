@@ -12,7 +12,6 @@ from ._convert import (
     purchase_message,
     purchase_of,
 )
-from ._journal import PublishingJournal, publishing_journal
 from ._publisher import EventPublisher
 from ._subjects import FILL_WILDCARD, HEAD_WILDCARD, fill_subject, head_subject
 
@@ -20,7 +19,6 @@ __all__ = [
     "FILL_WILDCARD",
     "HEAD_WILDCARD",
     "EventPublisher",
-    "PublishingJournal",
     "campaign_message",
     "campaign_of",
     "fill_event",
@@ -29,7 +27,6 @@ __all__ = [
     "filler_message",
     "head_subject",
     "price_curve",
-    "publishing_journal",
     "purchase_message",
     "purchase_of",
 ]

@@ -9,11 +9,11 @@ from ._audit import (
     Snapshot,
     Violation,
     audit,
-    audit_url,
     check_invariants,
     read_documents,
     read_snapshot,
 )
+from ._context import STEPS, JournalContext, Safeguards, Timing
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -66,7 +66,6 @@ from ._outcomes import (
 from ._posse import Check, check_campaign
 from ._price import price_at, slot_window
 from ._resolver import resolve_account
-from ._runtime import STEPS, Runtime, Safeguards, Timing
 from ._showing import Showing, showing
 
 __all__ = [
@@ -97,6 +96,7 @@ __all__ = [
     "Interrupted",
     "InvalidInput",
     "Journal",
+    "JournalContext",
     "JournalError",
     "LostRace",
     "Missing",
@@ -104,7 +104,6 @@ __all__ = [
     "Purchase",
     "Receipt",
     "Resolution",
-    "Runtime",
     "Safeguards",
     "Showing",
     "Slot",
@@ -114,7 +113,6 @@ __all__ = [
     "Violation",
     "Void",
     "audit",
-    "audit_url",
     "campaign_key",
     "check_campaign",
     "check_invariants",

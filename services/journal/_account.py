@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from services.store import Document, DocumentStore, NotFound
 
+from ._context import JournalContext
 from ._documents import User
 from ._ids import user_key
 from ._outcomes import AccountBusy, Missing, Rejected
 from ._resolver import resolve_account
-from ._runtime import Runtime
 
 
 async def read_or_missing(store: DocumentStore, key: str, kind: str, ident: str) -> Document:
@@ -32,12 +32,12 @@ async def read_user(store: DocumentStore, uid: str) -> Document:
     return await read_or_missing(store, user_key(uid), "user", uid)
 
 
-async def unlocked_user(store: DocumentStore, rt: Runtime, uid: str) -> Document:
+async def unlocked_user(store: DocumentStore, ctx: JournalContext, uid: str) -> Document:
     """The user doc with no lock, resolving a lock first; AccountBusy if a new one took it."""
     doc = await read_user(store, uid)
     if User.from_json(doc.value).lock is None:
         return doc
-    await resolve_account(store, rt, uid)
+    await resolve_account(store, ctx, uid)
     doc = await read_user(store, uid)
     if User.from_json(doc.value).lock is not None:
         raise Rejected(AccountBusy(uid))

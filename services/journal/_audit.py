@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
-from services.store import DocumentStore, Json, NotFound, open_store
+from services.store import DocumentStore, Json, NotFound
 
 from ._documents import Campaign, DepositRecord, Fill, Receipt, Slot, User, slot_from_json
 from ._ids import campaign_key, deposit_key, filler_key, receipt_key, slot_key, user_key
@@ -223,12 +223,3 @@ async def read_snapshot(store: DocumentStore) -> Snapshot:
 async def audit(store: DocumentStore, quiescent: bool = False) -> list[Violation]:
     """Every broken invariant in ``store``; see the module docstring on consistency."""
     return check_invariants(await read_snapshot(store), quiescent)
-
-
-async def audit_url(url: str, quiescent: bool = False) -> list[Violation]:
-    """``audit`` of the store ``url`` names, opened for it and closed after."""
-    store = await open_store(url)
-    try:
-        return await audit(store, quiescent)
-    finally:
-        await store.close()

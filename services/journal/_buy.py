@@ -19,6 +19,7 @@ from services.store import (
 )
 
 from ._account import read_or_missing, unlocked_user
+from ._context import JournalContext
 from ._documents import MAX_MONEY, BuyLock, Campaign, Fill, User, Void, slot_from_json
 from ._finish import finish_slot
 from ._ids import campaign_key, check_amount, check_id, filler_key, receipt_key, slot_key, user_key
@@ -35,7 +36,6 @@ from ._outcomes import (
     Resolution,
 )
 from ._price import price_at, slot_window
-from ._runtime import Runtime
 from ._settle import settle
 
 
@@ -49,7 +49,7 @@ class _Order:
 
 
 async def buy(
-    store: DocumentStore, rt: Runtime, uid: str, cid: str, max_price: int,
+    store: DocumentStore, ctx: JournalContext, uid: str, cid: str, max_price: int,
     filler: str | None = None, keep_trying: bool = False,
 ) -> BuyOutcome:
     """Buy the next slot of ``cid`` for at most ``max_price``, showing ``filler`` (the id of one
@@ -59,26 +59,26 @@ async def buy(
         order = _Order(check_id("user", uid), check_id("campaign", cid),
                        check_amount("max_price", max_price, 1, MAX_MONEY),
                        None if filler is None else check_id("filler", filler), keep_trying)
-        return await _buy_rounds(store, rt, order)
+        return await _buy_rounds(store, ctx, order)
     except Rejected as rejected:
         return rejected.outcome
 
 
-async def _buy_rounds(store: DocumentStore, rt: Runtime, order: _Order) -> BuyOutcome:
+async def _buy_rounds(store: DocumentStore, ctx: JournalContext, order: _Order) -> BuyOutcome:
     next_slot: int | None = None  # set only by the finish_before_buy mutation
     outcome: BuyOutcome = AccountBusy(order.uid)
-    user_doc = await unlocked_user(store, rt, order.uid)
+    user_doc = await unlocked_user(store, ctx, order.uid)
     if order.filler is not None:
         await read_or_missing(store, filler_key(order.uid, order.filler), "filler",
                               order.filler)
-    for round_ in range(rt.timing.max_buy_rounds):
+    for round_ in range(ctx.timing.max_buy_rounds):
         if round_ > 0:
-            user_doc = await unlocked_user(store, rt, order.uid)
+            user_doc = await unlocked_user(store, ctx, order.uid)
         campaign_doc = await read_or_missing(store, campaign_key(order.cid), "campaign",
                                              order.cid)
         campaign = Campaign.from_json(campaign_doc.value)
         n = next_slot if next_slot is not None else campaign.head + 1
-        now = rt.clock()
+        now = ctx.clock()
         price = price_at(campaign, now)
         if price > order.max_price:
             return PriceAboveMax(price, order.max_price)
@@ -86,28 +86,28 @@ async def _buy_rounds(store: DocumentStore, rt: Runtime, order: _Order) -> BuyOu
         if user.balance < price:
             return InsufficientFunds(user.balance, price)
         start, end = slot_window(campaign, now)
-        lock = BuyLock(rt.new_id(), order.cid, n, price, order.filler, now, start, end,
-                       rt.trace_context())
-        locked = await _take_lock(store, rt, order.uid, user, lock, user_doc.cas)
+        lock = BuyLock(ctx.new_id(), order.cid, n, price, order.filler, now, start, end,
+                       ctx.trace_context())
+        locked = await _take_lock(store, ctx, order.uid, user, lock, user_doc.cas)
         if locked is None:
             continue  # the account changed under us: read it again
-        outcome = await _commit(store, rt, order.uid, lock, campaign_doc, locked)
+        outcome = await _commit(store, ctx, order.uid, lock, campaign_doc, locked)
         if not isinstance(outcome, LostRace) or not order.keep_trying:
             return outcome
         if outcome.price > order.max_price:
             return outcome
-        if not rt.safeguards.finish_before_buy:
+        if not ctx.safeguards.finish_before_buy:
             next_slot = n + 1  # Mutation for the simulation only: skip ahead blindly.
     return outcome
 
 
 async def _take_lock(
-    store: DocumentStore, rt: Runtime, uid: str, user: User, lock: BuyLock, cas: int
+    store: DocumentStore, ctx: JournalContext, uid: str, user: User, lock: BuyLock, cas: int
 ) -> Document | None:
     """The intent: CAS the lock in; the user doc as written, or None if the CAS lost."""
     locked = User(user.balance, lock, user.last_login)
     try:
-        with rt.step("buy.intent", user=uid, campaign=lock.campaign, slot=lock.slot):
+        with ctx.step("buy.intent", user=uid, campaign=lock.campaign, slot=lock.slot):
             new_cas = await store.replace(user_key(uid), locked.to_json(), cas)
     except CasMismatch:
         return None
@@ -116,32 +116,32 @@ async def _take_lock(
         doc = await store.get(user_key(uid))
         if not User.from_json(doc.value).locked_by(lock.attempt):
             return None
-        rt.on_step("buy.intent")
+        ctx.on_step("buy.intent")
         return doc
     return Document(locked.to_json(), new_cas)
 
 
 async def _commit(
-    store: DocumentStore, rt: Runtime, uid: str, lock: BuyLock, campaign: Document,
+    store: DocumentStore, ctx: JournalContext, uid: str, lock: BuyLock, campaign: Document,
     locked: Document,
 ) -> BuyOutcome:
     fill = Fill.of(uid, lock)
     try:
-        with rt.step("buy.fill", campaign=lock.campaign, slot=lock.slot):
+        with ctx.step("buy.fill", campaign=lock.campaign, slot=lock.slot):
             await store.insert(slot_key(lock.campaign, lock.slot), fill.to_json())
     except (Exists, InDoubt) as exc:
         # Taken (by whom?) or in doubt (did ours land?): the commit key decides; in doubt we
         # fence at once, since no one else will fill this slot for this attempt.
-        resolution = await settle(store, rt, uid, lock,
+        resolution = await settle(store, ctx, uid, lock,
                                   may_settle_absent=isinstance(exc, InDoubt))
         if resolution is Resolution.ROLLED_FORWARD:
             return _bought(lock, None)
         if isinstance(exc, InDoubt) and await _fenced_by_us(store, lock):
             return Interrupted("the store lost the purchase's commit, so it was fenced off: "
                                "nothing was charged; try again")
-        return await _lost(store, rt, lock)
+        return await _lost(store, ctx, lock)
     try:
-        finished = await finish_slot(store, rt, lock.campaign, lock.slot, slot=fill,
+        finished = await finish_slot(store, ctx, lock.campaign, lock.slot, slot=fill,
                                      campaign=campaign, buyer=locked)
     except (Unavailable, InDoubt, JournalError):
         return _bought(lock, None)  # committed: the posse or the next login finishes it
@@ -162,6 +162,6 @@ def _bought(lock: BuyLock, balance: int | None) -> Bought:
                   lock.end, balance, lock.bought_at)
 
 
-async def _lost(store: DocumentStore, rt: Runtime, lock: BuyLock) -> LostRace:
+async def _lost(store: DocumentStore, ctx: JournalContext, lock: BuyLock) -> LostRace:
     campaign = Campaign.from_json((await store.get(campaign_key(lock.campaign))).value)
-    return LostRace(lock.slot, price_at(campaign, rt.clock()))
+    return LostRace(lock.slot, price_at(campaign, ctx.clock()))

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from services.store import CasMismatch, Document, DocumentStore
 
+from ._context import JournalContext
 from ._documents import Campaign, Purchase, User
 from ._ids import campaign_key, user_key
 from ._outcomes import JournalError
-from ._runtime import Runtime
 
 
 async def release_account(
-    store: DocumentStore, rt: Runtime, uid: str, attempt: str, delta: int,
+    store: DocumentStore, ctx: JournalContext, uid: str, attempt: str, delta: int,
     known: Document | None = None,
 ) -> bool:
     """Clear ``attempt``'s lock on ``uid`` together with ``delta``; True if this call did it."""
     key = user_key(uid)
     doc = known if known is not None else await store.get(key)
-    for round_ in range(rt.timing.max_cas_retries):
+    for round_ in range(ctx.timing.max_cas_retries):
         user = User.from_json(doc.value)
-        blind = round_ > 0 and not rt.safeguards.debit_only_while_locked
+        blind = round_ > 0 and not ctx.safeguards.debit_only_while_locked
         if not user.locked_by(attempt) and not blind:
             return False
         try:
@@ -33,22 +33,22 @@ async def release_account(
             return True
         except CasMismatch:
             doc = await store.get(key)
-    raise JournalError(f"{key}: {rt.timing.max_cas_retries} lost CAS races settling {attempt}")
+    raise JournalError(f"{key}: {ctx.timing.max_cas_retries} lost CAS races settling {attempt}")
 
 
 async def advance_campaign(
-    store: DocumentStore, rt: Runtime, cid: str, n: int, purchase: Purchase | None,
+    store: DocumentStore, ctx: JournalContext, cid: str, n: int, purchase: Purchase | None,
     known: Document | None = None,
 ) -> bool:
     """Move ``head`` from n-1 to n (and ``last`` to ``purchase`` unless a void); never back,
     never past an unfinished slot. True if this call moved it."""
     key = campaign_key(cid)
     doc = known if known is not None else await store.get(key)
-    if not rt.safeguards.never_backwards:
+    if not ctx.safeguards.never_backwards:
         # Mutation for the simulation only: a blind overwrite from a possibly stale read.
         await store.upsert(key, Campaign.from_json(doc.value).advanced(n, purchase).to_json())
         return True
-    for _ in range(rt.timing.max_cas_retries):
+    for _ in range(ctx.timing.max_cas_retries):
         campaign = Campaign.from_json(doc.value)
         if campaign.head >= n:
             return False
@@ -59,4 +59,4 @@ async def advance_campaign(
             return True
         except CasMismatch:
             doc = await store.get(key)
-    raise JournalError(f"{key}: {rt.timing.max_cas_retries} lost CAS races advancing to {n}")
+    raise JournalError(f"{key}: {ctx.timing.max_cas_retries} lost CAS races advancing to {n}")

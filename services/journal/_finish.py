@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from services.store import Document, DocumentStore, Exists
 
+from ._context import JournalContext
 from ._documents import Campaign, Fill, Receipt, Slot, Void, slot_from_json
 from ._effects import advance_campaign, release_account
 from ._ids import campaign_key, receipt_key, slot_key
-from ._runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class Finished:
 
 
 async def finish_slot(
-    store: DocumentStore, rt: Runtime, cid: str, n: int, *,
+    store: DocumentStore, ctx: JournalContext, cid: str, n: int, *,
     slot: Slot | None = None, campaign: Document | None = None, buyer: Document | None = None,
 ) -> Finished:
     """Roll slot n forward; idempotent. ``slot``, ``campaign`` and ``buyer`` are what the
@@ -39,31 +39,31 @@ async def finish_slot(
     if slot is None:
         slot = slot_from_json((await store.get(slot_key(cid, n))).value)
     links = [slot.trace] if isinstance(slot, Fill) and slot.trace else []
-    with rt.span("finish_slot", {"campaign": cid, "slot": n}, links):
-        finished = await _finish(store, rt, cid, n, slot, campaign, buyer)
-        rt.on_finished(finished)
+    with ctx.span("finish_slot", {"campaign": cid, "slot": n}, links):
+        finished = await _finish(store, ctx, cid, n, slot, campaign, buyer)
+        ctx.on_finished(finished)
     return finished
 
 
 async def _finish(
-    store: DocumentStore, rt: Runtime, cid: str, n: int, slot: Slot,
+    store: DocumentStore, ctx: JournalContext, cid: str, n: int, slot: Slot,
     campaign: Document | None, buyer: Document | None,
 ) -> Finished:
     if campaign is None:
         campaign = await store.get(campaign_key(cid))
     if isinstance(slot, Void):
-        with rt.step("finish.release", user=slot.user):
-            released = await release_account(store, rt, slot.user, slot.attempt, 0, buyer)
+        with ctx.step("finish.release", user=slot.user):
+            released = await release_account(store, ctx, slot.user, slot.attempt, 0, buyer)
         purchase = None
     else:
-        with rt.step("finish.receipt"):
+        with ctx.step("finish.receipt"):
             await _write_receipt(store, cid, n, slot, Campaign.from_json(campaign.value).owner)
-        with rt.step("finish.debit", user=slot.buyer, price=slot.price):
-            released = await release_account(store, rt, slot.buyer, slot.attempt, -slot.price,
+        with ctx.step("finish.debit", user=slot.buyer, price=slot.price):
+            released = await release_account(store, ctx, slot.buyer, slot.attempt, -slot.price,
                                              buyer)
         purchase = slot.purchase(n)
-    with rt.step("finish.advance"):
-        advanced = await advance_campaign(store, rt, cid, n, purchase, campaign)
+    with ctx.step("finish.advance"):
+        advanced = await advance_campaign(store, ctx, cid, n, purchase, campaign)
     return Finished(cid, n, slot, released, advanced)
 
 

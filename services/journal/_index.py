@@ -13,8 +13,8 @@ import hashlib
 
 from services.store import CasMismatch, DocumentStore, Exists, InDoubt, NotFound
 
+from ._context import JournalContext
 from ._outcomes import JournalError
-from ._runtime import Runtime
 
 SHARDS = 16  # fixed: changing it would need moving every entry
 
@@ -34,11 +34,12 @@ def index_key(kind: IndexKind, shard: int) -> str:
     return f"index:{kind.value}:{shard}"
 
 
-async def add_to_index(store: DocumentStore, rt: Runtime, kind: IndexKind, entry: str) -> None:
+async def add_to_index(store: DocumentStore, ctx: JournalContext, kind: IndexKind,
+                       entry: str) -> None:
     """Idempotent: present afterwards, whoever put it there. An in-doubt write is settled by
     reading the shard again, so this never blindly writes twice."""
     key = index_key(kind, shard_of(entry))
-    for _ in range(rt.timing.max_cas_retries):
+    for _ in range(ctx.timing.max_cas_retries):
         try:
             doc = await store.get(key)
         except NotFound:
@@ -55,7 +56,7 @@ async def add_to_index(store: DocumentStore, rt: Runtime, kind: IndexKind, entry
             return
         except (CasMismatch, InDoubt):
             continue
-    raise JournalError(f"index {key}: {rt.timing.max_cas_retries} lost CAS races")
+    raise JournalError(f"index {key}: {ctx.timing.max_cas_retries} lost CAS races")
 
 
 async def list_index(store: DocumentStore, kind: IndexKind) -> list[str]:

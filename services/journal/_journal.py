@@ -1,8 +1,12 @@
 """``Journal``: the protocol's operations over one store, for services and the CLI.
 
-Each method returns an outcome value. A store that fails mid-operation (unavailable, or a write
-left in doubt that the protocol cannot settle right now) gives ``Interrupted``: whatever was
-committed is finished by the posse or the account's next resolve, the rest rolled back.
+The one place store failures become outcomes: each op and read a service calls returns an
+outcome value, and a store that fails mid-operation (unavailable, or a write left in doubt
+that the protocol cannot settle right now) gives ``Interrupted``: whatever was committed is
+finished by the posse or the account's next resolve, the rest rolled back. The recovery
+methods (``resolve_account``, ``finish_slot``, ``check_campaign``, ``campaigns``, ``users``)
+let store errors propagate instead: their callers retry on the next tick or run.
+See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from services.store import DocumentStore, InDoubt, Unavailable
 from ._account import read_or_missing, read_user
 from ._audit import Violation, audit
 from ._buy import buy
+from ._context import JournalContext
 from ._deposit import deposit
 from ._documents import Campaign, User
 from ._finish import Finished, finish_slot
 from ._ids import campaign_key, check_id
+from ._index import IndexKind, list_index
 from ._login import login
 from ._outcomes import (
     BuyOutcome,
@@ -34,8 +40,8 @@ from ._outcomes import (
 from ._posse import Check, check_campaign
 from ._price import price_at
 from ._resolver import resolve_account
-from ._runtime import Runtime
 from ._setup import create_account, create_campaign, upload_filler
+from ._showing import Showing, showing
 
 T = TypeVar("T")
 
@@ -47,68 +53,93 @@ async def _guarded(op: Awaitable[T]) -> T | Interrupted:
         return Interrupted(str(exc))
 
 
-class Journal:
-    """The journal ops on ``store``, with ``runtime``'s clock, sleep and ids."""
+async def _read(op: Awaitable[T]) -> T | Missing | InvalidInput | Interrupted:
+    try:
+        return await _guarded(op)
+    except Rejected as rejected:
+        assert isinstance(rejected.outcome, Missing | InvalidInput)
+        return rejected.outcome
 
-    def __init__(self, store: DocumentStore, runtime: Runtime | None = None) -> None:
+
+class Journal:
+    """The journal ops on ``store``, with ``context``'s clock, sleep, ids and hooks."""
+
+    def __init__(self, store: DocumentStore, context: JournalContext | None = None) -> None:
         self.store = store
-        self.rt = runtime if runtime is not None else Runtime()
+        self.context = context if context is not None else JournalContext()
+
+    def now(self) -> int:
+        """The journal's clock: milliseconds since the epoch."""
+        return self.context.clock()
 
     async def create_account(self, uid: str) -> CreateOutcome:
-        return await _guarded(create_account(self.store, self.rt, uid))
+        return await _guarded(create_account(self.store, self.context, uid))
 
     async def create_campaign(
         self, cid: str, owner: str, min_price: int, slot_seconds: int
     ) -> CreateOutcome:
-        return await _guarded(create_campaign(self.store, self.rt, cid, owner, min_price,
+        return await _guarded(create_campaign(self.store, self.context, cid, owner, min_price,
                                               slot_seconds))
 
     async def upload_filler(
         self, uid: str, fid: str, text: str, link: str = "", image: str = ""
     ) -> CreateOutcome:
-        return await _guarded(upload_filler(self.store, self.rt, uid, fid, text, link, image))
+        return await _guarded(upload_filler(self.store, self.context, uid, fid, text, link,
+                                            image))
 
     async def deposit(self, uid: str, deposit_id: str, amount: int) -> DepositOutcome:
-        return await _guarded(deposit(self.store, self.rt, uid, deposit_id, amount))
+        return await _guarded(deposit(self.store, self.context, uid, deposit_id, amount))
 
     async def buy(
         self, uid: str, cid: str, max_price: int, filler: str | None = None,
         keep_trying: bool = False,
     ) -> BuyOutcome:
-        return await _guarded(buy(self.store, self.rt, uid, cid, max_price, filler, keep_trying))
+        return await _guarded(buy(self.store, self.context, uid, cid, max_price, filler,
+                                  keep_trying))
 
     async def login(self, uid: str) -> Resolution | Missing | InvalidInput | Interrupted:
-        return await _guarded(login(self.store, self.rt, uid))
+        return await _guarded(login(self.store, self.context, uid))
+
+    async def get_account(self, uid: str) -> User | Missing | InvalidInput | Interrupted:
+        return await _read(self._get_account(uid))
+
+    async def get_campaign(self, cid: str) -> Campaign | Missing | InvalidInput | Interrupted:
+        return await _read(self._get_campaign(cid))
+
+    def price_now(self, campaign: Campaign) -> int:
+        return price_at(campaign, self.now())
+
+    async def showing(self, cid: str, campaign: Campaign, now: int
+                      ) -> Showing | Interrupted | None:
+        """The slot of ``campaign`` showing at ``now``, with its filler (None: nothing)."""
+        return await _guarded(showing(self.store, cid, campaign, now))
 
     async def resolve_account(self, uid: str) -> Resolution:
         """The resolver alone (no login stamp); store errors propagate."""
-        return await resolve_account(self.store, self.rt, uid)
-
-    async def get_account(self, uid: str) -> User | Missing | InvalidInput:
-        try:
-            check_id("user", uid)
-            return User.from_json((await read_user(self.store, uid)).value)
-        except Rejected as rejected:
-            assert isinstance(rejected.outcome, Missing | InvalidInput)
-            return rejected.outcome
-
-    async def get_campaign(self, cid: str) -> Campaign | Missing | InvalidInput:
-        try:
-            check_id("campaign", cid)
-            doc = await read_or_missing(self.store, campaign_key(cid), "campaign", cid)
-            return Campaign.from_json(doc.value)
-        except Rejected as rejected:
-            assert isinstance(rejected.outcome, Missing | InvalidInput)
-            return rejected.outcome
-
-    def price_now(self, campaign: Campaign) -> int:
-        return price_at(campaign, self.rt.clock())
+        return await resolve_account(self.store, self.context, uid)
 
     async def finish_slot(self, cid: str, n: int) -> Finished:
-        return await finish_slot(self.store, self.rt, cid, n)
+        return await finish_slot(self.store, self.context, cid, n)
 
     async def check_campaign(self, cid: str) -> Check:
-        return await check_campaign(self.store, self.rt, cid)
+        return await check_campaign(self.store, self.context, cid)
+
+    async def campaigns(self) -> list[str]:
+        """Every campaign id in the index (some may not be created yet)."""
+        return await list_index(self.store, IndexKind.CAMPAIGNS)
+
+    async def users(self) -> list[str]:
+        """Every user id in the index (some may not be created yet)."""
+        return await list_index(self.store, IndexKind.USERS)
 
     async def audit(self, quiescent: bool = False) -> list[Violation]:
         return await audit(self.store, quiescent)
+
+    async def _get_account(self, uid: str) -> User:
+        check_id("user", uid)
+        return User.from_json((await read_user(self.store, uid)).value)
+
+    async def _get_campaign(self, cid: str) -> Campaign:
+        check_id("campaign", cid)
+        doc = await read_or_missing(self.store, campaign_key(cid), "campaign", cid)
+        return Campaign.from_json(doc.value)

@@ -11,30 +11,30 @@ from dataclasses import replace
 from services.store import CasMismatch, DocumentStore, InDoubt
 
 from ._account import read_user
+from ._context import JournalContext
 from ._documents import User
 from ._ids import check_id, user_key
 from ._outcomes import InvalidInput, Missing, Rejected, Resolution
 from ._resolver import resolve_account
-from ._runtime import Runtime
 
 
 async def login(
-    store: DocumentStore, rt: Runtime, uid: str
+    store: DocumentStore, ctx: JournalContext, uid: str
 ) -> Resolution | Missing | InvalidInput:
     """What the resolver found on ``uid``'s account; it is settled when this returns."""
     try:
         check_id("user", uid)
-        await _stamp(store, rt, uid)
+        await _stamp(store, ctx, uid)
     except Rejected as rejected:
         assert isinstance(rejected.outcome, Missing | InvalidInput)
         return rejected.outcome
-    return await resolve_account(store, rt, uid)
+    return await resolve_account(store, ctx, uid)
 
 
-async def _stamp(store: DocumentStore, rt: Runtime, uid: str) -> None:
-    for _ in range(rt.timing.max_cas_retries):
+async def _stamp(store: DocumentStore, ctx: JournalContext, uid: str) -> None:
+    for _ in range(ctx.timing.max_cas_retries):
         doc = await read_user(store, uid)
-        stamped = replace(User.from_json(doc.value), last_login=rt.clock())
+        stamped = replace(User.from_json(doc.value), last_login=ctx.clock())
         try:
             await store.replace(user_key(uid), stamped.to_json(), doc.cas)
             return

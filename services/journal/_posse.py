@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from services.store import DocumentStore, NotFound
 
+from ._context import JournalContext
 from ._documents import Campaign, Fill, Slot, slot_from_json
 from ._finish import Finished, finish_slot
 from ._ids import campaign_key, slot_key
-from ._runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Check:
         return self.repaired.filled.bought_at
 
 
-async def check_campaign(store: DocumentStore, rt: Runtime, cid: str) -> Check:
+async def check_campaign(store: DocumentStore, ctx: JournalContext, cid: str) -> Check:
     """One posse check; raises store NotFound for a campaign that does not exist."""
     head = Campaign.from_json((await store.get(campaign_key(cid))).value).head
     n = head + 1
@@ -46,19 +46,19 @@ async def check_campaign(store: DocumentStore, rt: Runtime, cid: str) -> Check:
         slot = slot_from_json((await store.get(slot_key(cid, n))).value)
     except NotFound:
         return Check(cid, head)
-    left = _driver_time_left(rt, slot)
+    left = _driver_time_left(ctx, slot)
     if left > 0:
-        await rt.sleep(left)
+        await ctx.sleep(left)
     campaign = await store.get(campaign_key(cid))
     if Campaign.from_json(campaign.value).head >= n:
         return Check(cid, n)
-    finished = await finish_slot(store, rt, cid, n, slot=slot, campaign=campaign)
+    finished = await finish_slot(store, ctx, cid, n, slot=slot, campaign=campaign)
     return Check(cid, n, finished)
 
 
-def _driver_time_left(rt: Runtime, slot: Slot) -> int:
+def _driver_time_left(ctx: JournalContext, slot: Slot) -> int:
     """How much longer (ms) the slot's driver gets before the posse finishes the slot."""
-    wait = rt.timing.posse_wait_ms
+    wait = ctx.timing.posse_wait_ms
     if not isinstance(slot, Fill):
         return wait
-    return min(wait, max(0, slot.bought_at + wait - rt.clock()))
+    return min(wait, max(0, slot.bought_at + wait - ctx.clock()))

@@ -11,36 +11,36 @@ from __future__ import annotations
 
 from services.store import DocumentStore
 
+from ._context import JournalContext
 from ._documents import Lock, User
 from ._ids import user_key
 from ._outcomes import Resolution
-from ._runtime import Runtime
 from ._settle import settle
 
 
-async def resolve_account(store: DocumentStore, rt: Runtime, uid: str) -> Resolution:
+async def resolve_account(store: DocumentStore, ctx: JournalContext, uid: str) -> Resolution:
     """Settle whatever op holds ``uid``'s lock; raises store NotFound for an unknown user."""
     user = User.from_json((await store.get(user_key(uid))).value)
     lock = user.lock
     if lock is None:
         return Resolution.CLEAN
     links = [lock.trace] if lock.trace else []
-    with rt.span("resolve_account", {"user": uid, "attempt": lock.attempt}, links):
-        return await _resolve(store, rt, uid, lock)
+    with ctx.span("resolve_account", {"user": uid, "attempt": lock.attempt}, links):
+        return await _resolve(store, ctx, uid, lock)
 
 
-async def _resolve(store: DocumentStore, rt: Runtime, uid: str, lock: Lock) -> Resolution:
-    first_seen = rt.clock()
-    polls = rt.timing.resolve_grace_ms // max(rt.timing.resolve_poll_ms, 1) + 1
+async def _resolve(store: DocumentStore, ctx: JournalContext, uid: str, lock: Lock) -> Resolution:
+    first_seen = ctx.clock()
+    polls = ctx.timing.resolve_grace_ms // max(ctx.timing.resolve_poll_ms, 1) + 1
     for _ in range(polls):
-        grace_over = rt.clock() - first_seen >= rt.timing.resolve_grace_ms
-        outcome = await settle(store, rt, uid, lock, may_settle_absent=grace_over)
+        grace_over = ctx.clock() - first_seen >= ctx.timing.resolve_grace_ms
+        outcome = await settle(store, ctx, uid, lock, may_settle_absent=grace_over)
         if outcome is not None:
             return outcome
-        await rt.sleep(rt.timing.resolve_poll_ms)
+        await ctx.sleep(ctx.timing.resolve_poll_ms)
         user = User.from_json((await store.get(user_key(uid))).value)
         if not user.locked_by(lock.attempt):
             return Resolution.RESOLVED_ELSEWHERE
     # The clock did not reach the grace in the polls we allow (a clock that stalls): settle.
-    outcome = await settle(store, rt, uid, lock, may_settle_absent=True)
+    outcome = await settle(store, ctx, uid, lock, may_settle_absent=True)
     return Resolution.IN_DOUBT if outcome is None else outcome

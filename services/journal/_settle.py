@@ -12,25 +12,25 @@ from __future__ import annotations
 
 from services.store import DocumentStore, Exists, NotFound
 
+from ._context import JournalContext
 from ._documents import BuyLock, DepositLock, DepositRecord, Fill, Lock, Void, slot_from_json
 from ._effects import release_account
 from ._finish import finish_slot
 from ._ids import deposit_key, slot_key
 from ._outcomes import Resolution
-from ._runtime import Runtime
 
 
 async def settle(
-    store: DocumentStore, rt: Runtime, uid: str, lock: Lock, *, may_settle_absent: bool
+    store: DocumentStore, ctx: JournalContext, uid: str, lock: Lock, *, may_settle_absent: bool
 ) -> Resolution | None:
     """Settle ``lock`` (held on ``uid``); None if its commit is absent and we may not yet."""
     if isinstance(lock, BuyLock):
-        return await _settle_buy(store, rt, uid, lock, may_settle_absent)
-    return await _settle_deposit(store, rt, uid, lock, may_settle_absent)
+        return await _settle_buy(store, ctx, uid, lock, may_settle_absent)
+    return await _settle_deposit(store, ctx, uid, lock, may_settle_absent)
 
 
 async def _settle_buy(
-    store: DocumentStore, rt: Runtime, uid: str, lock: BuyLock, may_fence: bool
+    store: DocumentStore, ctx: JournalContext, uid: str, lock: BuyLock, may_fence: bool
 ) -> Resolution | None:
     key = slot_key(lock.campaign, lock.slot)
     try:
@@ -38,30 +38,30 @@ async def _settle_buy(
     except NotFound:
         if not may_fence:
             return None
-        if rt.safeguards.fence_in_doubt:
+        if ctx.safeguards.fence_in_doubt:
             try:
-                with rt.step("buy.fence", campaign=lock.campaign, slot=lock.slot):
+                with ctx.step("buy.fence", campaign=lock.campaign, slot=lock.slot):
                     await store.insert(key, Void(lock.attempt, uid).to_json())
             except Exists:
-                return await _settle_buy(store, rt, uid, lock, may_fence=False)
+                return await _settle_buy(store, ctx, uid, lock, may_fence=False)
             slot = Void(lock.attempt, uid)
         else:
             # Mutation for the simulation only: assume the fill never lands.
-            with rt.step("buy.rollback", user=uid):
-                await release_account(store, rt, uid, lock.attempt, 0)
+            with ctx.step("buy.rollback", user=uid):
+                await release_account(store, ctx, uid, lock.attempt, 0)
             return Resolution.ROLLED_BACK
     ours = isinstance(slot, Fill) and slot.attempt == lock.attempt
     if not ours:
-        with rt.step("buy.rollback", user=uid):
-            await release_account(store, rt, uid, lock.attempt, 0)
+        with ctx.step("buy.rollback", user=uid):
+            await release_account(store, ctx, uid, lock.attempt, 0)
     # Ours or not, slot n must be finished before anyone can buy n+1: help finish it.
-    if ours or rt.safeguards.finish_before_buy:
-        await finish_slot(store, rt, lock.campaign, lock.slot, slot=slot)
+    if ours or ctx.safeguards.finish_before_buy:
+        await finish_slot(store, ctx, lock.campaign, lock.slot, slot=slot)
     return Resolution.ROLLED_FORWARD if ours else Resolution.ROLLED_BACK
 
 
 async def _settle_deposit(
-    store: DocumentStore, rt: Runtime, uid: str, lock: DepositLock, may_insert: bool
+    store: DocumentStore, ctx: JournalContext, uid: str, lock: DepositLock, may_insert: bool
 ) -> Resolution | None:
     key = deposit_key(uid, lock.deposit_id)
     try:
@@ -71,14 +71,14 @@ async def _settle_deposit(
             return None
         record = DepositRecord(uid, lock.attempt, lock.amount)
         try:
-            with rt.step("deposit.commit", user=uid):
+            with ctx.step("deposit.commit", user=uid):
                 await store.insert(key, record.to_json())
         except Exists:
-            return await _settle_deposit(store, rt, uid, lock, may_insert=False)
+            return await _settle_deposit(store, ctx, uid, lock, may_insert=False)
     if record.attempt != lock.attempt:
-        with rt.step("deposit.rollback", user=uid):
-            await release_account(store, rt, uid, lock.attempt, 0)
+        with ctx.step("deposit.rollback", user=uid):
+            await release_account(store, ctx, uid, lock.attempt, 0)
         return Resolution.ROLLED_BACK
-    with rt.step("deposit.credit", user=uid, amount=lock.amount):
-        await release_account(store, rt, uid, lock.attempt, lock.amount)
+    with ctx.step("deposit.credit", user=uid, amount=lock.amount):
+        await release_account(store, ctx, uid, lock.attempt, lock.amount)
     return Resolution.ROLLED_FORWARD

@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.store import DocumentStore, Exists
 
 from ._account import exists
+from ._context import JournalContext
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -22,21 +23,21 @@ from ._documents import (
 from ._ids import campaign_key, check_amount, check_id, filler_key, user_key
 from ._index import IndexKind, add_to_index
 from ._outcomes import AlreadyExists, Created, CreateOutcome, InvalidInput, Missing, Rejected
-from ._runtime import Runtime
 
 
-async def create_account(store: DocumentStore, rt: Runtime, uid: str) -> CreateOutcome:
+async def create_account(store: DocumentStore, ctx: JournalContext, uid: str) -> CreateOutcome:
     """A new account with balance 0 (money arrives by ``deposit``)."""
     try:
         check_id("user", uid)
     except Rejected as rejected:
         return _creation(rejected)
-    await add_to_index(store, rt, IndexKind.USERS, uid)
+    await add_to_index(store, ctx, IndexKind.USERS, uid)
     return await _insert(store, user_key(uid), User(0, None).to_json(), "user", uid)
 
 
 async def create_campaign(
-    store: DocumentStore, rt: Runtime, cid: str, owner: str, min_price: int, slot_seconds: int
+    store: DocumentStore, ctx: JournalContext, cid: str, owner: str, min_price: int,
+    slot_seconds: int,
 ) -> CreateOutcome:
     """A campaign of ``owner``'s: slots of ``slot_seconds``, never sold below ``min_price``."""
     try:
@@ -48,13 +49,13 @@ async def create_campaign(
         return _creation(rejected)
     if not await exists(store, user_key(owner)):
         return Missing("user", owner)
-    await add_to_index(store, rt, IndexKind.CAMPAIGNS, cid)
+    await add_to_index(store, ctx, IndexKind.CAMPAIGNS, cid)
     campaign = Campaign(owner, min_price, slot_seconds)
     return await _insert(store, campaign_key(cid), campaign.to_json(), "campaign", cid)
 
 
 async def upload_filler(
-    store: DocumentStore, rt: Runtime, uid: str, fid: str, text: str, link: str = "",
+    store: DocumentStore, ctx: JournalContext, uid: str, fid: str, text: str, link: str = "",
     image: str = "",
 ) -> CreateOutcome:
     """An ad of ``uid``'s: ``text``, a ``link`` and an ``image`` (base64), each bounded.
@@ -69,7 +70,7 @@ async def upload_filler(
         return _creation(rejected)
     if not await exists(store, user_key(uid)):
         return Missing("user", uid)
-    await add_to_index(store, rt, IndexKind.FILLERS, f"{uid}:{fid}")
+    await add_to_index(store, ctx, IndexKind.FILLERS, f"{uid}:{fid}")
     return await _insert(store, filler_key(uid, fid), filler_json(text, link, image), "filler", fid)
 
 

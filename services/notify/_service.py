@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
-from services.journal import Runtime
-from services.runtime import NatsLink, ServerConfig, ServiceNode, Telemetry, serve_store
-from services.store import DocumentStore, open_store
+from services.runtime import ServerConfig, Telemetry
+from services.store import DocumentStore
+from services.wiring import ServiceNode, serve_wired, wire
 
 from ._hub import Hub
 from ._servicer import NotifyServicer
@@ -43,21 +43,17 @@ async def start_notify(config: NotifyConfig, store: DocumentStore | None = None,
                        telemetry: Telemetry | None = None) -> NotifyNode:
     """Serve Watch and GetCampaign; ``store`` overrides ``config.store_url`` (tests count
     reads through a wrapper)."""
-    store = store if store is not None else await open_store(config.store_url)
-    if telemetry is not None:
-        store, _ = telemetry.instrument(store, Runtime())
-    link = NatsLink(config.nats_url) if config.nats_url else None
-    hub = Hub(store, link, Runtime().clock, config.poll_ms, config.safety_ms)
+    wiring = await wire("notify", store if store is not None else config.store_url,
+                        config.nats_url, telemetry)
+    hub = Hub(wiring.store, wiring.link, wiring.journal.now, config.poll_ms, config.safety_ms)
     servicer = NotifyServicer(hub)
 
     def register(server: grpc.aio.Server) -> None:
         notify_pb2_grpc.add_NotifyServiceServicer_to_server(servicer, server)
 
-    served = await serve_store(store, config.server, [SERVICE_NAME], register)
-    if link is not None:
-        link.start()
-    else:
+    served = await serve_wired(wiring, config.server, [SERVICE_NAME], register)
+    if wiring.link is None:
         log.warning("no NATS URL: polling the store for every watched campaign")
     hub.start()
     log.info("notify service on port %d", served.port)
-    return NotifyNode(served, store, link, hub)
+    return NotifyNode(served, wiring, hub)

@@ -9,14 +9,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import purchase_pb2, purchase_pb2_grpc
-from services.events import EventPublisher, publishing_journal
-from services.runtime import (
-    ServerConfig,
-    ServiceNode,
-    Telemetry,
-    fault_switch,
-    serve_store,
-)
+from services.runtime import ServerConfig, Telemetry
+from services.wiring import ServiceNode, serve_wired, wire
 
 from ._servicer import PurchaseServicer
 
@@ -39,30 +33,21 @@ class PurchaseConfig:
 class PurchaseNode(ServiceNode):
     """A running purchase service; ``port`` is the one it listens on."""
 
-    publisher: EventPublisher
-
-    async def stop_parts(self) -> None:
-        await self.publisher.stop()
-
 
 async def start_purchase(config: PurchaseConfig,
                          telemetry: Telemetry | None = None) -> PurchaseNode:
     """Open the store, connect NATS in the background, and serve."""
-    exit_after = fault_switch()  # before opening anything: a bad setting fails cleanly
-    parts = await publishing_journal(config.store_url, config.nats_url, "purchase", telemetry,
-                                     exit_after)
-    servicer = PurchaseServicer(parts.journal)
+    wiring = await wire("purchase", config.store_url, config.nats_url, telemetry, faults=True)
+    servicer = PurchaseServicer(wiring.journal)
 
     def register(server: grpc.aio.Server) -> None:
         purchase_pb2_grpc.add_PurchaseServiceServicer_to_server(servicer, server)
 
-    served = await serve_store(parts.store, config.server, [SERVICE_NAME], register,
-                               OPERATOR_ONLY)
-    if parts.link is None:
+    served = await serve_wired(wiring, config.server, [SERVICE_NAME], register, OPERATOR_ONLY)
+    if wiring.link is None:
         log.warning("no NATS URL: fill events are not published (watchers poll the store)")
-    parts.start()
     log.info("purchase service on port %d, store %s", served.port, _redacted(config.store_url))
-    return PurchaseNode(served, parts.store, parts.link, parts.publisher)
+    return PurchaseNode(served, wiring)
 
 
 def _redacted(url: str) -> str:

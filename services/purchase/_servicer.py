@@ -1,12 +1,11 @@
 """``PurchaseService``: the journal over gRPC. Each method validates through the journal
-(which writes nothing for bad input), maps the outcome to a response or a status."""
+(which writes nothing for bad input, and turns store failures into ``Interrupted``) and maps
+the outcome to a response or a status."""
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from opentelemetry import metrics
@@ -22,13 +21,10 @@ from services.journal import (
     DuplicateDeposit,
     Interrupted,
     Journal,
-    JournalError,
     LostRace,
     Resolution,
     User,
-    showing,
 )
-from services.store import InDoubt, Unavailable
 
 from . import _messages as msg
 from ._errors import refuse
@@ -39,30 +35,12 @@ purchase_ms = _meter.create_histogram("abc.purchase.duration", unit="ms",
                                       description="Buy calls, by outcome")
 lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy calls that lost "
                                    "the race for their slot")
-Req = TypeVar("Req")
-Resp = TypeVar("Resp")
-
-
-def _store_failures_unavailable(
-    method: Callable[[Any, Req, Context], Awaitable[Resp]],
-) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
-    """A store that fails under a read-only method is UNAVAILABLE, not an unknown error."""
-
-    @functools.wraps(method)
-    async def wrapped(self: Any, request: Req, context: Context) -> Resp:
-        try:
-            return await method(self, request, context)
-        except (Unavailable, InDoubt, JournalError) as exc:
-            return await refuse(context, Interrupted(str(exc)))
-
-    return wrapped
 
 
 class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 
-    @_store_failures_unavailable
     async def CreateAccount(self, request: pb.CreateAccountRequest, context: Context
                             ) -> pb.Account:
         outcome = await self.journal.create_account(request.user_id)
@@ -70,7 +48,6 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
             await refuse(context, outcome)
         return pb.Account(user_id=request.user_id, balance=0, locked=False)
 
-    @_store_failures_unavailable
     async def Deposit(self, request: pb.DepositRequest, context: Context) -> pb.DepositResponse:
         outcome = await self.journal.deposit(request.user_id, request.deposit_id, request.amount)
         if isinstance(outcome, Deposited):
@@ -80,11 +57,9 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
             return pb.DepositResponse(applied=False, balance=user.balance)
         await refuse(context, outcome)
 
-    @_store_failures_unavailable
     async def GetAccount(self, request: pb.GetAccountRequest, context: Context) -> pb.Account:
         return msg.account(request.user_id, await self._user(request.user_id, context))
 
-    @_store_failures_unavailable
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
         outcome = await self.journal.login(request.user_id)
         if not isinstance(outcome, Resolution):
@@ -93,7 +68,6 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
         return pb.LoginResponse(resolution=msg.RESOLUTIONS[outcome.value],
                                 account=msg.account(request.user_id, user))
 
-    @_store_failures_unavailable
     async def CreateCampaign(self, request: pb.CreateCampaignRequest, context: Context
                              ) -> pb.Campaign:
         r = request
@@ -104,17 +78,15 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
         return pb.Campaign(campaign_id=r.campaign_id, owner_id=r.owner_id,
                            min_price=r.min_price, slot_seconds=r.slot_seconds)
 
-    @_store_failures_unavailable
     async def GetCampaign(self, request: pb.GetCampaignRequest, context: Context
                           ) -> pb.CampaignView:
         cid = request.campaign_id
         c = await self._campaign(cid, context)
-        now, slot, filler = await self._showing_now(cid, c)
+        now, slot, filler = await self._showing_now(cid, c, context)
         return pb.CampaignView(campaign=campaign_message(cid, c), head=c.head, curve=price_curve(c),
                                current_price=self.journal.price_now(c), as_of_ms=now,
                                current_slot=slot, current_filler=filler)
 
-    @_store_failures_unavailable
     async def UploadFiller(self, request: pb.UploadFillerRequest, context: Context
                            ) -> types_pb2.Filler:
         f = request.filler
@@ -124,7 +96,6 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
             await refuse(context, outcome)
         return f
 
-    @_store_failures_unavailable
     async def Buy(self, request: pb.BuyRequest, context: Context) -> pb.BuyResponse:
         r = request
         started = time.perf_counter()
@@ -145,18 +116,20 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
             response.balance = outcome.balance
         return response
 
-    @_store_failures_unavailable
     async def GetCurrentAd(self, request: pb.GetCurrentAdRequest, context: Context
                            ) -> pb.CurrentAd:
         cid = request.campaign_id
-        now, slot, filler = await self._showing_now(cid, await self._campaign(cid, context))
+        campaign = await self._campaign(cid, context)
+        now, slot, filler = await self._showing_now(cid, campaign, context)
         return pb.CurrentAd(slot=slot, filler=filler, as_of_ms=now)
 
-    async def _showing_now(self, cid: str, c: Campaign
+    async def _showing_now(self, cid: str, c: Campaign, context: Context
                            ) -> tuple[int, types_pb2.FilledSlot | None, types_pb2.Filler | None]:
         """Now (ms), and the slot showing now with its filler."""
-        now = self.journal.rt.clock()
-        found = await showing(self.journal.store, cid, c, now)
+        now = self.journal.now()
+        found = await self.journal.showing(cid, c, now)
+        if isinstance(found, Interrupted):
+            await refuse(context, found)
         return (now, *msg.showing_parts(cid, found))
 
     async def _user(self, uid: str, context: Context) -> User:

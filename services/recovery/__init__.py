@@ -13,17 +13,20 @@ from ._schedules import (
     make_schedule,
 )
 from ._service import (
+    RECOVERY_PORT_BASE,
     SERVICE_NAME,
     RecoveryConfig,
     RecoveryConfigError,
     RecoveryNode,
     ordinal_from_hostname,
+    recovery_listen,
     start_recovery,
 )
 from ._servicer import RecoveryServicer
 
 __all__ = [
     "MAX_INTERVAL_S",
+    "RECOVERY_PORT_BASE",
     "SCHEDULES",
     "SERVICE_NAME",
     "OrdinalShard",
@@ -39,6 +42,7 @@ __all__ = [
     "due",
     "make_schedule",
     "ordinal_from_hostname",
+    "recovery_listen",
     "resolve_locked_accounts",
     "start_recovery",
 ]

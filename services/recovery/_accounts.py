@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from services.journal import IndexKind, Journal, Resolution, list_index
+from services.journal import Journal, Resolution
 from services.store import NotFound
 
 
@@ -15,7 +15,7 @@ async def resolve_locked_accounts(
 ) -> Counter[str]:
     """Run the resolver on each locked account; a tally of what it found (by resolution).
     ``progress(done, total, uid, what)`` is told after each user."""
-    uids = await list_index(journal.store, IndexKind.USERS)
+    uids = await journal.users()
     tally: Counter[str] = Counter()
     for done, uid in enumerate(uids, start=1):
         try:  # one read of an unlocked account: the resolver's own

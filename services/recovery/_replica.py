@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry import metrics
 
-from services.journal import IndexKind, Journal, JournalError, list_index
+from services.journal import Journal, JournalError
 from services.store import InDoubt, NotFound, Unavailable
 
 from ._schedules import MAX_INTERVAL_S, Schedule, due
@@ -63,7 +63,7 @@ class Replica:
         self.replicas = replicas
         self.campaigns: list[str] = []
         self.counters = Counters()
-        self.started_at = journal.rt.clock()
+        self.started_at = journal.now()
         self._last_checked: dict[str, int] = {}
         self._heads: dict[str, int] = {}  # the head each campaign had at its last check
         self._on_head = on_head
@@ -77,8 +77,8 @@ class Replica:
     async def run(self, stop: asyncio.Event) -> None:
         """Tick at the start of every tick period until ``stop``."""
         while not stop.is_set():
-            await self.tick(self.journal.rt.clock() // self.tick_ms)
-            wait_s = (self.tick_ms - self.journal.rt.clock() % self.tick_ms) / 1000
+            await self.tick(self.journal.now() // self.tick_ms)
+            wait_s = (self.tick_ms - self.journal.now() % self.tick_ms) / 1000
             try:
                 await asyncio.wait_for(stop.wait(), wait_s)
             except TimeoutError:
@@ -107,7 +107,7 @@ class Replica:
 
     async def _refresh(self) -> None:
         try:
-            self.campaigns = await list_index(self.journal.store, IndexKind.CAMPAIGNS)
+            self.campaigns = await self.journal.campaigns()
         except (Unavailable, InDoubt) as exc:
             log.warning("can't list campaigns (%s); checking the %d known", exc,
                         len(self.campaigns))
@@ -132,7 +132,7 @@ class Replica:
             self._in_flight.pop(cid, None)
 
     def _record(self, cid: str, slot: int, bought_at: int | None) -> None:
-        now = self.journal.rt.clock()
+        now = self.journal.now()
         delay = 0 if bought_at is None else now - bought_at
         record = RepairRecord(cid, slot, bought_at is None, now, delay)
         self.counters.repairs += 1

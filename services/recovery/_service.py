@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.events import EventPublisher, publishing_journal
-from services.runtime import ServerConfig, ServiceNode, Telemetry, serve_store
+from services.runtime import ServerConfig, Telemetry
+from services.wiring import ServiceNode, serve_wired, wire
 
 from ._replica import Replica
 from ._schedules import make_schedule
@@ -24,6 +24,12 @@ log = logging.getLogger("abc.recovery")
 
 SERVICE_NAME = recovery_pb2.DESCRIPTOR.services_by_name["RecoveryService"].full_name
 _ORDINAL_SUFFIX = re.compile(r"-(\d+)$")
+RECOVERY_PORT_BASE = 50060  # replica i listens on this + i (abc up, abc recovery status)
+
+
+def recovery_listen(ordinal: int, base: int = RECOVERY_PORT_BASE) -> str:
+    """Where replica ``ordinal`` listens on this machine by default."""
+    return f"127.0.0.1:{base + ordinal}"
 
 
 class RecoveryConfigError(ValueError):
@@ -60,7 +66,6 @@ class RecoveryConfig:
 @dataclass
 class RecoveryNode(ServiceNode):
     replica: Replica
-    publisher: EventPublisher
     task: asyncio.Task[None]
     stopping: asyncio.Event
 
@@ -68,7 +73,6 @@ class RecoveryNode(ServiceNode):
         self.stopping.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
-        await self.publisher.stop()
 
 
 async def start_recovery(config: RecoveryConfig,
@@ -77,19 +81,17 @@ async def start_recovery(config: RecoveryConfig,
         schedule = make_schedule(config.schedule, config.ordinal, config.replicas)
     except ValueError as exc:
         raise RecoveryConfigError(str(exc)) from exc
-    parts = await publishing_journal(config.store_url, config.nats_url, "recovery", telemetry)
-    replica = Replica(parts.journal, schedule, config.ordinal, config.replicas,
-                      tick_ms=config.tick_ms, on_head=parts.publisher.submit_head)
+    wiring = await wire("recovery", config.store_url, config.nats_url, telemetry)
+    replica = Replica(wiring.journal, schedule, config.ordinal, config.replicas,
+                      tick_ms=config.tick_ms, on_head=wiring.publisher.submit_head)
     servicer = RecoveryServicer(replica)
 
     def register(server: grpc.aio.Server) -> None:
         recovery_pb2_grpc.add_RecoveryServiceServicer_to_server(servicer, server)
 
-    served = await serve_store(parts.store, config.server, [SERVICE_NAME], register)
-    parts.start()
+    served = await serve_wired(wiring, config.server, [SERVICE_NAME], register)
     stopping = asyncio.Event()
     task = asyncio.create_task(replica.run(stopping), name="posse")
     log.info("recovery replica %d of %d (%s) on port %d", config.ordinal, config.replicas,
              schedule.name, served.port)
-    return RecoveryNode(served, parts.store, parts.link, replica, parts.publisher, task,
-                        stopping)
+    return RecoveryNode(served, wiring, replica, task, stopping)

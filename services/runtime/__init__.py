@@ -7,8 +7,6 @@ from ._faults import EXIT_CODE as FAULT_EXIT_CODE
 from ._faults import FaultConfigError, fault_switch
 from ._logging import setup_logging
 from ._nats import NatsLink
-from ._nats_server import NatsServer, NatsServerError, nats_server_binary
-from ._node import ServiceNode, serve_store
 from ._server import Served, ServerConfig, ServerConfigError, is_loopback, serve
 from ._signals import stop_on_signals
 from ._telemetry import Telemetry, current_carrier, setup_telemetry, span_context_of
@@ -22,14 +20,11 @@ __all__ = [
     "ClientTracing",
     "FaultConfigError",
     "NatsLink",
-    "NatsServer",
-    "NatsServerError",
     "Role",
     "Served",
     "ServerConfig",
     "ServerConfigError",
     "ServerTracing",
-    "ServiceNode",
     "Telemetry",
     "TokenError",
     "Tokens",
@@ -38,9 +33,7 @@ __all__ = [
     "current_carrier",
     "fault_switch",
     "is_loopback",
-    "nats_server_binary",
     "serve",
-    "serve_store",
     "setup_logging",
     "setup_telemetry",
     "span_context_of",

@@ -10,7 +10,6 @@ abc-notify, abc-recovery), ``service.instance.id`` (host-pid) and, for recovery,
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import socket
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import Link, SpanContext, StatusCode, Tracer
 
-from services.journal import Runtime
 from services.store import CasMismatch, DocumentStore, Exists, NotFound
 
 from ._traced_store import TracedStore
@@ -38,7 +36,8 @@ def exporting(env: Mapping[str, str] = os.environ) -> bool:
 
 @dataclass
 class Telemetry:
-    """The process's tracer and what the journal's Runtime takes from it."""
+    """The process's tracer, and what a journal takes from it: a span per protocol step, the
+    trace context to keep in locks, a store traced per operation (wired in services.wiring)."""
 
     tracer: Tracer
     enabled: bool
@@ -51,13 +50,9 @@ class Telemetry:
     def trace_context(self) -> Carrier | None:
         return current_carrier()
 
-    def instrument(self, store: DocumentStore, runtime: Runtime) -> tuple[DocumentStore, Runtime]:
-        """The store with a span per operation and the runtime with a span per protocol step
-        (and trace context in locks), when exporting; both unchanged otherwise."""
-        if not self.enabled:
-            return store, runtime
-        return TracedStore(store), dataclasses.replace(runtime, span=self.span,
-                                                       trace_context=self.trace_context)
+    def trace_store(self, store: DocumentStore) -> DocumentStore:
+        """``store`` with a span per operation, under the step that made it."""
+        return TracedStore(store)
 
     def shutdown(self) -> None:
         """Export what is buffered and stop (call once, at the process's end)."""

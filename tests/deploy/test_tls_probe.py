@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from services.cluster import clean_env
+from services.lab.cluster import clean_env
 
 from ._manifests import K8S, REPO, abc_containers, named, render
 

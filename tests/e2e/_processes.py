@@ -1,7 +1,7 @@
 """Real service processes for the end-to-end tests: ``abc serve`` / ``abc up`` started with
 this interpreter, a free port, waiting on the gRPC health service, stopping by signal.
 
-Starting, health-checking and killing a service is ``services.cluster.Child``'s job (what
+Starting, health-checking and killing a service is ``services.lab.cluster.Child``'s job (what
 ``abc up`` runs); this module only adds what tests need around it: free ports, a clean
 environment, and making sure nothing outlives a test."""
 
@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from services.cluster import Child, clean_env, free_port, running, serving
+from services.lab.cluster import Child, clean_env, free_port, running, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -25,18 +25,16 @@ from services.journal import (
     Bought,
     Interrupted,
     Journal,
+    JournalContext,
     Receipt,
     Resolution,
-    Runtime,
     Timing,
     User,
     audit,
-    check_campaign,
     receipt_key,
-    resolve_account,
     user_key,
 )
-from services.loadgen import World, set_up
+from services.lab.loadgen import World, set_up
 from services.store import CouchbaseSettings, CouchbaseStore, NotFound
 from tests.couchbase_wire import Rule, WireServer
 
@@ -65,7 +63,7 @@ def _run(server: WireServer, body: Callable[[Journal, World], Awaitable[T]]) -> 
     async def main() -> T:
         store = await CouchbaseStore(_settings(server)).open()
         try:
-            journal = Journal(store, Runtime(timing=TIMING))
+            journal = Journal(store, JournalContext(timing=TIMING))
             world = await set_up(journal, users=2, campaigns=1, balance=BALANCE,
                                  min_price=MIN_PRICE, slot_seconds=60)
             server.writes.clear()
@@ -90,9 +88,9 @@ def _arm(server: WireServer, target: str, applied: bool, uid: str, cid: str) -> 
 async def _recover(journal: Journal, world: World) -> list[Resolution]:
     """What production runs after a failure: the resolver on every account (as its next
     login does), then the posse's check of the campaign."""
-    resolutions = [await resolve_account(journal.store, journal.rt, uid) for uid in world.users]
+    resolutions = [await journal.resolve_account(uid) for uid in world.users]
     for cid in world.campaigns:
-        await check_campaign(journal.store, journal.rt, cid)
+        await journal.check_campaign(cid)
     return resolutions
 
 

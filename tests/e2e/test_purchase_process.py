@@ -19,8 +19,9 @@ import pytest
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
-from services.journal import audit_url
-from services.runtime import FAULT_ENV, FAULT_EXIT_CODE, NatsServer
+from services.lab.cluster import NatsServer
+from services.lab.loadgen import audit_url
+from services.runtime import FAULT_ENV, FAULT_EXIT_CODE
 from tests.tracing._gateway import Watching
 
 from ._processes import abc, free_port, reaped, refuses, serving, wait_logged, wait_serving

@@ -31,10 +31,11 @@ from services.api.abc.v1 import (
     recovery_pb2_grpc,
 )
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.cluster import Child
 from services.events import fill_subject
-from services.journal import Campaign, Journal, User, Void, audit_url, slot_from_json, slot_key
-from services.runtime import FAULT_ENV, FAULT_EXIT_CODE, NatsServer
+from services.journal import Campaign, Journal, User, Void, slot_from_json, slot_key
+from services.lab.cluster import Child, NatsServer
+from services.lab.loadgen import audit_url
+from services.runtime import FAULT_ENV, FAULT_EXIT_CODE
 from services.store import open_store
 from tests.purchase._support import store_url
 

@@ -19,7 +19,7 @@ from services.journal import (
     Deposited,
     Finished,
     Journal,
-    Runtime,
+    JournalContext,
     Timing,
     User,
     user_key,
@@ -115,15 +115,15 @@ class Node:
     finished: list[Finished] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.store, self.runtime())
+        self.journal = Journal(self.store, self.context())
 
-    def runtime(self) -> Runtime:
+    def context(self) -> JournalContext:
         def on_step(name: str) -> None:
             self.steps.append(name)
             if self.crash is not None:
                 self.crash(name)
 
-        return Runtime(clock=self.clock, sleep=self.clock.sleep, new_id=self.ids,
+        return JournalContext(clock=self.clock, sleep=self.clock.sleep, new_id=self.ids,
                        on_step=on_step, on_finished=self.finished.append, timing=self.timing)
 
 

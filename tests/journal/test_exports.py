@@ -14,14 +14,13 @@ JOURNAL = [
     "AccountBusy", "AlreadyExists", "Bought", "BuyLock", "BuyOutcome", "Campaign", "Check",
     "CreateOutcome", "Created", "DepositLock", "DepositOutcome", "DepositRecord", "Deposited",
     "DuplicateDeposit", "Fill", "Finished", "IndexKind", "InsufficientFunds", "Interrupted",
-    "InvalidInput", "Journal", "JournalError", "LostRace", "MAX_FILLER_IMAGE",
+    "InvalidInput", "Journal", "JournalContext", "JournalError", "LostRace", "MAX_FILLER_IMAGE",
     "MAX_FILLER_LINK", "MAX_FILLER_TEXT", "MAX_MONEY", "MAX_SLOT_SECONDS", "Missing",
-    "PriceAboveMax", "Purchase", "Receipt", "Resolution", "Runtime", "STEPS", "Safeguards",
-    "Showing", "Slot", "Snapshot", "Timing", "User", "Violation", "Void", "audit", "audit_url",
-    "campaign_key", "check_campaign", "check_invariants", "deposit_key", "filler_key",
-    "finish_slot", "invalid_id", "list_index", "price_at", "read_documents", "read_snapshot",
-    "receipt_key", "resolve_account", "showing", "slot_from_json", "slot_key", "slot_window",
-    "user_key",
+    "PriceAboveMax", "Purchase", "Receipt", "Resolution", "STEPS", "Safeguards", "Showing",
+    "Slot", "Snapshot", "Timing", "User", "Violation", "Void", "audit", "campaign_key",
+    "check_campaign", "check_invariants", "deposit_key", "filler_key", "finish_slot",
+    "invalid_id", "list_index", "price_at", "read_documents", "read_snapshot", "receipt_key",
+    "resolve_account", "showing", "slot_from_json", "slot_key", "slot_window", "user_key",
 ]
 
 STORE = [

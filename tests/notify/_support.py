@@ -86,8 +86,8 @@ async def stack(url: str, nats_url: str | None, notify_store: DocumentStore | No
     if given)."""
     async with purchase_server(url, nats_url) as running:
         if nats_url is not None:
-            assert running.node.link is not None
-            assert await running.node.link.wait_connected(10)
+            assert running.node.wiring.link is not None
+            assert await running.node.wiring.link.wait_connected(10)
         node = await notify_node(url, notify_nats_url or nats_url, notify_store, safety_ms)
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{node.port}",

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from services.lab.cluster import NatsServer
 from services.notify import HEAD_GRACE_MS
 from services.recovery import RecoveryConfig, start_recovery
-from services.runtime import NatsServer
 from tests.purchase._support import store_url
 
 from ._support import LOCAL, buy, eventually, open_world, stack, watch_request, watching
@@ -38,9 +38,9 @@ def test_a_fill_without_its_event_reaches_watchers_by_the_posses_head_event(
                 await stream.until_slot(1, timeout_s=5)
                 assert stream.fills()[-1].update.source == "poll"
                 assert s.notify.hub.head_reads == 1
-                announced = recovery.publisher.published
+                announced = recovery.wiring.publisher.published
                 await buy(s.buy_stub, "alice", "c2")  # unwatched: notify reads nothing
-                await eventually(lambda: recovery.publisher.published > announced, 5,
+                await eventually(lambda: recovery.wiring.publisher.published > announced, 5,
                                  "c2's new head announced")
                 await asyncio.sleep(2 * HEAD_GRACE_MS / 1000)  # past notify's grace
                 assert s.notify.hub.head_reads == 1
@@ -66,7 +66,7 @@ def test_while_fill_events_flow_head_events_cost_no_read(tmp_path: Path,
                     await buy(s.buy_stub, "alice")
                     await stream.until_slot(n)
                     await asyncio.sleep(TICK_MS / 1000)  # a check, and its head event, each
-                assert recovery.publisher.published >= 5  # the heads 0 to 5, as they moved
+                assert recovery.wiring.publisher.published >= 5  # the heads 0 to 5, as they moved
                 assert {r.update.source for r in stream.fills()} == {"event"}
                 assert s.notify.hub.head_reads == 0
                 await stream.close()

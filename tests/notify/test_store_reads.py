@@ -15,7 +15,7 @@ from pathlib import Path
 import grpc
 
 from services.api.abc.v1 import notify_pb2_grpc
-from services.runtime import NatsServer
+from services.lab.cluster import NatsServer
 from tests.purchase._support import store_url
 
 from ._support import (

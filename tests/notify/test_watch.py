@@ -23,13 +23,13 @@ from services.journal import (
     Campaign,
     Journal,
     Purchase,
-    audit_url,
     price_at,
     slot_from_json,
     slot_key,
 )
+from services.lab.cluster import NatsServer
+from services.lab.loadgen import audit_url
 from services.notify import FellBehind, Watcher
-from services.runtime import NatsServer
 from services.store import open_store
 from tests.purchase._support import code_of, store_url
 
@@ -287,10 +287,10 @@ def test_nats_sigkilled_mid_run_watchers_poll_then_events_resume(
 
             nats_server.start()  # the same port: the clients reconnect by themselves
             assert nats_server.port == port
-            assert s.purchase.node.link is not None
+            assert s.purchase.node.wiring.link is not None
             await eventually(lambda: s.notify.hub.events_trusted, 15, "notify reconnected")
-            await eventually(lambda: s.purchase.node.link is not None
-                             and s.purchase.node.link.connected, 15, "purchase reconnected")
+            await eventually(lambda: s.purchase.node.wiring.link is not None
+                             and s.purchase.node.wiring.link.connected, 15, "purchase reconnected")
             for _ in range(20):  # the first fills may still come by the reconcile read
                 if stream.fills()[-1].update.source == "event":
                     break
@@ -326,7 +326,7 @@ def test_a_nats_blip_shorter_than_a_poll_is_reconciled_too(tmp_path: Path,
             stream = await watching(s.notify_stub, watch_request("c1"))
             await buy(s.buy_stub, "alice")
             await stream.until_slot(1)
-            link = s.notify.link
+            link = s.notify.wiring.link
             assert link is not None and link.client is not None
             reconnects = link.client.stats["reconnects"]
             await asyncio.sleep(0.6)  # past nats-py's reconnect wait: it will retry at once

@@ -18,8 +18,9 @@ from google.protobuf.message import Message
 from services.api.abc.v1 import events_pb2, types_pb2
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.events import fill_subject
-from services.journal import MAX_MONEY, MAX_SLOT_SECONDS, audit_url
-from services.runtime import NatsServer
+from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
+from services.lab.cluster import NatsServer
+from services.lab.loadgen import audit_url
 
 from ._support import (
     code_of,
@@ -131,8 +132,8 @@ def test_one_purchase_end_to_end(tmp_path: Path) -> None:
 def test_a_buy_publishes_its_fill_event(tmp_path: Path, nats_server: NatsServer) -> None:
     async def body() -> None:
         async with purchase_server(store_url(tmp_path), nats_server.url) as running:
-            assert running.node.link is not None
-            assert await running.node.link.wait_connected(5)
+            assert running.node.wiring.link is not None
+            assert await running.node.wiring.link.wait_connected(5)
             await open_world(running.stub)
             watcher = await nats.connect(nats_server.url)
             try:
@@ -152,7 +153,7 @@ def test_a_buy_publishes_its_fill_event(tmp_path: Path, nats_server: NatsServer)
             ("c1", 1, "alice", 10, "f1", False)
         assert (s.start_ms, s.end_ms) == (bought.slot.start_ms, bought.slot.end_ms)
         assert s.bought_at_ms > 0
-        assert running.node.publisher.published == 1
+        assert running.node.wiring.publisher.published == 1
 
     asyncio.run(body())
 
@@ -172,12 +173,12 @@ def test_buys_go_on_while_nats_is_down(tmp_path: Path, nats_server: NatsServer) 
                 assert bought.slot.slot == n
             # Not a benchmark: only a guard that an unreachable NATS never holds a buy up.
             assert time.monotonic() - started < 5
-            publisher = running.node.publisher
+            publisher = running.node.wiring.publisher
             deadline = time.monotonic() + 5
             while publisher.dropped < 5 and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
             assert (publisher.dropped, publisher.published) == (5, 0)
-            assert running.node.link is not None and not running.node.link.connected
+            assert running.node.wiring.link is not None and not running.node.wiring.link.connected
 
     asyncio.run(body())
     assert asyncio.run(audit_url(url, quiescent=True)) == []
@@ -287,7 +288,7 @@ def test_refusals_have_their_status_and_write_nothing(tmp_path: Path) -> None:
         async with purchase_server(url) as running:
             s = running.stub
             await open_world(s)
-            before = await documents(running.node.store)
+            before = await documents(running.node.wiring.store)
             wrong: list[str] = []
             for method, request, expected, named in cases:
                 label = f"{method}({_short(request)})"
@@ -318,7 +319,7 @@ def test_refusals_have_their_status_and_write_nothing(tmp_path: Path) -> None:
                                                            amount=amount))
                 assert (replay.applied, replay.balance) == (False, 1000)
 
-            assert await documents(running.node.store) == before
+            assert await documents(running.node.wiring.store) == before
             assert (await s.GetAccount(pb.GetAccountRequest(user_id="alice"))).balance == 1000
 
     asyncio.run(body())

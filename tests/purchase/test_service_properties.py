@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
-from services.journal import MAX_MONEY, MAX_SLOT_SECONDS, audit_url
+from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
+from services.lab.loadgen import audit_url
 from services.purchase import PurchaseConfig, start_purchase
 from services.runtime import ServerConfig
 

@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
-from services.journal import audit_url
+from services.lab.loadgen import audit_url
 from services.purchase import SERVICE_NAME, PurchaseConfig, start_purchase
 from services.runtime import ServerConfig, ServerConfigError, Tokens
 
@@ -40,7 +40,7 @@ def test_calls_without_a_good_token_are_refused_and_write_nothing(tmp_path: Path
 
     async def body() -> None:
         async with purchase_server(url, server=_guarded()) as running:
-            s, store = running.stub, running.node.store
+            s, store = running.stub, running.node.wiring.store
             create = pb.CreateAccountRequest(user_id="alice")
             assert await code_of(s.CreateAccount(create)) == Code.UNAUTHENTICATED
             for wrong in (token("nope"), token(""), token("g1x"), (("authorization", "g1"),),
@@ -70,11 +70,11 @@ def test_deposit_takes_an_operator_token(tmp_path: Path) -> None:
             for uid in ("alice", "bob"):
                 await s.CreateAccount(pb.CreateAccountRequest(user_id=uid), metadata=GATEWAY)
             deposit = pb.DepositRequest(user_id="alice", deposit_id="d1", amount=1000)
-            before = await documents(running.node.store)
+            before = await documents(running.node.wiring.store)
             assert await code_of(s.Deposit(deposit, metadata=GATEWAY)) == \
                 Code.PERMISSION_DENIED
             assert await code_of(s.Deposit(deposit)) == Code.UNAUTHENTICATED
-            assert await documents(running.node.store) == before
+            assert await documents(running.node.wiring.store) == before
             alice = await s.GetAccount(pb.GetAccountRequest(user_id="alice"), metadata=GATEWAY)
             assert alice.balance == 0
 

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from services.journal import Bought, Journal, Runtime, Timing, User
+from services.journal import Bought, Journal, JournalContext, Timing, User
 from services.recovery import OrdinalShard, Replica
 from services.store import DocumentStore, MemoryStore, StoreWrapper, Unavailable
 
@@ -20,16 +20,16 @@ class Crash(BaseException):
     """Stands for the process dying right after a step."""
 
 
-def _crash_after(step: str) -> Runtime:
+def _crash_after(step: str) -> JournalContext:
     def on_step(done: str) -> None:
         if done == step:
             raise Crash(step)
 
-    return Runtime(on_step=on_step, timing=FAST)
+    return JournalContext(on_step=on_step, timing=FAST)
 
 
 async def _world(store: DocumentStore, campaigns: list[str]) -> None:
-    j = Journal(store, Runtime(timing=FAST))
+    j = Journal(store, JournalContext(timing=FAST))
     await j.create_account("owner")
     await j.create_account("alice")
     await j.deposit("alice", "d", 1000)
@@ -50,7 +50,7 @@ def test_a_tick_repairs_a_purchase_whose_driver_died() -> None:
         store = MemoryStore()
         await _world(store, ["c1"])
         await _crashed_buy(store, "c1")
-        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1)
+        replica = Replica(Journal(store, JournalContext(timing=FAST)), OrdinalShard(0, 1), 0, 1)
         assert await replica.tick(100) == ["c1"]
         await replica.wait_idle()
         assert replica.counters.repairs == 1 and replica.counters.failed_checks == 0
@@ -70,7 +70,7 @@ def test_nothing_to_repair_is_just_a_check() -> None:
         store = MemoryStore()
         await _world(store, ["c1", "c2"])
         assert isinstance(await Journal(store).buy("alice", "c1", 100), Bought)
-        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1)
+        replica = Replica(Journal(store, JournalContext(timing=FAST)), OrdinalShard(0, 1), 0, 1)
         await replica.tick(5)
         await replica.wait_idle()
         assert replica.counters.checks == 2 and replica.counters.repairs == 0
@@ -100,7 +100,7 @@ def test_a_store_outage_is_counted_and_the_next_tick_recovers() -> None:
         memory = MemoryStore()
         await _world(memory, ["c1"])
         flaky = FlakyStore(memory)
-        replica = Replica(Journal(flaky, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1)
+        replica = Replica(Journal(flaky, JournalContext(timing=FAST)), OrdinalShard(0, 1), 0, 1)
         await replica.tick(1)  # lists the campaign; nothing to repair yet
         await replica.wait_idle()
         await _crashed_buy(memory, "c1")
@@ -122,7 +122,7 @@ def test_one_slow_campaign_does_not_stall_the_others() -> None:
         await _world(memory, ["slow", "fine"])
         await _crashed_buy(memory, "fine")
         store = FlakyStore(memory, slow_key="campaign:slow")
-        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1,
+        replica = Replica(Journal(store, JournalContext(timing=FAST)), OrdinalShard(0, 1), 0, 1,
                           check_timeout_s=0.2)
         await replica.tick(1)
         await asyncio.sleep(0.1)
@@ -142,7 +142,7 @@ def test_a_check_tells_of_a_head_that_moved_since_the_last_look() -> None:
         store = MemoryStore()
         await _world(store, ["c1", "c2"])
         heads: list[tuple[str, int]] = []
-        replica = Replica(Journal(store, Runtime(timing=FAST)), OrdinalShard(0, 1), 0, 1,
+        replica = Replica(Journal(store, JournalContext(timing=FAST)), OrdinalShard(0, 1), 0, 1,
                           on_head=lambda cid, head: heads.append((cid, head)))
 
         async def tick(n: int) -> list[tuple[str, int]]:

@@ -16,18 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_off_without_the_variable() -> None:
-    assert fault_switch({}) is None
-    assert fault_switch({FAULT_ENV: ""}) is None
-    assert fault_switch({FAULT_ENV: "  "}) is None
+    assert fault_switch(STEPS, {}) is None
+    assert fault_switch(STEPS, {FAULT_ENV: ""}) is None
+    assert fault_switch(STEPS, {FAULT_ENV: "  "}) is None
 
 
 def test_unknown_step_is_refused() -> None:
     with pytest.raises(FaultConfigError, match="not a step"):
-        fault_switch({FAULT_ENV: "buy.nope"})
+        fault_switch(STEPS, {FAULT_ENV: "buy.nope"})
 
 
 def test_known_step_gives_an_observer_that_ignores_other_steps() -> None:
-    observer = fault_switch({FAULT_ENV: " buy.fill "})
+    observer = fault_switch(STEPS, {FAULT_ENV: " buy.fill "})
     assert observer is not None
     for step in STEPS:
         if step != "buy.fill":  # the matching step would os._exit this test process
@@ -36,8 +36,9 @@ def test_known_step_gives_an_observer_that_ignores_other_steps() -> None:
 
 def test_observer_exits_the_process_at_its_step() -> None:
     code = (
+        "from services.journal import STEPS\n"
         "from services.runtime import fault_switch\n"
-        f"observer = fault_switch({{{FAULT_ENV!r}: 'buy.fill'}})\n"
+        f"observer = fault_switch(STEPS, {{{FAULT_ENV!r}: 'buy.fill'}})\n"
         "assert observer is not None\n"
         "observer('buy.intent')\n"
         "print('before', flush=True)\n"

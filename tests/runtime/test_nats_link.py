@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from services.runtime import NatsLink, NatsServer
+from services.lab.cluster import NatsServer
+from services.runtime import NatsLink
 
 from ._ports import unused_port
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.cluster import clean_env, free_port, serving
+from services.lab.cluster import clean_env, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0

@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 
 from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceStub
-from services.runtime import NatsServer
+from services.lab.cluster import NatsServer
 from tests.purchase._support import store_url
 
 from ._collector import (

@@ -9,7 +9,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from services.runtime import FAULT_ENV, FAULT_EXIT_CODE, NatsServer
+from services.lab.cluster import NatsServer
+from services.runtime import FAULT_ENV, FAULT_EXIT_CODE
 from tests.purchase._support import store_url
 
 from ._collector import CLIENT, PRODUCER, Collector, ReceivedSpan, Trace, wait_for

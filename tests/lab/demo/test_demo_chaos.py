@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.demo import KINDS, chaos_plan
-
-from ._processes import abc, free_port, reaped
+from services.lab.demo import KINDS, chaos_plan
+from tests.e2e._processes import abc, free_port, reaped
 
 RUN_TIMEOUT_S = 150
 

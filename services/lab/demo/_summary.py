@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from services.loadgen import nearest_rank
+from services.lab.loadgen import nearest_rank
 
 from ._chaos import KINDS
 from ._finale import Books

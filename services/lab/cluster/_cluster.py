@@ -9,15 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.runtime import NatsServer
+from services.recovery import RECOVERY_PORT_BASE, recovery_listen
 
 from ._child import Child, ClusterError, in_use
-
-RECOVERY_PORT_BASE = 50060
-
-
-def recovery_listen(ordinal: int, base: int = RECOVERY_PORT_BASE) -> str:
-    return f"127.0.0.1:{base + ordinal}"
+from ._nats_server import NatsServer
 
 
 @dataclass(frozen=True)

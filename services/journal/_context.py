@@ -103,7 +103,7 @@ def _no_trace() -> TraceCarrier | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Runtime:
+class JournalContext:
     clock: Clock = _wall_clock
     sleep: Sleep = _sleep
     new_id: NewId = _new_attempt_id

@@ -128,7 +128,7 @@ class Scheduler:
         self._ids = 0
         self.ops = 0
 
-    # -- what the journal's Runtime and store use ------------------------------------------
+    # -- what the journal's JournalContext and store use ------------------------------------------
 
     def clock(self) -> int:
         return self.now

@@ -31,7 +31,7 @@ class ClusterError(Exception):
     """A process that would not start or serve; the message carries its log's tail."""
 
 
-class Interrupted(ClusterError):
+class StartAborted(ClusterError):
     """A stop was asked for while waiting for a process to serve."""
 
 
@@ -66,7 +66,7 @@ class Child:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if interrupted():
-                raise Interrupted(f"stopped while waiting for {self.name}")
+                raise StartAborted(f"stopped while waiting for {self.name}")
             if not self.alive:
                 raise ClusterError(f"{self.name} exited with code {self.exit_code}:\n"
                                    f"{self.tail()}")

@@ -18,8 +18,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from services.cluster import Cluster, ClusterError
-from services.runtime import NatsServerError
+from services.lab.cluster import Cluster, ClusterError, NatsServerError
 
 from ._clock import pause
 

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from services.journal import Journal, Runtime, Safeguards, Snapshot, Timing, check_invariants
+from services.journal import Journal, JournalContext, Safeguards, Snapshot, Timing, check_invariants
 
 from ._checks import InvariantBroken, InvariantChecker
 from ._scheduler import ActorFailed, Faults, Scheduler, TraceLine
@@ -44,10 +44,10 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
     sched = Scheduler(seed, faults)
     checker = InvariantChecker()
     sched.observers.append(checker)
-    rt = Runtime(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
+    ctx = JournalContext(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
                  on_step=sched.on_step, timing=Timing(),
                  safeguards=safeguards if safeguards is not None else Safeguards())
-    journal = Journal(SimStore(sched), rt)
+    journal = Journal(SimStore(sched), ctx)
     rng = random.Random(f"world-{seed}")
     shape = Shape.draw(rng)
     result = SeedResult(seed)

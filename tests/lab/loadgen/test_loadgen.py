@@ -9,7 +9,7 @@ import pytest
 
 from services.cli import main
 from services.journal import Bought, Campaign, Journal, User, audit, read_documents
-from services.loadgen import (
+from services.lab.loadgen import (
     CountingStore,
     LoadStats,
     SetupError,

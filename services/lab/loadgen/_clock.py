@@ -1,15 +1,15 @@
-"""A journal runtime whose clock runs fast: for measuring the store, not the price rule."""
+"""A journal context whose clock runs fast: for measuring the store, not the price rule."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
 
-from services.journal import Runtime, Timing
+from services.journal import JournalContext, Timing
 
 
-def warped_runtime(speed: int, origin_ns: int | None = None) -> Runtime:
-    """The real runtime, except that its clock runs ``speed`` times faster from ``origin_ns``
+def warped_context(speed: int, origin_ns: int | None = None) -> JournalContext:
+    """The real context, except that its clock runs ``speed`` times faster from ``origin_ns``
     (``time.time_ns()``; default now). Processes sharing a store must share the origin too, or
     their clocks drift apart by ``speed`` times the gap between their origins.
 
@@ -27,4 +27,4 @@ def warped_runtime(speed: int, origin_ns: int | None = None) -> Runtime:
 
     timing = Timing()
     grace = dataclasses.replace(timing, resolve_grace_ms=timing.resolve_grace_ms * speed)
-    return Runtime(clock=clock, timing=grace)
+    return JournalContext(clock=clock, timing=grace)

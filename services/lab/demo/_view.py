@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from services.cluster import Cluster
-from services.loadgen import nearest_rank
+from services.lab.cluster import Cluster
+from services.lab.loadgen import nearest_rank
 
 from ._buyers import BuyerTally
 from ._chaos import Chaos

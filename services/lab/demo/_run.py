@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from services.cluster import Cluster, recovery_listen
+from services.lab.cluster import Cluster
+from services.recovery import recovery_listen
 from services.store import DocumentStore, StoreUrlError, Unavailable, open_store
 
 from ._aim import Sights

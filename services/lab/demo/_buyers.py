@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.loadgen import accounts_of
+from services.lab.loadgen import accounts_of
 
 from ._clock import pause, wall_ms
 from ._market import PriceBoard

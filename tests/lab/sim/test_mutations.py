@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from services.journal import Safeguards
-from services.sim import run_seed
+from services.lab.sim import run_seed
 
 BOUND = 1000  # seeds; each mutation is found far sooner (see the note in the issue)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from services.sim import CRASH_POINTS, SeedResult, missing_points, run_seed
+from services.lab.sim import CRASH_POINTS, SeedResult, missing_points, run_seed
 
 
 @dataclass

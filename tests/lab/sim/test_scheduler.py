@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.sim import NO_FAULTS, Faults, Scheduler
-from services.sim._store import SimStore
+from services.lab.sim import NO_FAULTS, Faults, Scheduler
+from services.lab.sim._store import SimStore
 from services.store import InDoubt, NotFound
 
 

@@ -8,7 +8,7 @@ slot of ``slot_seconds`` after the last one and the price doubles on each, so wi
 clock a campaign sells a burst of about log2(max_price / min_price) slots (40 for the default
 ``MAX_PRICE`` and a min price of 1), then answers ``PriceAboveMax`` until its queue of slots has
 mostly played out. Spread purchases over campaigns, or give the journal a fast clock
-(``warped_runtime``) to measure the store rather than the price rule.
+(``warped_context``) to measure the store rather than the price rule.
 """
 
 from __future__ import annotations
