@@ -12,7 +12,7 @@ STAMP = $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -35,7 +35,7 @@ sim-long: $(STAMP)
 	$(BIN)/abc sim --seeds 100000
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,dev,bench]'
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
