@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from grpc_status import rpc_status
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
 
-from ._options import PURCHASE_LISTEN
+from ._options import TARGET, TLS_CA, TOKEN, add_setting
 
 Call = Callable[[purchase_pb2_grpc.PurchaseServiceStub, argparse.Namespace], Message]
 Show = Callable[[Any], str]
@@ -31,13 +30,9 @@ TIMEOUT_S = 30.0
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", default=os.environ.get("ABC_TARGET", PURCHASE_LISTEN),
-                        metavar="HOST:PORT",
-                        help="the purchase service (env ABC_TARGET; default %(default)s)")
-    parser.add_argument("--token", default=os.environ.get("ABC_TOKEN"),
-                        help="bearer token (env ABC_TOKEN); not needed for a local open server")
-    parser.add_argument("--tls-ca", type=Path, default=os.environ.get("ABC_TLS_CA"),
-                        metavar="PEM", help="CA to verify a TLS server with (env ABC_TLS_CA)")
+    add_setting(parser, "--target", TARGET, metavar="HOST:PORT")
+    add_setting(parser, "--token", TOKEN)
+    add_setting(parser, "--tls-ca", TLS_CA, type=Path, metavar="PEM")
     parser.add_argument("--json", action="store_true", help="print the response as JSON")
 
 
@@ -48,7 +43,7 @@ def _command(group: Any, name: str, help_: str, call: Call, show: Show) -> argpa
     return parser
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, _argv: Sequence[str]) -> None:
     account = commands.add_parser("account", help="create, fund and show accounts")
     accounts = account.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _command(accounts, "create", "open an account with balance 0",
@@ -83,7 +78,7 @@ def register(commands: Any) -> None:
     p.add_argument("--min-price", type=int, required=True, help="minor units")
     p.add_argument("--slot-seconds", type=int, required=True)
     p = _command(campaigns, "show", "a campaign's head, price and current slot",
-                 lambda s, a: s.GetCampaign(pb.GetCampaignRequest(campaign_id=a.campaign),
+                 lambda s, a: s.GetCampaign(types_pb2.GetCampaignRequest(campaign_id=a.campaign),
                                             **_kw(a)), _show_campaign)
     p.add_argument("campaign")
 
@@ -143,7 +138,7 @@ def _show_account(r: pb.Account) -> str:
     return f"account {r.user_id}: balance {r.balance}" + (" (locked)" if r.locked else "")
 
 
-def _show_campaign(r: pb.CampaignView) -> str:
+def _show_campaign(r: types_pb2.CampaignView) -> str:
     c = r.campaign
     lines = [f"campaign {c.campaign_id} of {c.owner_id}: head {r.head}, price now "
              f"{r.current_price} (min {c.min_price}), slots of {c.slot_seconds} s"]

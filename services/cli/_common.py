@@ -1,28 +1,17 @@
-"""What several subcommands share: the store option and opening it with a clear error."""
+"""What several subcommands share: opening the store with a clear error, and failing."""
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
 from services.store import (
-    DEFAULT_STORE_URL,
     DocumentStore,
     StoreUrlError,
     Unavailable,
     open_store,
     sqlite_path,
 )
-
-
-def add_store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", default=os.environ.get("ABC_STORE_URL", DEFAULT_STORE_URL), metavar="URL",
-        help="the document store: memory://, sqlite:///relative/path.db or "
-             "sqlite:////absolute/path.db (env ABC_STORE_URL; default %(default)s)",
-    )
 
 
 class CliError(Exception):

@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import random
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,11 @@ from services.notify import MAX_CAMPAIGNS  # the demo watches every campaign on 
 from services.recovery import recovery_listen
 
 from ._common import fail
-from ._options import described
+from ._options import DATA, described
 from ._up import Stop, add_cluster_options, catch_stop_signals, layout_of, stop_requested
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser(
         "demo", help="the whole system under chaos for a minute, then the proof it held",
         description=described(__doc__, 1),
@@ -78,7 +78,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if problem is not None:
         return fail(problem)
     if args.data is None:
-        args.data = Path(os.environ.get("ABC_DATA", ".abc")) / time.strftime("demo-%Y%m%d-%H%M%S")
+        args.data = Path(DATA.text()) / time.strftime("demo-%Y%m%d-%H%M%S")
     elif (args.data / "abc.db").exists() and args.store is None:
         return fail(f"{args.data} already holds a store; a demo needs a fresh --data directory")
     seed = args.seed if args.seed is not None else random.randrange(10**6)

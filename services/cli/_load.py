@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from services.journal import Journal, JournalContext, audit
@@ -19,12 +20,13 @@ from services.lab.loadgen import (
     set_up,
 )
 
-from ._common import CliError, add_store_option, fail, open_store_or_explain
+from ._common import CliError, fail, open_store_or_explain
+from ._options import add_store_option
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser(
         "load", help="run concurrent buyers against a store and summarize what they saw",
         description="Create a fresh world on the store (users with opening deposits, an owner, "

@@ -1,15 +1,33 @@
-"""Options every service shares, each with its ``ABC_*`` environment variable."""
+"""Options from settings: each option that has an ``ABC_*`` variable is declared from its
+``Setting`` (services.runtime), so ``--help`` names the variable and its default, the
+environment is read one way, and a service's config is read by its ``from_env`` from the
+environment with the flags given laid over it."""
 
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
+from typing import Any
 
-from services.runtime import ServerConfig, Tokens
+from services.runtime import (
+    ALLOW_PLAINTEXT,
+    NATS_URL,
+    NOTIFY_LISTEN,
+    PURCHASE_LISTEN,
+    STORE_URL,
+    TLS_CERT,
+    TLS_KEY,
+    TOKENS,
+    TOKENS_FILE,
+    Setting,
+    listen_setting,
+    overlaid,
+)
 
-PURCHASE_LISTEN = "127.0.0.1:50051"
-NOTIFY_LISTEN = "127.0.0.1:50052"
+TARGET = Setting("ABC_TARGET", PURCHASE_LISTEN, "the purchase service, host:port")
+NOTIFY_TARGET = Setting("ABC_NOTIFY_TARGET", NOTIFY_LISTEN, "the notify service, host:port")
+TOKEN = Setting("ABC_TOKEN", None, "bearer token; not needed for a local open server")
+TLS_CA = Setting("ABC_TLS_CA", None, "CA to verify a TLS server with (PEM)")
+DATA = Setting("ABC_DATA", ".abc", "directory for the store and logs")
 
 
 def described(doc: str | None, paragraph: int | None = None) -> str | None:
@@ -20,35 +38,44 @@ def described(doc: str | None, paragraph: int | None = None) -> str | None:
     return text.replace("``", "")
 
 
-def env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(name, default)
+def add_setting(parser: argparse.ArgumentParser, flag: str, setting: Setting,
+                **kwargs: Any) -> None:
+    """``flag``, defaulting to ``setting``'s value in the environment (or its default)."""
+    value: object = setting.read()
+    convert = kwargs.get("type")
+    if value is not None and convert is not None:
+        value = convert(value)
+    parser.add_argument(flag, default=value, help=setting.described(), **kwargs)
 
 
-def add_server_options(parser: argparse.ArgumentParser, prefix: str, listen: str) -> None:
-    parser.add_argument("--listen", default=env(f"ABC_{prefix}_LISTEN", listen),
-                        metavar="HOST:PORT",
-                        help=f"address to serve (env ABC_{prefix}_LISTEN; default %(default)s)")
-    parser.add_argument("--tokens", default=env("ABC_TOKENS"), metavar="ROLE:TOKEN,...",
-                        help="bearer tokens, e.g. gateway:s3cret,operator:t0p (env ABC_TOKENS)")
-    parser.add_argument("--tokens-file", type=Path, default=env("ABC_TOKENS_FILE"),
-                        metavar="FILE", help="tokens, one role:token a line (env ABC_TOKENS_FILE)")
-    parser.add_argument("--tls-cert", type=Path, default=env("ABC_TLS_CERT"), metavar="PEM",
-                        help="TLS certificate chain (env ABC_TLS_CERT)")
-    parser.add_argument("--tls-key", type=Path, default=env("ABC_TLS_KEY"), metavar="PEM",
-                        help="TLS private key (env ABC_TLS_KEY)")
-    parser.add_argument("--allow-plaintext", action="store_true",
-                        default=env("ABC_ALLOW_PLAINTEXT", "") == "1",
-                        help="serve a non-loopback address without TLS, e.g. behind an "
-                             "encrypting mesh (env ABC_ALLOW_PLAINTEXT=1); tokens still needed")
+def add_server_options(parser: argparse.ArgumentParser, service: str, listen: str) -> None:
+    add_setting(parser, "--listen", listen_setting(service, listen), metavar="HOST:PORT")
+    add_setting(parser, "--tokens", TOKENS, metavar="ROLE:TOKEN,...")
+    add_setting(parser, "--tokens-file", TOKENS_FILE, metavar="FILE")
+    add_setting(parser, "--tls-cert", TLS_CERT, metavar="PEM")
+    add_setting(parser, "--tls-key", TLS_KEY, metavar="PEM")
+    parser.add_argument("--allow-plaintext", action="store_const", const="1",
+                        default=ALLOW_PLAINTEXT.read(), help=ALLOW_PLAINTEXT.described())
 
 
-def server_config(args: argparse.Namespace) -> ServerConfig:
-    return ServerConfig(listen=args.listen, tokens=Tokens.load(args.tokens, args.tokens_file),
-                        tls_cert=args.tls_cert, tls_key=args.tls_key,
-                        allow_plaintext=args.allow_plaintext)
+def add_service_options(parser: argparse.ArgumentParser, service: str, listen: str) -> None:
+    """What every ``abc serve`` service takes: its server, the store, NATS."""
+    add_server_options(parser, service, listen)
+    add_store_option(parser)
+    add_setting(parser, "--nats-url", NATS_URL, metavar="URL")
 
 
-def add_nats_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--nats-url", default=env("ABC_NATS_URL"), metavar="URL",
-                        help="NATS server for fill events, e.g. nats://127.0.0.1:4222 "
-                             "(env ABC_NATS_URL; none: events are not published)")
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    add_setting(parser, "--store", STORE_URL, metavar="URL")
+
+
+def service_env(args: argparse.Namespace, service: str, listen: str,
+                **more: str | None) -> dict[str, str]:
+    """The environment with ``add_service_options``' flags laid over it, for a config's
+    ``from_env``; ``more``: further variables by name."""
+    return overlaid({
+        listen_setting(service, listen).var: args.listen, TOKENS.var: args.tokens,
+        TOKENS_FILE.var: args.tokens_file, TLS_CERT.var: args.tls_cert,
+        TLS_KEY.var: args.tls_key, ALLOW_PLAINTEXT.var: args.allow_plaintext,
+        STORE_URL.var: args.store, NATS_URL.var: args.nats_url, **more})
+

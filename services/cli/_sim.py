@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from services.journal import Safeguards
@@ -19,7 +19,7 @@ from services.lab.sim import CRASH_POINTS, UNREACHABLE, SeedResult, missing_poin
 _SAFEGUARDS = [f.name for f in dataclasses.fields(Safeguards)]
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser(
         "sim", help="run the deterministic simulation of the purchase journal",
         description="Run the real journal code against a simulated store under one seeded "

@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from services.journal import audit, read_documents
 
-from ._common import CliError, add_store_option, fail, open_store_or_explain
+from ._common import CliError, fail, open_store_or_explain
+from ._options import add_store_option
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser(
         "audit", help="check every invariant of the purchase journal",
         description="Walk the index documents and check PROTOCOL.md's invariants. Exit 0 if "

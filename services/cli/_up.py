@@ -10,10 +10,12 @@ everything is; then watches: a process that dies is reported (and restarted with
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,14 +29,20 @@ from services.lab.cluster import (
     StartAborted,
 )
 from services.recovery import RECOVERY_PORT_BASE, SCHEDULES, recovery_listen
+from services.runtime import NATS_URL, NOTIFY_LISTEN, PURCHASE_LISTEN, STORE_URL
 
-from ._options import NOTIFY_LISTEN, PURCHASE_LISTEN, described
+from ._options import DATA, add_setting, described
+
+CLUSTER_STORE_URL = dataclasses.replace(STORE_URL, default=None,
+                                        help="store URL (none: sqlite in --data)")
+CLUSTER_NATS_URL = dataclasses.replace(NATS_URL, help="use this NATS server instead of "
+                                       "starting one")
 
 RESTART_LIMIT = 5  # restarts of one process within RESTART_WINDOW_S before giving up
 RESTART_WINDOW_S = 60.0
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser(
         "up", help="start NATS and every service on this machine",
         description=described(__doc__, 1),
@@ -45,12 +53,9 @@ def register(commands: Any) -> None:
 
 
 def add_cluster_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("ABC_DATA", ".abc")),
-                   metavar="DIR", help="store and logs (env ABC_DATA; default .abc)")
-    p.add_argument("--store", default=os.environ.get("ABC_STORE_URL"), metavar="URL",
-                   help="store URL (env ABC_STORE_URL; default sqlite in --data)")
-    p.add_argument("--nats-url", default=os.environ.get("ABC_NATS_URL"), metavar="URL",
-                   help="use this NATS server instead of starting one (env ABC_NATS_URL)")
+    add_setting(p, "--data", DATA, type=Path, metavar="DIR")
+    add_setting(p, "--store", CLUSTER_STORE_URL, metavar="URL")
+    add_setting(p, "--nats-url", CLUSTER_NATS_URL, metavar="URL")
     p.add_argument("--purchase-listen", default=PURCHASE_LISTEN, metavar="HOST:PORT",
                    help="purchase service address (default %(default)s)")
     p.add_argument("--notify-listen", default=NOTIFY_LISTEN, metavar="HOST:PORT",

@@ -10,30 +10,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
-from services.events import campaign_of, purchase_of
 from services.journal import Campaign, price_at
+from services.messages import campaign_of, purchase_of
 
-from ._options import NOTIFY_LISTEN, described
+from ._options import NOTIFY_TARGET, TOKEN, add_setting, described
 
 MAX_RECONNECTS = 100  # consecutive failures before giving up
 
 
-def register(commands: Any) -> None:
+def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser("watch", help="watch campaigns live (price, purchases, lag)",
                             description=described(__doc__))
     p.add_argument("campaigns", nargs="+", metavar="CAMPAIGN")
-    p.add_argument("--target", default=os.environ.get("ABC_NOTIFY_TARGET", NOTIFY_LISTEN),
-                   metavar="HOST:PORT",
-                   help="the notify service (env ABC_NOTIFY_TARGET; default %(default)s)")
-    p.add_argument("--token", default=os.environ.get("ABC_TOKEN"), help="bearer token")
+    add_setting(p, "--target", NOTIFY_TARGET, metavar="HOST:PORT")
+    add_setting(p, "--token", TOKEN)
     p.add_argument("--duration", type=float, default=None, metavar="S",
                    help="stop after S seconds (default: until Ctrl-C)")
     p.add_argument("--json", action="store_true", help="one JSON object per update")

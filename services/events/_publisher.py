@@ -18,9 +18,9 @@ from opentelemetry.trace import SpanKind
 
 from services.api.abc.v1 import events_pb2
 from services.journal import Finished
+from services.messages import fill_event
 from services.runtime import NatsLink
 
-from ._convert import fill_event
 from ._subjects import fill_subject, head_subject
 
 log = logging.getLogger("abc.events")

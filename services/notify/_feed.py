@@ -15,7 +15,6 @@ from collections.abc import Callable
 from opentelemetry import metrics, trace
 
 from services.api.abc.v1 import notify_pb2, types_pb2
-from services.events import campaign_message, filled_slot, price_curve, purchase_of
 from services.journal import (
     Campaign,
     campaign_key,
@@ -24,6 +23,7 @@ from services.journal import (
     slot_from_json,
     slot_key,
 )
+from services.messages import campaign_message, filled_slot, price_curve, purchase_of
 from services.store import DocumentStore
 
 from ._watcher import Watcher

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
-from services.runtime import ServerConfig, Telemetry
+from services.runtime import (
+    NATS_URL,
+    NOTIFY_LISTEN,
+    STORE_URL,
+    Environ,
+    ServerConfig,
+    Telemetry,
+)
 from services.store import DocumentStore
 from services.wiring import ServiceNode, serve_wired, wire
 
@@ -26,9 +34,16 @@ class NotifyConfig:
 
     store_url: str
     nats_url: str | None = None
-    server: ServerConfig = field(default_factory=lambda: ServerConfig(listen="127.0.0.1:50052"))
+    server: ServerConfig = field(default_factory=lambda: ServerConfig(listen=NOTIFY_LISTEN))
     poll_ms: int = 100
     safety_ms: int = 5000
+
+    @classmethod
+    def from_env(cls, env: Environ = os.environ) -> NotifyConfig:
+        """From ``ABC_STORE_URL``, ``ABC_NATS_URL`` and the server's settings
+        (``ABC_NOTIFY_LISTEN``, tokens, TLS)."""
+        return cls(STORE_URL.text(env), NATS_URL.read(env),
+                   ServerConfig.from_env("notify", NOTIFY_LISTEN, env))
 
 
 @dataclass

@@ -8,9 +8,9 @@ from typing import Any
 
 import grpc
 
-from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2, types_pb2
-from services.events import filler_message
+from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, types_pb2
 from services.journal import filler_key, invalid_id
+from services.messages import filler_message
 from services.store import InDoubt, NotFound, Unavailable
 
 from ._feed import Feed
@@ -47,14 +47,14 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             for feed in feeds:
                 feed.watchers.discard(watcher)
 
-    async def GetCampaign(self, request: purchase_pb2.GetCampaignRequest, context: Context
-                          ) -> purchase_pb2.CampaignView:
+    async def GetCampaign(self, request: types_pb2.GetCampaignRequest, context: Context
+                          ) -> types_pb2.CampaignView:
         await self._check_campaigns(context, [request.campaign_id])
         feed = await self._feed(request.campaign_id, context)
         if not self.hub.events_trusted:
             await self._store_call(context, feed.sync(min_interval_ms=self.hub.poll_ms))
         snap = feed.snapshot().snapshot
-        view = purchase_pb2.CampaignView(campaign=snap.campaign, head=snap.head, curve=snap.curve,
+        view = types_pb2.CampaignView(campaign=snap.campaign, head=snap.head, curve=snap.curve,
                                          current_price=snap.current_price, as_of_ms=snap.as_of_ms)
         if snap.HasField("current_slot"):
             view.current_slot.CopyFrom(snap.current_slot)

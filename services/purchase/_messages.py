@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import types_pb2
-from services.events import filled_slot, filler_message
 from services.journal import Showing, User
+from services.messages import filled_slot, filler_message
 
 RESOLUTIONS = {
     "clean": pb.LoginResponse.CLEAN,

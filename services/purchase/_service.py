@@ -4,12 +4,20 @@ event on NATS for every slot it finishes."""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 import grpc
 
 from services.api.abc.v1 import purchase_pb2, purchase_pb2_grpc
-from services.runtime import ServerConfig, Telemetry
+from services.runtime import (
+    NATS_URL,
+    PURCHASE_LISTEN,
+    STORE_URL,
+    Environ,
+    ServerConfig,
+    Telemetry,
+)
 from services.wiring import ServiceNode, serve_wired, wire
 
 from ._servicer import PurchaseServicer
@@ -26,7 +34,14 @@ class PurchaseConfig:
 
     store_url: str
     nats_url: str | None = None
-    server: ServerConfig = field(default_factory=ServerConfig)
+    server: ServerConfig = field(default_factory=lambda: ServerConfig(listen=PURCHASE_LISTEN))
+
+    @classmethod
+    def from_env(cls, env: Environ = os.environ) -> PurchaseConfig:
+        """From ``ABC_STORE_URL``, ``ABC_NATS_URL`` and the server's settings
+        (``ABC_PURCHASE_LISTEN``, tokens, TLS)."""
+        return cls(STORE_URL.text(env), NATS_URL.read(env),
+                   ServerConfig.from_env("purchase", PURCHASE_LISTEN, env))
 
 
 @dataclass

@@ -12,7 +12,6 @@ from opentelemetry import metrics
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
-from services.events import campaign_message, price_curve
 from services.journal import (
     Bought,
     Campaign,
@@ -25,6 +24,7 @@ from services.journal import (
     Resolution,
     User,
 )
+from services.messages import campaign_message, price_curve
 
 from . import _messages as msg
 from ._errors import refuse
@@ -69,23 +69,24 @@ class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
                                 account=msg.account(request.user_id, user))
 
     async def CreateCampaign(self, request: pb.CreateCampaignRequest, context: Context
-                             ) -> pb.Campaign:
+                             ) -> types_pb2.Campaign:
         r = request
         outcome = await self.journal.create_campaign(r.campaign_id, r.owner_id, r.min_price,
                                                      r.slot_seconds)
         if not isinstance(outcome, Created):
             await refuse(context, outcome)
-        return pb.Campaign(campaign_id=r.campaign_id, owner_id=r.owner_id,
+        return types_pb2.Campaign(campaign_id=r.campaign_id, owner_id=r.owner_id,
                            min_price=r.min_price, slot_seconds=r.slot_seconds)
 
-    async def GetCampaign(self, request: pb.GetCampaignRequest, context: Context
-                          ) -> pb.CampaignView:
+    async def GetCampaign(self, request: types_pb2.GetCampaignRequest, context: Context
+                          ) -> types_pb2.CampaignView:
         cid = request.campaign_id
         c = await self._campaign(cid, context)
         now, slot, filler = await self._showing_now(cid, c, context)
-        return pb.CampaignView(campaign=campaign_message(cid, c), head=c.head, curve=price_curve(c),
-                               current_price=self.journal.price_now(c), as_of_ms=now,
-                               current_slot=slot, current_filler=filler)
+        return types_pb2.CampaignView(
+            campaign=campaign_message(cid, c), head=c.head, curve=price_curve(c),
+            current_price=self.journal.price_now(c), as_of_ms=now, current_slot=slot,
+            current_filler=filler)
 
     async def UploadFiller(self, request: pb.UploadFillerRequest, context: Context
                            ) -> types_pb2.Filler:

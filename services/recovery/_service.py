@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import grpc
 
 from services.api.abc.v1 import recovery_pb2, recovery_pb2_grpc
-from services.runtime import ServerConfig, Telemetry
+from services.runtime import Telemetry
 from services.wiring import ServiceNode, serve_wired, wire
 
+from ._config import RecoveryConfig, RecoveryConfigError
 from ._replica import Replica
 from ._schedules import make_schedule
 from ._servicer import RecoveryServicer
@@ -23,44 +22,6 @@ from ._servicer import RecoveryServicer
 log = logging.getLogger("abc.recovery")
 
 SERVICE_NAME = recovery_pb2.DESCRIPTOR.services_by_name["RecoveryService"].full_name
-_ORDINAL_SUFFIX = re.compile(r"-(\d+)$")
-RECOVERY_PORT_BASE = 50060  # replica i listens on this + i (abc up, abc recovery status)
-
-
-def recovery_listen(ordinal: int, base: int = RECOVERY_PORT_BASE) -> str:
-    """Where replica ``ordinal`` listens on this machine by default."""
-    return f"127.0.0.1:{base + ordinal}"
-
-
-class RecoveryConfigError(ValueError):
-    pass
-
-
-def ordinal_from_hostname(hostname: str | None = None) -> int | None:
-    """The trailing ``-<i>`` of a StatefulSet pod's hostname (``abc-recovery-2`` -> 2)."""
-    found = _ORDINAL_SUFFIX.search(hostname if hostname is not None else socket.gethostname())
-    return int(found.group(1)) if found else None
-
-
-@dataclass(frozen=True)
-class RecoveryConfig:
-    """ordinal: this replica, from 0; replicas: N; schedule: a name from SCHEDULES."""
-
-    store_url: str
-    ordinal: int
-    replicas: int
-    schedule: str = "ordinal-shard"
-    nats_url: str | None = None
-    server: ServerConfig = field(default_factory=lambda: ServerConfig(listen="127.0.0.1:50060"))
-    tick_ms: int = 1000  # PROTOCOL.md's second; shorter trades store reads for faster repair
-
-    def __post_init__(self) -> None:
-        if not 50 <= self.tick_ms <= 10_000:
-            raise RecoveryConfigError(f"tick {self.tick_ms} ms: want 50 to 10000")
-        if self.replicas < 1 or not 0 <= self.ordinal < self.replicas:
-            raise RecoveryConfigError(
-                f"ordinal {self.ordinal} of {self.replicas} replicas: want 0 <= ordinal < "
-                "replicas (set --ordinal/ABC_RECOVERY_ORDINAL and --replicas)")
 
 
 @dataclass

@@ -8,16 +8,45 @@ from ._faults import FaultConfigError, fault_switch
 from ._logging import setup_logging
 from ._nats import NatsLink
 from ._server import Served, ServerConfig, ServerConfigError, is_loopback, serve
+from ._settings import (
+    ALLOW_PLAINTEXT,
+    LOG_LEVEL,
+    NATS_URL,
+    NOTIFY_LISTEN,
+    PURCHASE_LISTEN,
+    STORE_URL,
+    TLS_CERT,
+    TLS_KEY,
+    TOKENS,
+    TOKENS_FILE,
+    ConfigError,
+    Environ,
+    Setting,
+    listen_setting,
+    overlaid,
+)
 from ._signals import stop_on_signals
 from ._telemetry import Telemetry, current_carrier, setup_telemetry, span_context_of
 from ._traced_store import TracedStore
 from ._tracing_grpc import ClientTracing, ServerTracing
 
 __all__ = [
+    "ALLOW_PLAINTEXT",
     "FAULT_ENV",
     "FAULT_EXIT_CODE",
+    "LOG_LEVEL",
+    "NATS_URL",
+    "NOTIFY_LISTEN",
+    "PURCHASE_LISTEN",
+    "STORE_URL",
+    "TLS_CERT",
+    "TLS_KEY",
+    "TOKENS",
+    "TOKENS_FILE",
     "AuthInterceptor",
     "ClientTracing",
+    "ConfigError",
+    "Environ",
     "FaultConfigError",
     "NatsLink",
     "Role",
@@ -25,6 +54,7 @@ __all__ = [
     "ServerConfig",
     "ServerConfigError",
     "ServerTracing",
+    "Setting",
     "Telemetry",
     "TokenError",
     "Tokens",
@@ -33,6 +63,8 @@ __all__ = [
     "current_carrier",
     "fault_switch",
     "is_loopback",
+    "listen_setting",
+    "overlaid",
     "serve",
     "setup_logging",
     "setup_telemetry",

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from ._settings import ConfigError
+
 OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 
@@ -25,7 +27,7 @@ class Role(enum.Enum):
     OPERATOR = "operator"
 
 
-class TokenError(ValueError):
+class TokenError(ConfigError):
     """Token configuration that can't be used."""
 
 

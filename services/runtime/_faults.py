@@ -9,13 +9,15 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 
+from ._settings import ConfigError
+
 log = logging.getLogger("abc.faults")
 
 ENV = "ABC_FAULT_EXIT_AFTER"
 EXIT_CODE = 86
 
 
-class FaultConfigError(ValueError):
+class FaultConfigError(ConfigError):
     pass
 
 

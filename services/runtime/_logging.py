@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
+
+from ._settings import LOG_LEVEL
 
 
 def setup_logging(service: str) -> None:
-    level = os.environ.get("ABC_LOG_LEVEL", "INFO").upper()
+    level = LOG_LEVEL.text().upper()
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",

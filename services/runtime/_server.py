@@ -15,12 +15,22 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from ._auth import AuthInterceptor, Tokens
+from ._settings import (
+    ALLOW_PLAINTEXT,
+    TLS_CERT,
+    TLS_KEY,
+    TOKENS,
+    TOKENS_FILE,
+    ConfigError,
+    Environ,
+    listen_setting,
+)
 from ._tracing_grpc import ServerTracing
 
 log = logging.getLogger("abc.server")
 
 
-class ServerConfigError(ValueError):
+class ServerConfigError(ConfigError):
     """A server configuration we refuse to start with."""
 
 
@@ -40,6 +50,16 @@ class ServerConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     allow_plaintext: bool = False
+
+    @classmethod
+    def from_env(cls, service: str, listen: str, env: Environ) -> ServerConfig:
+        """``service``'s server from ``ABC_<SERVICE>_LISTEN`` (default ``listen``), the tokens
+        (``ABC_TOKENS``, ``ABC_TOKENS_FILE``) and TLS (``ABC_TLS_CERT``, ``ABC_TLS_KEY``,
+        ``ABC_ALLOW_PLAINTEXT``)."""
+        return cls(listen=listen_setting(service, listen).text(env),
+                   tokens=Tokens.load(TOKENS.read(env), TOKENS_FILE.path(env)),
+                   tls_cert=TLS_CERT.path(env), tls_key=TLS_KEY.path(env),
+                   allow_plaintext=ALLOW_PLAINTEXT.flag(env))
 
     @property
     def loopback(self) -> bool:

@@ -4,6 +4,7 @@ container gets, parsed by the real ``abc`` parser, and what Kubernetes does with
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -12,9 +13,8 @@ import pytest
 import yaml
 
 from services.cli._main import build_parser
-from services.cli._options import server_config
 from services.recovery import RecoveryConfig, ordinal_from_hostname
-from services.runtime import ServerConfigError
+from services.runtime import ServerConfig, ServerConfigError
 
 from ._kustomize import Manifest, build
 from ._manifests import (
@@ -61,6 +61,13 @@ def serve_args(container: Container, objects: list[Manifest], mp: pytest.MonkeyP
         return build_parser().parse_args(argv)
     except SystemExit:
         pytest.fail(f"{container.name}: `abc {' '.join(argv)}` does not parse")
+
+
+def server_config(args: argparse.Namespace) -> ServerConfig:
+    """The server config ``abc serve`` builds from these arguments (and the environment)."""
+    serve = importlib.import_module(f"services.cli._serve_{args.service}")
+    config: ServerConfig = serve.config(args).server
+    return config
 
 
 def listen_port(args: argparse.Namespace) -> int:

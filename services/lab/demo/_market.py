@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.api.abc.v1 import types_pb2
-from services.events import purchase_of
 from services.journal import Campaign, price_at
+from services.messages import purchase_of
 
 NEVER = 2**62
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, types_pb2
-from services.events import campaign_of
+from services.messages import campaign_of
 
 from ._clock import wall_ms
 from ._market import PriceBoard

@@ -14,7 +14,6 @@ RESOURCE_EXHAUSTED (this watcher fell too far behind twice in a row: reconnect w
 slot numbers you have).
 """
 
-from services.api.abc.v1 import purchase_pb2 as _purchase_pb2
 from services.api.abc.v1 import types_pb2 as _types_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
@@ -138,7 +137,7 @@ class CampaignSnapshot(_message.Message):
     current_price: _builtins.int
     as_of_ms: _builtins.int
     @_builtins.property
-    def campaign(self) -> _purchase_pb2.Campaign: ...
+    def campaign(self) -> _types_pb2.Campaign: ...
     @_builtins.property
     def curve(self) -> _types_pb2.PriceCurve:
         """Draw the falling price from this (see PriceCurve); current_price is its value at as_of_ms."""
@@ -150,7 +149,7 @@ class CampaignSnapshot(_message.Message):
     def __init__(
         self,
         *,
-        campaign: _purchase_pb2.Campaign | None = ...,
+        campaign: _types_pb2.Campaign | None = ...,
         head: _builtins.int = ...,
         curve: _types_pb2.PriceCurve | None = ...,
         current_price: _builtins.int = ...,

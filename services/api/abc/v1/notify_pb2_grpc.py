@@ -4,7 +4,7 @@ import grpc
 import warnings
 
 from services.api.abc.v1 import notify_pb2 as abc_dot_v1_dot_notify__pb2
-from services.api.abc.v1 import purchase_pb2 as abc_dot_v1_dot_purchase__pb2
+from services.api.abc.v1 import types_pb2 as abc_dot_v1_dot_types__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -42,8 +42,8 @@ class NotifyServiceStub:
                 _registered_method=True)
         self.GetCampaign = channel.unary_unary(
                 '/abc.v1.NotifyService/GetCampaign',
-                request_serializer=abc_dot_v1_dot_purchase__pb2.GetCampaignRequest.SerializeToString,
-                response_deserializer=abc_dot_v1_dot_purchase__pb2.CampaignView.FromString,
+                request_serializer=abc_dot_v1_dot_types__pb2.GetCampaignRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_types__pb2.CampaignView.FromString,
                 _registered_method=True)
 
 
@@ -75,8 +75,8 @@ def add_NotifyServiceServicer_to_server(servicer, server):
             ),
             'GetCampaign': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCampaign,
-                    request_deserializer=abc_dot_v1_dot_purchase__pb2.GetCampaignRequest.FromString,
-                    response_serializer=abc_dot_v1_dot_purchase__pb2.CampaignView.SerializeToString,
+                    request_deserializer=abc_dot_v1_dot_types__pb2.GetCampaignRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_types__pb2.CampaignView.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,8 +131,8 @@ class NotifyService:
             request,
             target,
             '/abc.v1.NotifyService/GetCampaign',
-            abc_dot_v1_dot_purchase__pb2.GetCampaignRequest.SerializeToString,
-            abc_dot_v1_dot_purchase__pb2.CampaignView.FromString,
+            abc_dot_v1_dot_types__pb2.GetCampaignRequest.SerializeToString,
+            abc_dot_v1_dot_types__pb2.CampaignView.FromString,
             options,
             channel_credentials,
             insecure,

@@ -15,7 +15,7 @@ slot numbers you have).
 """
 
 from services.api.abc.v1 import notify_pb2 as _notify_pb2
-from services.api.abc.v1 import purchase_pb2 as _purchase_pb2
+from services.api.abc.v1 import types_pb2 as _types_pb2
 from collections import abc as _abc
 from grpc import aio as _aio
 import abc as _abc_1
@@ -45,7 +45,7 @@ class NotifyServiceStub:
     def __new__(cls, channel: _aio.Channel) -> NotifyServiceAsyncStub: ...
     Watch: _grpc.UnaryStreamMultiCallable[_notify_pb2.WatchRequest, _notify_pb2.WatchUpdate]
     """First one snapshot per campaign, then one update per finished slot."""
-    GetCampaign: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.GetCampaignRequest, _purchase_pb2.CampaignView]
+    GetCampaign: _grpc.UnaryUnaryMultiCallable[_types_pb2.GetCampaignRequest, _types_pb2.CampaignView]
     """Like PurchaseService.GetCampaign, served from notify's state when it is at most 100 ms
     old (so a hot campaign costs the store nothing per viewer).
     """
@@ -55,7 +55,7 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Watch: _aio.UnaryStreamMultiCallable[_notify_pb2.WatchRequest, _notify_pb2.WatchUpdate]  # type: ignore[assignment]
     """First one snapshot per campaign, then one update per finished slot."""
-    GetCampaign: _aio.UnaryUnaryMultiCallable[_purchase_pb2.GetCampaignRequest, _purchase_pb2.CampaignView]  # type: ignore[assignment]
+    GetCampaign: _aio.UnaryUnaryMultiCallable[_types_pb2.GetCampaignRequest, _types_pb2.CampaignView]  # type: ignore[assignment]
     """Like PurchaseService.GetCampaign, served from notify's state when it is at most 100 ms
     old (so a hot campaign costs the store nothing per viewer).
     """
@@ -72,9 +72,9 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def GetCampaign(
         self,
-        request: _purchase_pb2.GetCampaignRequest,
+        request: _types_pb2.GetCampaignRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_purchase_pb2.CampaignView, _abc.Awaitable[_purchase_pb2.CampaignView]]:
+    ) -> _typing.Union[_types_pb2.CampaignView, _abc.Awaitable[_types_pb2.CampaignView]]:
         """Like PurchaseService.GetCampaign, served from notify's state when it is at most 100 ms
         old (so a hot campaign costs the store nothing per viewer).
         """

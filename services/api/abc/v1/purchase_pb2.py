@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from services.api.abc.v1 import types_pb2 as abc_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61\x62\x63/v1/purchase.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\"\'\n\x14\x43reateAccountRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\";\n\x07\x41\x63\x63ount\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x02 \x01(\x03\x12\x0e\n\x06locked\x18\x03 \x01(\x08\"E\n\x0e\x44\x65positRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\ndeposit_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\"3\n\x0f\x44\x65positResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0f\n\x07\x62\x61lance\x18\x02 \x01(\x03\"$\n\x11GetAccountRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x1f\n\x0cLoginRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\xee\x01\n\rLoginResponse\x12\x34\n\nresolution\x18\x01 \x01(\x0e\x32 .abc.v1.LoginResponse.Resolution\x12 \n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x0f.abc.v1.Account\"\x84\x01\n\nResolution\x12\x1a\n\x16RESOLUTION_UNSPECIFIED\x10\x00\x12\t\n\x05\x43LEAN\x10\x01\x12\x12\n\x0eROLLED_FORWARD\x10\x02\x12\x0f\n\x0bROLLED_BACK\x10\x03\x12\x16\n\x12RESOLVED_ELSEWHERE\x10\x04\x12\x12\n\x0eSTILL_IN_DOUBT\x10\x05\"g\n\x15\x43reateCampaignRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x11\n\tmin_price\x18\x03 \x01(\x03\x12\x14\n\x0cslot_seconds\x18\x04 \x01(\x03\"Z\n\x08\x43\x61mpaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x11\n\tmin_price\x18\x03 \x01(\x03\x12\x14\n\x0cslot_seconds\x18\x04 \x01(\x03\")\n\x12GetCampaignRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"\xde\x01\n\x0c\x43\x61mpaignView\x12\"\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x10.abc.v1.Campaign\x12\x0c\n\x04head\x18\x02 \x01(\x03\x12!\n\x05\x63urve\x18\x03 \x01(\x0b\x32\x12.abc.v1.PriceCurve\x12\x15\n\rcurrent_price\x18\x04 \x01(\x03\x12\x10\n\x08\x61s_of_ms\x18\x05 \x01(\x03\x12(\n\x0c\x63urrent_slot\x18\x06 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12&\n\x0e\x63urrent_filler\x18\x07 \x01(\x0b\x32\x0e.abc.v1.Filler\"5\n\x13UploadFillerRequest\x12\x1e\n\x06\x66iller\x18\x01 \x01(\x0b\x32\x0e.abc.v1.Filler\"m\n\nBuyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61mpaign_id\x18\x02 \x01(\t\x12\x11\n\tmax_price\x18\x03 \x01(\x03\x12\x11\n\tfiller_id\x18\x04 \x01(\t\x12\x13\n\x0bkeep_trying\x18\x05 \x01(\x08\"b\n\x0b\x42uyResponse\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x0f\n\x07receipt\x18\x02 \x01(\t\x12\x14\n\x07\x62\x61lance\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\n\n\x08_balance\"\xe1\x01\n\x0c\x42uyRejection\x12+\n\x06reason\x18\x01 \x01(\x0e\x32\x1b.abc.v1.BuyRejection.Reason\x12\x15\n\rcurrent_price\x18\x02 \x01(\x03\x12\x0c\n\x04slot\x18\x03 \x01(\x03\x12\x0f\n\x07\x62\x61lance\x18\x04 \x01(\x03\"n\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\r\n\tLOST_RACE\x10\x01\x12\x13\n\x0fPRICE_ABOVE_MAX\x10\x02\x12\x16\n\x12INSUFFICIENT_FUNDS\x10\x03\x12\x10\n\x0c\x41\x43\x43OUNT_BUSY\x10\x04\"*\n\x13GetCurrentAdRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"_\n\tCurrentAd\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x1e\n\x06\x66iller\x18\x02 \x01(\x0b\x32\x0e.abc.v1.Filler\x12\x10\n\x08\x61s_of_ms\x18\x03 \x01(\x03\x32\xae\x04\n\x0fPurchaseService\x12>\n\rCreateAccount\x12\x1c.abc.v1.CreateAccountRequest\x1a\x0f.abc.v1.Account\x12:\n\x07\x44\x65posit\x12\x16.abc.v1.DepositRequest\x1a\x17.abc.v1.DepositResponse\x12\x38\n\nGetAccount\x12\x19.abc.v1.GetAccountRequest\x1a\x0f.abc.v1.Account\x12\x34\n\x05Login\x12\x14.abc.v1.LoginRequest\x1a\x15.abc.v1.LoginResponse\x12\x41\n\x0e\x43reateCampaign\x12\x1d.abc.v1.CreateCampaignRequest\x1a\x10.abc.v1.Campaign\x12?\n\x0bGetCampaign\x12\x1a.abc.v1.GetCampaignRequest\x1a\x14.abc.v1.CampaignView\x12;\n\x0cUploadFiller\x12\x1b.abc.v1.UploadFillerRequest\x1a\x0e.abc.v1.Filler\x12.\n\x03\x42uy\x12\x12.abc.v1.BuyRequest\x1a\x13.abc.v1.BuyResponse\x12>\n\x0cGetCurrentAd\x12\x1b.abc.v1.GetCurrentAdRequest\x1a\x11.abc.v1.CurrentAdb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61\x62\x63/v1/purchase.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\"\'\n\x14\x43reateAccountRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\";\n\x07\x41\x63\x63ount\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x02 \x01(\x03\x12\x0e\n\x06locked\x18\x03 \x01(\x08\"E\n\x0e\x44\x65positRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\ndeposit_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\"3\n\x0f\x44\x65positResponse\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0f\n\x07\x62\x61lance\x18\x02 \x01(\x03\"$\n\x11GetAccountRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x1f\n\x0cLoginRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\xee\x01\n\rLoginResponse\x12\x34\n\nresolution\x18\x01 \x01(\x0e\x32 .abc.v1.LoginResponse.Resolution\x12 \n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x0f.abc.v1.Account\"\x84\x01\n\nResolution\x12\x1a\n\x16RESOLUTION_UNSPECIFIED\x10\x00\x12\t\n\x05\x43LEAN\x10\x01\x12\x12\n\x0eROLLED_FORWARD\x10\x02\x12\x0f\n\x0bROLLED_BACK\x10\x03\x12\x16\n\x12RESOLVED_ELSEWHERE\x10\x04\x12\x12\n\x0eSTILL_IN_DOUBT\x10\x05\"g\n\x15\x43reateCampaignRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x11\n\tmin_price\x18\x03 \x01(\x03\x12\x14\n\x0cslot_seconds\x18\x04 \x01(\x03\"5\n\x13UploadFillerRequest\x12\x1e\n\x06\x66iller\x18\x01 \x01(\x0b\x32\x0e.abc.v1.Filler\"m\n\nBuyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61mpaign_id\x18\x02 \x01(\t\x12\x11\n\tmax_price\x18\x03 \x01(\x03\x12\x11\n\tfiller_id\x18\x04 \x01(\t\x12\x13\n\x0bkeep_trying\x18\x05 \x01(\x08\"b\n\x0b\x42uyResponse\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x0f\n\x07receipt\x18\x02 \x01(\t\x12\x14\n\x07\x62\x61lance\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\n\n\x08_balance\"\xe1\x01\n\x0c\x42uyRejection\x12+\n\x06reason\x18\x01 \x01(\x0e\x32\x1b.abc.v1.BuyRejection.Reason\x12\x15\n\rcurrent_price\x18\x02 \x01(\x03\x12\x0c\n\x04slot\x18\x03 \x01(\x03\x12\x0f\n\x07\x62\x61lance\x18\x04 \x01(\x03\"n\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\r\n\tLOST_RACE\x10\x01\x12\x13\n\x0fPRICE_ABOVE_MAX\x10\x02\x12\x16\n\x12INSUFFICIENT_FUNDS\x10\x03\x12\x10\n\x0c\x41\x43\x43OUNT_BUSY\x10\x04\"*\n\x13GetCurrentAdRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"_\n\tCurrentAd\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x1e\n\x06\x66iller\x18\x02 \x01(\x0b\x32\x0e.abc.v1.Filler\x12\x10\n\x08\x61s_of_ms\x18\x03 \x01(\x03\x32\xae\x04\n\x0fPurchaseService\x12>\n\rCreateAccount\x12\x1c.abc.v1.CreateAccountRequest\x1a\x0f.abc.v1.Account\x12:\n\x07\x44\x65posit\x12\x16.abc.v1.DepositRequest\x1a\x17.abc.v1.DepositResponse\x12\x38\n\nGetAccount\x12\x19.abc.v1.GetAccountRequest\x1a\x0f.abc.v1.Account\x12\x34\n\x05Login\x12\x14.abc.v1.LoginRequest\x1a\x15.abc.v1.LoginResponse\x12\x41\n\x0e\x43reateCampaign\x12\x1d.abc.v1.CreateCampaignRequest\x1a\x10.abc.v1.Campaign\x12?\n\x0bGetCampaign\x12\x1a.abc.v1.GetCampaignRequest\x1a\x14.abc.v1.CampaignView\x12;\n\x0cUploadFiller\x12\x1b.abc.v1.UploadFillerRequest\x1a\x0e.abc.v1.Filler\x12.\n\x03\x42uy\x12\x12.abc.v1.BuyRequest\x1a\x13.abc.v1.BuyResponse\x12>\n\x0cGetCurrentAd\x12\x1b.abc.v1.GetCurrentAdRequest\x1a\x11.abc.v1.CurrentAdb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,26 +50,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOGINRESPONSE_RESOLUTION']._serialized_end=589
   _globals['_CREATECAMPAIGNREQUEST']._serialized_start=591
   _globals['_CREATECAMPAIGNREQUEST']._serialized_end=694
-  _globals['_CAMPAIGN']._serialized_start=696
-  _globals['_CAMPAIGN']._serialized_end=786
-  _globals['_GETCAMPAIGNREQUEST']._serialized_start=788
-  _globals['_GETCAMPAIGNREQUEST']._serialized_end=829
-  _globals['_CAMPAIGNVIEW']._serialized_start=832
-  _globals['_CAMPAIGNVIEW']._serialized_end=1054
-  _globals['_UPLOADFILLERREQUEST']._serialized_start=1056
-  _globals['_UPLOADFILLERREQUEST']._serialized_end=1109
-  _globals['_BUYREQUEST']._serialized_start=1111
-  _globals['_BUYREQUEST']._serialized_end=1220
-  _globals['_BUYRESPONSE']._serialized_start=1222
-  _globals['_BUYRESPONSE']._serialized_end=1320
-  _globals['_BUYREJECTION']._serialized_start=1323
-  _globals['_BUYREJECTION']._serialized_end=1548
-  _globals['_BUYREJECTION_REASON']._serialized_start=1438
-  _globals['_BUYREJECTION_REASON']._serialized_end=1548
-  _globals['_GETCURRENTADREQUEST']._serialized_start=1550
-  _globals['_GETCURRENTADREQUEST']._serialized_end=1592
-  _globals['_CURRENTAD']._serialized_start=1594
-  _globals['_CURRENTAD']._serialized_end=1689
-  _globals['_PURCHASESERVICE']._serialized_start=1692
-  _globals['_PURCHASESERVICE']._serialized_end=2250
+  _globals['_UPLOADFILLERREQUEST']._serialized_start=696
+  _globals['_UPLOADFILLERREQUEST']._serialized_end=749
+  _globals['_BUYREQUEST']._serialized_start=751
+  _globals['_BUYREQUEST']._serialized_end=860
+  _globals['_BUYRESPONSE']._serialized_start=862
+  _globals['_BUYRESPONSE']._serialized_end=960
+  _globals['_BUYREJECTION']._serialized_start=963
+  _globals['_BUYREJECTION']._serialized_end=1188
+  _globals['_BUYREJECTION_REASON']._serialized_start=1078
+  _globals['_BUYREJECTION_REASON']._serialized_end=1188
+  _globals['_GETCURRENTADREQUEST']._serialized_start=1190
+  _globals['_GETCURRENTADREQUEST']._serialized_end=1232
+  _globals['_CURRENTAD']._serialized_start=1234
+  _globals['_CURRENTAD']._serialized_end=1329
+  _globals['_PURCHASESERVICE']._serialized_start=1332
+  _globals['_PURCHASESERVICE']._serialized_end=1890
 # @@protoc_insertion_point(module_scope)

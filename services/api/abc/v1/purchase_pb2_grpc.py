@@ -58,12 +58,12 @@ class PurchaseServiceStub:
         self.CreateCampaign = channel.unary_unary(
                 '/abc.v1.PurchaseService/CreateCampaign',
                 request_serializer=abc_dot_v1_dot_purchase__pb2.CreateCampaignRequest.SerializeToString,
-                response_deserializer=abc_dot_v1_dot_purchase__pb2.Campaign.FromString,
+                response_deserializer=abc_dot_v1_dot_types__pb2.Campaign.FromString,
                 _registered_method=True)
         self.GetCampaign = channel.unary_unary(
                 '/abc.v1.PurchaseService/GetCampaign',
-                request_serializer=abc_dot_v1_dot_purchase__pb2.GetCampaignRequest.SerializeToString,
-                response_deserializer=abc_dot_v1_dot_purchase__pb2.CampaignView.FromString,
+                request_serializer=abc_dot_v1_dot_types__pb2.GetCampaignRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_types__pb2.CampaignView.FromString,
                 _registered_method=True)
         self.UploadFiller = channel.unary_unary(
                 '/abc.v1.PurchaseService/UploadFiller',
@@ -176,12 +176,12 @@ def add_PurchaseServiceServicer_to_server(servicer, server):
             'CreateCampaign': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateCampaign,
                     request_deserializer=abc_dot_v1_dot_purchase__pb2.CreateCampaignRequest.FromString,
-                    response_serializer=abc_dot_v1_dot_purchase__pb2.Campaign.SerializeToString,
+                    response_serializer=abc_dot_v1_dot_types__pb2.Campaign.SerializeToString,
             ),
             'GetCampaign': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCampaign,
-                    request_deserializer=abc_dot_v1_dot_purchase__pb2.GetCampaignRequest.FromString,
-                    response_serializer=abc_dot_v1_dot_purchase__pb2.CampaignView.SerializeToString,
+                    request_deserializer=abc_dot_v1_dot_types__pb2.GetCampaignRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_types__pb2.CampaignView.SerializeToString,
             ),
             'UploadFiller': grpc.unary_unary_rpc_method_handler(
                     servicer.UploadFiller,
@@ -333,7 +333,7 @@ class PurchaseService:
             target,
             '/abc.v1.PurchaseService/CreateCampaign',
             abc_dot_v1_dot_purchase__pb2.CreateCampaignRequest.SerializeToString,
-            abc_dot_v1_dot_purchase__pb2.Campaign.FromString,
+            abc_dot_v1_dot_types__pb2.Campaign.FromString,
             options,
             channel_credentials,
             insecure,
@@ -359,8 +359,8 @@ class PurchaseService:
             request,
             target,
             '/abc.v1.PurchaseService/GetCampaign',
-            abc_dot_v1_dot_purchase__pb2.GetCampaignRequest.SerializeToString,
-            abc_dot_v1_dot_purchase__pb2.CampaignView.FromString,
+            abc_dot_v1_dot_types__pb2.GetCampaignRequest.SerializeToString,
+            abc_dot_v1_dot_types__pb2.CampaignView.FromString,
             options,
             channel_credentials,
             insecure,

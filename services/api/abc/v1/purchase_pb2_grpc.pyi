@@ -66,9 +66,9 @@ class PurchaseServiceStub:
     """Log a user in: settles whatever interrupted operation holds the account (may take up to
     about 2 s while an operation still in flight elsewhere gets the chance to finish).
     """
-    CreateCampaign: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.CreateCampaignRequest, _purchase_pb2.Campaign]
+    CreateCampaign: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.CreateCampaignRequest, _types_pb2.Campaign]
     """Open a campaign owned by an existing user."""
-    GetCampaign: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.GetCampaignRequest, _purchase_pb2.CampaignView]
+    GetCampaign: _grpc.UnaryUnaryMultiCallable[_types_pb2.GetCampaignRequest, _types_pb2.CampaignView]
     """A campaign's head, last purchase, current price and current slot with its filler."""
     UploadFiller: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.UploadFillerRequest, _types_pb2.Filler]
     """Upload an ad. Fillers are immutable: ALREADY_EXISTS for an id the user already used."""
@@ -92,9 +92,9 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     """Log a user in: settles whatever interrupted operation holds the account (may take up to
     about 2 s while an operation still in flight elsewhere gets the chance to finish).
     """
-    CreateCampaign: _aio.UnaryUnaryMultiCallable[_purchase_pb2.CreateCampaignRequest, _purchase_pb2.Campaign]  # type: ignore[assignment]
+    CreateCampaign: _aio.UnaryUnaryMultiCallable[_purchase_pb2.CreateCampaignRequest, _types_pb2.Campaign]  # type: ignore[assignment]
     """Open a campaign owned by an existing user."""
-    GetCampaign: _aio.UnaryUnaryMultiCallable[_purchase_pb2.GetCampaignRequest, _purchase_pb2.CampaignView]  # type: ignore[assignment]
+    GetCampaign: _aio.UnaryUnaryMultiCallable[_types_pb2.GetCampaignRequest, _types_pb2.CampaignView]  # type: ignore[assignment]
     """A campaign's head, last purchase, current price and current slot with its filler."""
     UploadFiller: _aio.UnaryUnaryMultiCallable[_purchase_pb2.UploadFillerRequest, _types_pb2.Filler]  # type: ignore[assignment]
     """Upload an ad. Fillers are immutable: ALREADY_EXISTS for an id the user already used."""
@@ -145,15 +145,15 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _purchase_pb2.CreateCampaignRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_purchase_pb2.Campaign, _abc.Awaitable[_purchase_pb2.Campaign]]:
+    ) -> _typing.Union[_types_pb2.Campaign, _abc.Awaitable[_types_pb2.Campaign]]:
         """Open a campaign owned by an existing user."""
 
     @_abc_1.abstractmethod
     def GetCampaign(
         self,
-        request: _purchase_pb2.GetCampaignRequest,
+        request: _types_pb2.GetCampaignRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_purchase_pb2.CampaignView, _abc.Awaitable[_purchase_pb2.CampaignView]]:
+    ) -> _typing.Union[_types_pb2.CampaignView, _abc.Awaitable[_types_pb2.CampaignView]]:
         """A campaign's head, last purchase, current price and current slot with its filler."""
 
     @_abc_1.abstractmethod

@@ -179,3 +179,104 @@ class FilledSlot(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FilledSlot: _TypeAlias = FilledSlot  # noqa: Y015
+
+@_typing.final
+class Campaign(_message.Message):
+    """A campaign: its owner's numbered slots, never sold below min_price, each slot_seconds long."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    MIN_PRICE_FIELD_NUMBER: _builtins.int
+    SLOT_SECONDS_FIELD_NUMBER: _builtins.int
+    campaign_id: _builtins.str
+    owner_id: _builtins.str
+    min_price: _builtins.int
+    slot_seconds: _builtins.int
+    def __init__(
+        self,
+        *,
+        campaign_id: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        min_price: _builtins.int = ...,
+        slot_seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "min_price", b"min_price", "owner_id", b"owner_id", "slot_seconds", b"slot_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Campaign: _TypeAlias = Campaign  # noqa: Y015
+
+@_typing.final
+class GetCampaignRequest(_message.Message):
+    """Served by both PurchaseService and NotifyService."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    campaign_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        campaign_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCampaignRequest: _TypeAlias = GetCampaignRequest  # noqa: Y015
+
+@_typing.final
+class CampaignView(_message.Message):
+    """A campaign as read now: its price curve, its price, the slot showing and its ad."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_FIELD_NUMBER: _builtins.int
+    HEAD_FIELD_NUMBER: _builtins.int
+    CURVE_FIELD_NUMBER: _builtins.int
+    CURRENT_PRICE_FIELD_NUMBER: _builtins.int
+    AS_OF_MS_FIELD_NUMBER: _builtins.int
+    CURRENT_SLOT_FIELD_NUMBER: _builtins.int
+    CURRENT_FILLER_FIELD_NUMBER: _builtins.int
+    head: _builtins.int
+    """The highest finished slot; 0 = none yet."""
+    current_price: _builtins.int
+    """The price of the next slot at as_of_ms, minor units."""
+    as_of_ms: _builtins.int
+    """When this view was read (ms since epoch)."""
+    @_builtins.property
+    def campaign(self) -> Global___Campaign: ...
+    @_builtins.property
+    def curve(self) -> Global___PriceCurve:
+        """The curve the price follows now (its last purchase is the campaign's last purchase)."""
+
+    @_builtins.property
+    def current_slot(self) -> Global___FilledSlot:
+        """The slot showing at as_of_ms, if any, and its filler (unset if it has none)."""
+
+    @_builtins.property
+    def current_filler(self) -> Global___Filler: ...
+    def __init__(
+        self,
+        *,
+        campaign: Global___Campaign | None = ...,
+        head: _builtins.int = ...,
+        curve: Global___PriceCurve | None = ...,
+        current_price: _builtins.int = ...,
+        as_of_ms: _builtins.int = ...,
+        current_slot: Global___FilledSlot | None = ...,
+        current_filler: Global___Filler | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["campaign", b"campaign", "current_filler", b"current_filler", "current_slot", b"current_slot", "curve", b"curve"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of_ms", b"as_of_ms", "campaign", b"campaign", "current_filler", b"current_filler", "current_price", b"current_price", "current_slot", b"current_slot", "curve", b"curve", "head", b"head"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CampaignView: _TypeAlias = CampaignView  # noqa: Y015

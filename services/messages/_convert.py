@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from services.api.abc.v1 import events_pb2, notify_pb2, types_pb2
-from services.api.abc.v1 import purchase_pb2 as pb
 from services.journal import Campaign, Fill, Finished, Purchase, Slot
 
 
@@ -22,8 +21,8 @@ def fill_event(finished: Finished, publisher: str, now_ms: int) -> events_pb2.Fi
         publisher=publisher, published_at_ms=now_ms)
 
 
-def campaign_message(cid: str, c: Campaign) -> pb.Campaign:
-    return pb.Campaign(campaign_id=cid, owner_id=c.owner, min_price=c.min_price,
+def campaign_message(cid: str, c: Campaign) -> types_pb2.Campaign:
+    return types_pb2.Campaign(campaign_id=cid, owner_id=c.owner, min_price=c.min_price,
                        slot_seconds=c.slot_seconds)
 
 

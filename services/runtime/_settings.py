@@ -1,0 +1,91 @@
+"""Settings: every ``ABC_*`` variable a service reads, declared once with its default and
+help, and read one way (``Setting.read`` and its typed siblings) by the configs' ``from_env``.
+The command line declares its options from the same ``Setting``s, so ``--help`` names each
+variable, and a flag given on the command line is laid over the environment (``overlaid``)
+before the config reads it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.store import DEFAULT_STORE_URL
+
+Environ = Mapping[str, str]
+
+
+class ConfigError(ValueError):
+    """A setting a process refuses to start with; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One ``ABC_*`` variable: its name, its default (None: unset means "none"), what it is."""
+
+    var: str
+    default: str | None
+    help: str
+
+    def read(self, env: Environ = os.environ) -> str | None:
+        value = env.get(self.var, "").strip()
+        return value or self.default
+
+    def text(self, env: Environ = os.environ) -> str:
+        value = self.read(env)
+        if value is None:
+            raise ConfigError(f"{self.var} is not set: {self.help}")
+        return value
+
+    def integer(self, env: Environ = os.environ) -> int | None:
+        value = self.read(env)
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{self.var}={value!r}: want a whole number") from None
+
+    def flag(self, env: Environ = os.environ) -> bool:
+        return (self.read(env) or "").lower() in ("1", "true", "yes")
+
+    def path(self, env: Environ = os.environ) -> Path | None:
+        value = self.read(env)
+        return Path(value) if value is not None else None
+
+    def described(self) -> str:
+        """The help text with the variable and default, as ``--help`` shows it."""
+        default = f"; default {self.default}" if self.default else ""
+        return f"{self.help} (env {self.var}{default})"
+
+
+def overlaid(values: Mapping[str, str | None], env: Environ = os.environ) -> dict[str, str]:
+    """``env`` with each variable in ``values`` that is not None set to it (flags given on the
+    command line win over the environment)."""
+    return {**env, **{var: value for var, value in values.items() if value is not None}}
+
+
+STORE_URL = Setting("ABC_STORE_URL", DEFAULT_STORE_URL,
+                    "the document store: memory://, sqlite:///relative/path.db, "
+                    "sqlite:////absolute/path.db or couchbase://host/bucket")
+NATS_URL = Setting("ABC_NATS_URL", None, "NATS server for fill events, e.g. "
+                   "nats://127.0.0.1:4222 (none: events are not published)")
+TOKENS = Setting("ABC_TOKENS", None, "bearer tokens, e.g. gateway:s3cret,operator:t0p")
+TOKENS_FILE = Setting("ABC_TOKENS_FILE", None, "tokens, one role:token a line")
+TLS_CERT = Setting("ABC_TLS_CERT", None, "TLS certificate chain (PEM)")
+TLS_KEY = Setting("ABC_TLS_KEY", None, "TLS private key (PEM)")
+ALLOW_PLAINTEXT = Setting("ABC_ALLOW_PLAINTEXT", None,
+                          "set to 1 to serve a non-loopback address without TLS, e.g. behind "
+                          "an encrypting mesh; tokens are still needed")
+LOG_LEVEL = Setting("ABC_LOG_LEVEL", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
+
+
+PURCHASE_LISTEN = "127.0.0.1:50051"  # where each service listens by default on one machine
+NOTIFY_LISTEN = "127.0.0.1:50052"
+
+
+def listen_setting(service: str, default: str) -> Setting:
+    """``ABC_<SERVICE>_LISTEN``: where ``service`` serves."""
+    return Setting(f"ABC_{service.upper()}_LISTEN", default,
+                   "address to serve, host:port (port 0: a free one)")
