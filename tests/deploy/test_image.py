@@ -117,5 +117,13 @@ def test_the_build_context_holds_what_the_build_copies_and_no_more() -> None:
     assert not dockerignore_excludes("services/cli/_main.py")
     for kept_out in (".git/HEAD", ".venv/bin/python", ".abc/abc.db", "tests/conftest.py",
                      "deploy/k8s/base/kustomization.yaml", "services/cli/__pycache__/x.pyc",
-                     "Dockerfile"):
+                     "Dockerfile", "services/lab/sim/_run.py", "services/lab/__init__.py"):
         assert dockerignore_excludes(kept_out), kept_out
+
+
+def test_the_image_installs_abc_without_extras() -> None:
+    """The lab extra (the NATS server wheel) and the dev tools stay out of the image."""
+    build = dockerfile_stages()[0]
+    installs = [arg.split()[2:] for op, arg in build.instructions
+                if op == "RUN" and arg.startswith("pip install")]
+    assert installs == [["."]]
