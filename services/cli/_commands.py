@@ -45,7 +45,8 @@ def _register(commands: Any, table: Mapping[str, str], name: str, rest: Sequence
 
 def _unavailable(commands: Any, command: str) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        command, help="(not installed: this installation leaves the lab out)", add_help=False)
+        command, help="(not installed: this installation leaves the lab out)", add_help=False,
+        prefix_chars="\0")  # every argument a positional: swallowed, whatever it is
     parser.add_argument("ignored", nargs=argparse.REMAINDER)
     parser.set_defaults(run=lambda _args: fail(
         f"'abc {command}' needs the lab (services/lab), which this installation leaves out"))
