@@ -26,7 +26,7 @@ sim: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy services tests bench protos
+	$(BIN)/mypy services tests bench protos deploy
 
 test: lint
 	$(BIN)/python -m pytest

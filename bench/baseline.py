@@ -211,7 +211,7 @@ async def _abc_run(system: str, workload: str, campaigns: int, purchases: int,
         stats = await run_buyers(journal, BUYERS, purchases, world.campaigns,
                                  users=world.users, hot=campaigns == 1)
         violations = [str(v) for v in await audit(store, quiescent=True)]
-    checks = [("quiescent audit (every PROTOCOL.md invariant)",
+    checks = [("quiescent audit (every docs/protocol.md invariant)",
                "ok" if not violations else f"**{len(violations)} violation(s)**")]
     return Run(system, workload, stats, violations=violations, checks=checks)
 

@@ -63,7 +63,7 @@ def main() -> int:
                         help="also write every configuration's crash-to-repair delays (ms) "
                              "there, for bench/run_all.py's plot")
     parser.add_argument("--tick-ms", type=int, default=1000, metavar="MS",
-                        help="the replicas' tick (default 1000, PROTOCOL.md's second)")
+                        help="the replicas' tick (default 1000, docs/protocol.md's second)")
     parser.add_argument("--schedule", action="append", choices=SCHEDULES, default=None,
                         help="only this schedule (repeatable; default all)")
     args = parser.parse_args()

@@ -18,7 +18,7 @@ from ._options import add_store_option
 def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser(
         "audit", help="check every invariant of the purchase journal",
-        description="Walk the index documents and check PROTOCOL.md's invariants. Exit 0 if "
+        description="Walk the index documents and check docs/protocol.md's invariants. Exit 0 if "
                     "all hold, 1 on any violation (each printed with its keys). Run it with "
                     "writers stopped: its reads are not one snapshot.")
     add_store_option(p)

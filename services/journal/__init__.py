@@ -1,4 +1,4 @@
-"""The purchase journal of PROTOCOL.md over the DocumentStore port.
+"""The purchase journal of docs/protocol.md over the DocumentStore port.
 
 Pure protocol: no gRPC, no NATS, no exporters. Follow one purchase in ``_buy.py`` (intent,
 commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resolver.py`` decide

@@ -1,4 +1,4 @@
-"""The audit: PROTOCOL.md's invariants checked over every document, found through the index
+"""The audit: docs/protocol.md's invariants checked over every document, found through the index
 documents (the store has no scan).
 
 ``check_invariants`` is pure: it judges a ``Snapshot``. ``audit`` reads one from a store; the
@@ -20,7 +20,7 @@ from ._index import SHARDS, IndexKind, index_key
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """Invariant ``invariant`` (PROTOCOL.md's number) broken; ``keys`` are the documents."""
+    """Invariant ``invariant`` (docs/protocol.md's number) broken; ``keys`` are the documents."""
 
     invariant: int
     message: str

@@ -1,4 +1,4 @@
-"""The documents of PROTOCOL.md as typed values, with their JSON forms.
+"""The documents of docs/protocol.md as typed values, with their JSON forms.
 
 Money is an integer number of minor units; times are integer milliseconds since the epoch.
 """

@@ -1,4 +1,4 @@
-"""The posse's check of one campaign (PROTOCOL.md, "Recovery: the posse").
+"""The posse's check of one campaign (docs/protocol.md, "Recovery: the posse").
 
 Read head; look at slot head+1; if it is there, give its driver ``posse_wait_ms`` to finish
 (it almost always does), read the campaign again, and if head is still behind, finish it.

@@ -1,4 +1,4 @@
-"""One posse replica: each tick (a second, as PROTOCOL.md has it, unless ``tick_ms`` says
+"""One posse replica: each tick (a second, as docs/protocol.md has it, unless ``tick_ms`` says
 otherwise), check the campaigns that are due, concurrently and with a
 bound, so one slow or failing campaign never stalls the rest; a store outage is logged and
 the next tick simply tries again.

@@ -1,4 +1,4 @@
-"""Who checks which campaign when: PROTOCOL.md's posse schedules. Adding one is one small
+"""Who checks which campaign when: docs/protocol.md's posse schedules. Adding one is one small
 class with a ``name`` and ``on_duty``, registered in ``SCHEDULES``.
 
 Whatever the schedule, a replica also checks every campaign at least every

@@ -1,4 +1,4 @@
-"""The DocumentStore port: the five single-document operations of PROTOCOL.md, nothing more.
+"""The DocumentStore port: the five single-document operations of docs/protocol.md, nothing more.
 
 Values are JSON objects (``dict`` of JSON types). A ``cas`` is an opaque positive integer that
 changes on every write of a key; the only thing a caller may do with it is hand it back.

@@ -13,7 +13,7 @@ from services.store import DocumentStore, StoreWrapper
 T = TypeVar("T")
 
 OP_KINDS = ("get", "insert", "replace", "upsert", "remove")
-"""The port's operations, in PROTOCOL.md's order (``close`` is not counted)."""
+"""The port's operations, in docs/protocol.md's order (``close`` is not counted)."""
 
 
 class CountingStore(StoreWrapper):

@@ -1,6 +1,6 @@
 """The invariants checked after every write the simulated store applies.
 
-The always-true invariants of PROTOCOL.md on the whole state (``check_invariants``), plus the
+The always-true invariants of docs/protocol.md on the whole state (``check_invariants``), plus the
 two that need history rather than a snapshot: a slot, once written, never changes (1), and a
 campaign's head never moves backwards (4).
 """

@@ -8,7 +8,7 @@ UNREACHABLE = {
     "deposit.rollback": (
         "a deposit's record is only ever written while its own lock is held, and a new op "
         "takes the lock only after the old one is settled, so a lock never meets another "
-        "attempt's record of its deposit id; the branch stays, as PROTOCOL.md asks"
+        "attempt's record of its deposit id; the branch stays, as docs/protocol.md asks"
     ),
 }
 

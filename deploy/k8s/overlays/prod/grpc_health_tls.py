@@ -41,7 +41,8 @@ def health(port: int, server_name: str, roots: bytes, timeout_s: float) -> str:
         except grpc.RpcError as exc:
             code = exc.code().name if isinstance(exc, grpc.Call) else "ERROR"
             return f"no answer: {code}"
-    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    status: str = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
