@@ -2,18 +2,25 @@
 
 Pure protocol: no gRPC, no NATS, no exporters. Follow one purchase in ``_buy.py`` (intent,
 commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resolver.py`` decide
-interrupted ones; ``_posse.py`` is recovery's check of one campaign; ``_audit.py`` the invariants.
+interrupted ones; ``_posse.py`` is recovery's check of one campaign. Money out: ``_credit.py``
+(the seller's shares), ``_withdraw.py``, ``_payout.py`` (the payout state machine),
+``_refund.py``, all on the shape of ``_forward.py``. ``_audit.py`` and ``_ledger.py`` check
+the invariants.
 """
 
 from ._audit import (
-    Snapshot,
-    Violation,
     audit,
     check_invariants,
     read_documents,
     read_snapshot,
 )
-from ._context import STEPS, JournalContext, Safeguards, Timing
+from ._context import (
+    STEPS,
+    JournalContext,
+    Policy,
+    Safeguards,
+    Timing,
+)
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -30,20 +37,44 @@ from ._documents import (
     Slot,
     User,
     Void,
+    fee_of,
     slot_from_json,
 )
-from ._finish import Finished, finish_slot
+from ._finish import (
+    Finished,
+    finish_slot,
+)
 from ._ids import (
     campaign_key,
+    credit_key,
     deposit_key,
     filler_key,
     invalid_id,
+    owned_key,
     receipt_key,
+    refund_key,
     slot_key,
     user_key,
+    withdrawal_key,
 )
-from ._index import IndexKind, list_index
-from ._journal import Journal
+from ._index import (
+    IndexKind,
+    list_entries,
+    list_index,
+)
+from ._journal import (
+    Journal,
+)
+from ._money_out import (
+    MOVES,
+    CreditLock,
+    CreditRecord,
+    PayoutState,
+    RefundLock,
+    RefundRecord,
+    Withdrawal,
+    WithdrawLock,
+)
 from ._outcomes import (
     AccountBusy,
     AlreadyExists,
@@ -51,6 +82,8 @@ from ._outcomes import (
     BuyOutcome,
     Created,
     CreateOutcome,
+    Credited,
+    CreditOutcome,
     Deposited,
     DepositOutcome,
     DuplicateDeposit,
@@ -60,20 +93,46 @@ from ._outcomes import (
     JournalError,
     LostRace,
     Missing,
+    NothingToCredit,
     PriceAboveMax,
+    Refunded,
+    RefundOutcome,
     Resolution,
+    WithdrawalRequested,
+    WithdrawOutcome,
+    WrongState,
 )
-from ._posse import Check, check_campaign
-from ._price import price_at, slot_window
-from ._resolver import resolve_account
-from ._showing import Showing, showing
+from ._posse import (
+    Check,
+    check_campaign,
+)
+from ._price import (
+    price_at,
+    slot_window,
+)
+from ._resolver import (
+    resolve_account,
+)
+from ._showing import (
+    Showing,
+    showing,
+)
+from ._snapshot import (
+    Snapshot,
+    Violation,
+)
+from ._withdraw import (
+    MAX_DESTINATION,
+)
 
 __all__ = [
+    "MAX_DESTINATION",
     "MAX_FILLER_IMAGE",
     "MAX_FILLER_LINK",
     "MAX_FILLER_TEXT",
     "MAX_MONEY",
     "MAX_SLOT_SECONDS",
+    "MOVES",
     "STEPS",
     "AccountBusy",
     "AlreadyExists",
@@ -84,6 +143,10 @@ __all__ = [
     "Check",
     "CreateOutcome",
     "Created",
+    "CreditLock",
+    "CreditOutcome",
+    "CreditRecord",
+    "Credited",
     "DepositLock",
     "DepositOutcome",
     "DepositRecord",
@@ -100,9 +163,16 @@ __all__ = [
     "JournalError",
     "LostRace",
     "Missing",
+    "NothingToCredit",
+    "PayoutState",
+    "Policy",
     "PriceAboveMax",
     "Purchase",
     "Receipt",
+    "RefundLock",
+    "RefundOutcome",
+    "RefundRecord",
+    "Refunded",
     "Resolution",
     "Safeguards",
     "Showing",
@@ -112,23 +182,34 @@ __all__ = [
     "User",
     "Violation",
     "Void",
+    "WithdrawLock",
+    "WithdrawOutcome",
+    "Withdrawal",
+    "WithdrawalRequested",
+    "WrongState",
     "audit",
     "campaign_key",
     "check_campaign",
     "check_invariants",
+    "credit_key",
     "deposit_key",
+    "fee_of",
     "filler_key",
     "finish_slot",
     "invalid_id",
+    "list_entries",
     "list_index",
+    "owned_key",
     "price_at",
     "read_documents",
     "read_snapshot",
     "receipt_key",
+    "refund_key",
     "resolve_account",
     "showing",
     "slot_from_json",
     "slot_key",
     "slot_window",
     "user_key",
+    "withdrawal_key",
 ]

@@ -8,72 +8,41 @@ simulation snapshots its store between two operations instead).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 
 from services.store import DocumentStore, Json, NotFound
 
-from ._documents import Campaign, DepositRecord, Fill, Receipt, Slot, User, slot_from_json
-from ._ids import campaign_key, deposit_key, filler_key, receipt_key, slot_key, user_key
+from ._documents import Campaign, Fill, Receipt, fee_of
+from ._ids import (
+    campaign_key,
+    credit_key,
+    deposit_key,
+    filler_key,
+    owned_key,
+    receipt_key,
+    refund_key,
+    slot_key,
+    user_key,
+    withdrawal_key,
+)
 from ._index import SHARDS, IndexKind, index_key
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """Invariant ``invariant`` (docs/protocol.md's number) broken; ``keys`` are the documents."""
-
-    invariant: int
-    message: str
-    keys: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"invariant {self.invariant}: {self.message} [{', '.join(self.keys)}]"
-
-
-@dataclass
-class Snapshot:
-    users: dict[str, User] = field(default_factory=dict)
-    campaigns: dict[str, Campaign] = field(default_factory=dict)
-    slots: dict[tuple[str, int], Slot] = field(default_factory=dict)
-    receipts: dict[tuple[str, int], Receipt] = field(default_factory=dict)
-    deposits: dict[tuple[str, str], DepositRecord] = field(default_factory=dict)
-
-    @classmethod
-    def from_documents(cls, docs: Iterable[tuple[str, Json]]) -> Snapshot:
-        snap = cls()
-        for key, value in docs:
-            snap.add(key, value)
-        return snap
-
-    def add(self, key: str, value: Json) -> None:
-        kind, _, rest = key.partition(":")
-        if kind == "user":
-            self.users[rest] = User.from_json(value)
-        elif kind == "campaign":
-            self.campaigns[rest] = Campaign.from_json(value)
-        elif kind in ("slot", "txn"):
-            cid, _, n = rest.partition(":")
-            if kind == "slot":
-                self.slots[cid, int(n)] = slot_from_json(value)
-            else:
-                self.receipts[cid, int(n)] = Receipt.from_json(value)
-        elif kind == "deposit":
-            uid, _, did = rest.partition(":")
-            self.deposits[uid, did] = DepositRecord.from_json(value)
+from ._ledger import Ledger, check_conservation, check_credits, check_payouts, check_user
+from ._snapshot import Snapshot, Violation
 
 
 def check_invariants(snap: Snapshot, quiescent: bool = False) -> list[Violation]:
-    """Every broken invariant; the after-recovery ones (5, 6) too when ``quiescent``."""
+    """Every broken invariant; the after-recovery ones too when ``quiescent``."""
     found: list[Violation] = []
     for cid, campaign in snap.campaigns.items():
         found += _check_campaign(snap, cid, campaign, quiescent)
+        found += check_credits(snap, cid, campaign)
     for (cid, n), receipt in snap.receipts.items():
         found += _check_receipt(snap, cid, n, receipt)
-    ledger = _Ledger.of(snap)
+    ledger = Ledger.of(snap)
     for uid, user in snap.users.items():
-        found += _check_user(ledger, uid, user, quiescent)
-    if quiescent:
-        found += _check_conservation(snap)
+        found += check_user(ledger, uid, user, quiescent)
+    found += check_payouts(snap, quiescent)
+    found += check_conservation(snap, ledger)
     return found
 
 
@@ -114,52 +83,11 @@ def _check_receipt(snap: Snapshot, cid: str, n: int, receipt: Receipt) -> list[V
         return [Violation(7, "receipt for a slot that is empty or void", keys)]
     if (slot.buyer, slot.price, slot.attempt) != (receipt.buyer, receipt.price, receipt.attempt):
         return [Violation(7, "receipt disagrees with its slot (buyer, price or attempt)", keys)]
-    return []
-
-
-@dataclass
-class _Ledger:
-    """Per user, the committed ops that move money: ``(attempt, amount)``, signed."""
-
-    entries: dict[str, list[tuple[str, int]]]
-
-    @classmethod
-    def of(cls, snap: Snapshot) -> _Ledger:
-        entries: dict[str, list[tuple[str, int]]] = {}
-        for (uid, _), record in snap.deposits.items():
-            entries.setdefault(uid, []).append((record.attempt, record.amount))
-        for slot in snap.slots.values():
-            if isinstance(slot, Fill):
-                entries.setdefault(slot.buyer, []).append((slot.attempt, -slot.price))
-        return cls(entries)
-
-    def balance(self, uid: str, in_flight: str | None) -> int:
-        return sum(amount for attempt, amount in self.entries.get(uid, ()) if attempt != in_flight)
-
-
-def _check_user(ledger: _Ledger, uid: str, user: User, quiescent: bool) -> list[Violation]:
-    found: list[Violation] = []
-    ukey = user_key(uid)
-    if user.balance < 0:
-        found.append(Violation(2, f"negative balance {user.balance}", (ukey,)))
-    if quiescent and user.lock is not None:
-        found.append(Violation(5, f"lock of attempt {user.lock.attempt} remains", (ukey,)))
-    # Exactly once: every committed op whose lock is gone has moved the balance once; the op
-    # still holding the lock has not moved it yet.
-    expected = ledger.balance(uid, None if user.lock is None else user.lock.attempt)
-    if user.balance != expected:
-        found.append(Violation(3, f"balance {user.balance} != {expected}, its committed deposits "
-                                  "less its committed purchases", (ukey,)))
-    return found
-
-
-def _check_conservation(snap: Snapshot) -> list[Violation]:
-    balances = sum(u.balance for u in snap.users.values())
-    receipts = sum(r.price for r in snap.receipts.values())
-    deposits = sum(d.amount for d in snap.deposits.values())
-    if balances + receipts != deposits:
-        text = f"balances {balances} + receipts {receipts} != deposits {deposits}"
-        return [Violation(6, text, ())]
+    campaign = snap.campaigns.get(cid)
+    if campaign is not None and (receipt.seller, receipt.fee) != (
+            campaign.owner, fee_of(receipt.price, campaign.fee_bps)):
+        return [Violation(7, "receipt disagrees with its campaign (seller or fee)",
+                          (*keys, campaign_key(cid)))]
     return []
 
 
@@ -183,6 +111,14 @@ async def read_documents(store: DocumentStore) -> AsyncIterator[tuple[str, Json,
         uid, _, fid = entry.partition(":")
         async for found in _get(store, filler_key(uid, fid)):
             yield found
+    for entry in sorted(entries[IndexKind.WITHDRAWALS]):
+        uid, _, wid = entry.partition(":")
+        for key in (withdrawal_key(uid, wid), refund_key(uid, wid)):
+            async for found in _get(store, key):
+                yield found
+    for uid in sorted(entries[IndexKind.USERS]):
+        async for found in _get(store, owned_key(uid)):
+            yield found
     for cid in sorted(entries[IndexKind.CAMPAIGNS]):
         async for found in _campaign_documents(store, cid):
             yield found
@@ -197,9 +133,10 @@ async def _campaign_documents(
         yield found
     if head is None:
         return
-    # Slots and receipts up to head+2: the audit must see one that should not exist.
+    # Slots, receipts and credit runs up to head+2: the audit must see one that should not
+    # exist (a credit run may start at any slot, so every slot is looked at).
     for n in range(1, head + 3):
-        for key in (slot_key(cid, n), receipt_key(cid, n)):
+        for key in (slot_key(cid, n), receipt_key(cid, n), credit_key(cid, n)):
             async for found in _get(store, key):
                 yield found
 

@@ -1,6 +1,7 @@
 """What the journal takes from its caller instead of reaching for globals: a clock, a sleep, a
-source of attempt ids, a step observer, timings, and (for the simulation's mutation tests
-only) the safeguards it may switch off. The simulation passes virtual ones."""
+source of attempt ids, a step observer, timings, the operator's money policy, and (for the
+simulation's mutation tests only) the safeguards it may switch off. The simulation passes
+virtual ones."""
 
 from __future__ import annotations
 
@@ -48,6 +49,25 @@ STEPS = (
     "deposit.commit",  # deposit:<uid>:<id> inserted: the deposit is committed
     "deposit.rollback",
     "deposit.credit",
+    "credit.intent",  # the seller's doc is locked with the run to credit
+    "credit.commit",  # credit:<cid>:<first> inserted: the credit is committed
+    "credit.rollback",
+    "credit.apply",  # the seller's lock cleared with the run's shares added
+    "credit.advance",  # the campaign's credited hint moved to the run's last slot
+    "withdraw.intent",
+    "withdraw.commit",  # withdrawal:<uid>:<w> inserted, state requested: committed
+    "withdraw.rollback",
+    "withdraw.debit",  # the lock cleared with amount + fee taken off the balance
+    "payout.claim",  # requested -> paying: a payer is about to call the rail
+    "payout.paid",  # paying -> paid, with the rail's reference
+    "payout.failed",  # paying -> failed: the rail refused
+    "payout.retry",  # failed -> requested: the operator retries
+    "payout.reject",  # requested | failed -> rejected: the operator refuses
+    "refund.intent",
+    "refund.commit",  # refund:<uid>:<w> inserted: the refund is committed
+    "refund.rollback",
+    "refund.credit",  # the lock cleared with amount + fee given back
+    "refund.close",  # the withdrawal moved rejected -> refunded
 )
 
 
@@ -71,6 +91,19 @@ class Safeguards:
     debit_only_while_locked: bool = True  # retry the effect CAS only while the lock names us
     finish_before_buy: bool = True  # finish slot n before trying n+1
     never_backwards: bool = True  # advance head by CAS from n-1 only
+    credit_keyed_by_start: bool = True  # a credit run's commit key is its first slot
+    claimed_never_rejected: bool = True  # a paying withdrawal may not be rejected
+    refund_needs_commit: bool = True  # a refund is committed by its key before it pays back
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The operator's money settings, the same in every process."""
+
+    fee_bps: int = 150  # the fee on each sale, basis points (1.5%), fixed per campaign
+    withdrawal_fee: int = 0  # a flat fee per withdrawal, minor units
+    min_withdrawal: int = 1  # the smallest amount one withdrawal may take out
+    credit_batch: int = 1000  # the most slots one credit op covers
 
 
 def _wall_clock() -> int:
@@ -113,6 +146,7 @@ class JournalContext:
     trace_context: TraceContext = _no_trace
     timing: Timing = field(default_factory=Timing)
     safeguards: Safeguards = field(default_factory=Safeguards)
+    policy: Policy = field(default_factory=Policy)
 
     @contextlib.contextmanager
     def step(self, name: str, **attributes: str | int) -> Iterator[None]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from services.store import Json
 
+from ._money_out import CreditLock, RefundLock, WithdrawLock
+
 MAX_MONEY = 10**15  # any balance, price or amount; well inside 2**53 for JSON readers
 MAX_SLOT_SECONDS = 30 * 24 * 3600
 MAX_FILLER_TEXT = 500  # characters
@@ -50,17 +52,24 @@ class DepositLock:
                 "amount": self.amount, "trace": self.trace}
 
 
-Lock = BuyLock | DepositLock
+Lock = BuyLock | DepositLock | CreditLock | WithdrawLock | RefundLock
 
 
 def lock_from_json(value: Json | None) -> Lock | None:
     if value is None:
         return None
     fields = {k: v for k, v in value.items() if k != "op"}
-    if value["op"] == "buy":
-        return BuyLock(**fields)
-    if value["op"] == "deposit":
-        return DepositLock(**fields)
+    match value["op"]:
+        case "buy":
+            return BuyLock(**fields)
+        case "deposit":
+            return DepositLock(**fields)
+        case "credit":
+            return CreditLock.from_json(value)
+        case "withdraw":
+            return WithdrawLock.from_json(value)
+        case "refund":
+            return RefundLock.from_json(value)
     raise ValueError(f"unknown lock op {value['op']!r}")
 
 
@@ -104,22 +113,30 @@ class Purchase:
 
 @dataclass(frozen=True, slots=True)
 class Campaign:
+    """``fee_bps``: the operator's fee on each sale, fixed when the campaign is created (a
+    campaign written before fees reads as 0). ``credited``: a hint, the last slot whose share
+    has reached the owner (the chain of credit runs is the truth); never moves back."""
+
     owner: str
     min_price: int
     slot_seconds: int
     head: int = 0
     last: Purchase | None = None
+    fee_bps: int = 0
+    credited: int = 0
 
     @classmethod
     def from_json(cls, value: Json) -> Campaign:
         last = value.get("last")
         return cls(value["owner"], value["min_price"], value["slot_seconds"], value["head"],
-                   None if last is None else Purchase(**last))
+                   None if last is None else Purchase(**last), value.get("fee_bps", 0),
+                   value.get("credited", 0))
 
     def to_json(self) -> Json:
         return {"owner": self.owner, "min_price": self.min_price,
                 "slot_seconds": self.slot_seconds, "head": self.head,
-                "last": None if self.last is None else self.last.to_json()}
+                "last": None if self.last is None else self.last.to_json(),
+                "fee_bps": self.fee_bps, "credited": self.credited}
 
     def advanced(self, n: int, purchase: Purchase | None) -> Campaign:
         return replace(self, head=n, last=purchase if purchase is not None else self.last)
@@ -174,18 +191,32 @@ def slot_from_json(value: Json) -> Slot:
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
+    """A finished sale: ``fee`` of ``price`` is the operator's, the rest the seller's share
+    (a receipt written before fees reads as fee 0)."""
+
     buyer: str
     seller: str
     price: int
     attempt: str
+    fee: int = 0
 
     @classmethod
     def from_json(cls, value: Json) -> Receipt:
-        return cls(**value)
+        return cls(value["buyer"], value["seller"], value["price"], value["attempt"],
+                   value.get("fee", 0))
 
     def to_json(self) -> Json:
         return {"buyer": self.buyer, "seller": self.seller, "price": self.price,
-                "attempt": self.attempt}
+                "attempt": self.attempt, "fee": self.fee}
+
+    @property
+    def share(self) -> int:
+        return self.price - self.fee
+
+
+def fee_of(price: int, fee_bps: int) -> int:
+    """The operator's fee on a sale at ``price``: ``fee_bps`` basis points, rounded up."""
+    return (price * fee_bps + 9_999) // 10_000
 
 
 @dataclass(frozen=True, slots=True)

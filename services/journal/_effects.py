@@ -4,9 +4,12 @@
   changed by delta"; a lost CAS is re-read and retried for as long as the lock still names
   the attempt. Once it names anything else the effect is done (by us or by someone else).
 - ``advance_campaign``: CAS ``head`` from n-1 to n; nothing if ``head >= n`` already.
+- ``advance_credited``: CAS the credited hint up to a run's last slot, never back.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from services.store import CasMismatch, Document, DocumentStore
 
@@ -60,3 +63,20 @@ async def advance_campaign(
         except CasMismatch:
             doc = await store.get(key)
     raise JournalError(f"{key}: {ctx.timing.max_cas_retries} lost CAS races advancing to {n}")
+
+
+async def advance_credited(store: DocumentStore, ctx: JournalContext, cid: str, last: int) -> bool:
+    """Move the campaign's ``credited`` hint up to ``last``, never back. True if this call
+    moved it. Only a hint: a creditor follows the chain of runs past it."""
+    key = campaign_key(cid)
+    for _ in range(ctx.timing.max_cas_retries):
+        doc = await store.get(key)
+        campaign = Campaign.from_json(doc.value)
+        if campaign.credited >= last:
+            return False
+        try:
+            await store.replace(key, replace(campaign, credited=last).to_json(), doc.cas)
+            return True
+        except CasMismatch:
+            continue
+    raise JournalError(f"{key}: {ctx.timing.max_cas_retries} lost CAS races advancing credited")

@@ -1,6 +1,6 @@
 """Finishing slot n: the roll-forward that the driver, the posse and the resolver all run.
 
-1. insert ``txn:c:n`` (exists is fine); skipped for a void;
+1. insert ``txn:c:n``, the receipt with the operator's fee (exists is fine); none for a void;
 2. release the buyer: clear that attempt's lock with the debit (a void: no debit);
 3. advance the campaign from n-1 to n.
 Publishing the fill event is the caller's business (the journal knows no NATS).
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from services.store import Document, DocumentStore, Exists
 
 from ._context import JournalContext
-from ._documents import Campaign, Fill, Receipt, Slot, Void, slot_from_json
+from ._documents import Campaign, Fill, Receipt, Slot, Void, fee_of, slot_from_json
 from ._effects import advance_campaign, release_account
 from ._ids import campaign_key, receipt_key, slot_key
 
@@ -57,7 +57,7 @@ async def _finish(
         purchase = None
     else:
         with ctx.step("finish.receipt"):
-            await _write_receipt(store, cid, n, slot, Campaign.from_json(campaign.value).owner)
+            await _write_receipt(store, cid, n, slot, Campaign.from_json(campaign.value))
         with ctx.step("finish.debit", user=slot.buyer, price=slot.price):
             released = await release_account(store, ctx, slot.buyer, slot.attempt, -slot.price,
                                              buyer)
@@ -67,9 +67,11 @@ async def _finish(
     return Finished(cid, n, slot, released, advanced)
 
 
-
-
-async def _write_receipt(store: DocumentStore, cid: str, n: int, fill: Fill, seller: str) -> None:
-    receipt = Receipt(fill.buyer, seller, fill.price, fill.attempt)
+async def _write_receipt(store: DocumentStore, cid: str, n: int, fill: Fill,
+                         campaign: Campaign) -> None:
+    # From immutable fields only (the fill, the campaign's owner and fee), so every finisher
+    # writes the same receipt.
+    receipt = Receipt(fill.buyer, campaign.owner, fill.price, fill.attempt,
+                      fee_of(fill.price, campaign.fee_bps))
     with contextlib.suppress(Exists):  # written already: by us earlier, or by a helper
         await store.insert(receipt_key(cid, n), receipt.to_json())

@@ -56,3 +56,21 @@ def deposit_key(uid: str, deposit_id: str) -> str:
 
 def filler_key(uid: str, fid: str) -> str:
     return f"filler:{uid}:{fid}"
+
+
+def credit_key(cid: str, first: int) -> str:
+    """The credit of the run of ``cid``'s slots that starts at ``first``."""
+    return f"credit:{cid}:{first}"
+
+
+def withdrawal_key(uid: str, wid: str) -> str:
+    return f"withdrawal:{uid}:{wid}"
+
+
+def refund_key(uid: str, wid: str) -> str:
+    return f"refund:{uid}:{wid}"
+
+
+def owned_key(uid: str) -> str:
+    """The list of the campaigns ``uid`` owns."""
+    return f"owned:{uid}"

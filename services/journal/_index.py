@@ -24,6 +24,7 @@ class IndexKind(enum.Enum):
     CAMPAIGNS = "campaigns"  # entry: cid
     DEPOSITS = "deposits"  # entry: "<uid>:<deposit id>"
     FILLERS = "fillers"  # entry: "<uid>:<filler id>"
+    WITHDRAWALS = "withdrawals"  # entry: "<uid>:<withdrawal id>"
 
 
 def shard_of(entry: str) -> int:
@@ -36,9 +37,14 @@ def index_key(kind: IndexKind, shard: int) -> str:
 
 async def add_to_index(store: DocumentStore, ctx: JournalContext, kind: IndexKind,
                        entry: str) -> None:
-    """Idempotent: present afterwards, whoever put it there. An in-doubt write is settled by
-    reading the shard again, so this never blindly writes twice."""
-    key = index_key(kind, shard_of(entry))
+    """Idempotent: present afterwards, whoever put it there."""
+    await add_entry(store, ctx, index_key(kind, shard_of(entry)), entry)
+
+
+async def add_entry(store: DocumentStore, ctx: JournalContext, key: str, entry: str) -> None:
+    """``entry`` in the list document ``key`` (``{"ids": [...]}``): idempotent, present
+    afterwards whoever put it there. An in-doubt write is settled by reading the list again,
+    so this never blindly writes twice."""
     for _ in range(ctx.timing.max_cas_retries):
         try:
             doc = await store.get(key)
@@ -56,7 +62,7 @@ async def add_to_index(store: DocumentStore, ctx: JournalContext, kind: IndexKin
             return
         except (CasMismatch, InDoubt):
             continue
-    raise JournalError(f"index {key}: {ctx.timing.max_cas_retries} lost CAS races")
+    raise JournalError(f"list {key}: {ctx.timing.max_cas_retries} lost CAS races")
 
 
 async def list_index(store: DocumentStore, kind: IndexKind) -> list[str]:
@@ -69,3 +75,11 @@ async def list_index(store: DocumentStore, kind: IndexKind) -> list[str]:
             continue
         entries.extend(doc.value["ids"])
     return sorted(entries)
+
+
+async def list_entries(store: DocumentStore, key: str) -> list[str]:
+    """The entries of the list document ``key``, sorted (none if it does not exist)."""
+    try:
+        return sorted((await store.get(key)).value["ids"])
+    except NotFound:
+        return []

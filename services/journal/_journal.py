@@ -17,31 +17,41 @@ from typing import TypeVar
 from services.store import DocumentStore, InDoubt, Unavailable
 
 from ._account import read_or_missing, read_user
-from ._audit import Violation, audit
+from ._audit import audit
 from ._buy import buy
 from ._context import JournalContext
+from ._credit import credit, credit_owner
 from ._deposit import deposit
 from ._documents import Campaign, User
 from ._finish import Finished, finish_slot
-from ._ids import campaign_key, check_id
+from ._ids import campaign_key, check_id, withdrawal_key
 from ._index import IndexKind, list_index
 from ._login import login
+from ._money_out import PayoutState, Withdrawal
 from ._outcomes import (
     BuyOutcome,
     CreateOutcome,
+    CreditOutcome,
     DepositOutcome,
     Interrupted,
     InvalidInput,
     JournalError,
     Missing,
+    RefundOutcome,
     Rejected,
     Resolution,
+    WithdrawOutcome,
+    WrongState,
 )
+from ._payout import move_payout
 from ._posse import Check, check_campaign
 from ._price import price_at
+from ._refund import refund
 from ._resolver import resolve_account
 from ._setup import create_account, create_campaign, upload_filler
 from ._showing import Showing, showing
+from ._snapshot import Violation
+from ._withdraw import withdraw
 
 T = TypeVar("T")
 
@@ -97,6 +107,40 @@ class Journal:
         return await _guarded(buy(self.store, self.context, uid, cid, max_price, filler,
                                   keep_trying))
 
+    async def credit(self, cid: str) -> CreditOutcome:
+        """The next run of ``cid``'s finished slots credited to its owner."""
+        return await _guarded(credit(self.store, self.context, cid))
+
+    async def withdraw(self, uid: str, wid: str, amount: int, destination: str,
+                       credit_first: bool = True) -> WithdrawOutcome:
+        """Withdrawal ``wid``: ``amount`` out to ``destination``; first (``credit_first``)
+        the shares of every campaign ``uid`` owns are credited, so earnings can be taken."""
+        if credit_first:
+            credited = await _guarded(credit_owner(self.store, self.context, uid))
+            if isinstance(credited, Interrupted):
+                return credited
+        return await _guarded(withdraw(self.store, self.context, uid, wid, amount, destination))
+
+    async def move_payout(self, uid: str, wid: str, to: PayoutState,
+                          **changes: str | int | None) -> Withdrawal | WrongState | Missing \
+            | Interrupted:
+        """Move withdrawal ``wid``'s payout to ``to`` (a claim, paid, failed, retry, reject)."""
+        return await _guarded(move_payout(self.store, self.context, uid, wid, to, **changes))
+
+    async def refund(self, uid: str, wid: str) -> RefundOutcome:
+        return await _guarded(refund(self.store, self.context, uid, wid))
+
+    async def reject(self, uid: str, wid: str, reason: str) -> RefundOutcome:
+        """Refuse withdrawal ``wid`` (requested or failed, never paying) and refund it."""
+        moved = await self.move_payout(uid, wid, PayoutState.REJECTED, reason=reason)
+        if not isinstance(moved, Withdrawal):
+            return moved
+        return await self.refund(uid, wid)
+
+    async def get_withdrawal(self, uid: str, wid: str
+                             ) -> Withdrawal | Missing | InvalidInput | Interrupted:
+        return await _read(self._get_withdrawal(uid, wid))
+
     async def login(self, uid: str) -> Resolution | Missing | InvalidInput | Interrupted:
         return await _guarded(login(self.store, self.context, uid))
 
@@ -138,6 +182,12 @@ class Journal:
     async def _get_account(self, uid: str) -> User:
         check_id("user", uid)
         return User.from_json((await read_user(self.store, uid)).value)
+
+    async def _get_withdrawal(self, uid: str, wid: str) -> Withdrawal:
+        check_id("user", uid)
+        check_id("withdrawal_id", wid)
+        doc = await read_or_missing(self.store, withdrawal_key(uid, wid), "withdrawal", wid)
+        return Withdrawal.from_json(doc.value)
 
     async def _get_campaign(self, cid: str) -> Campaign:
         check_id("campaign", cid)

@@ -101,6 +101,58 @@ class Interrupted:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class Credited:
+    """The run ``first``..``last`` of ``campaign``'s slots was credited to ``seller``:
+    ``amount`` in shares. ``balance`` is None when the effect was left to recovery."""
+
+    campaign: str
+    seller: str
+    first: int
+    last: int
+    amount: int
+    balance: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NothingToCredit:
+    """Every finished slot of ``campaign`` is credited already (up to ``credited``)."""
+
+    campaign: str
+    credited: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalRequested:
+    """Withdrawal ``withdrawal`` is committed: ``amount`` + ``fee`` left the balance (or will,
+    when ``balance`` is None, by recovery). ``replay``: it was requested before with the
+    same fields, and nothing changed now."""
+
+    withdrawal: str
+    amount: int
+    fee: int
+    balance: int | None
+    replay: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Refunded:
+    """Rejected withdrawal ``withdrawal`` gave ``amount`` (its amount and fee) back."""
+
+    withdrawal: str
+    amount: int
+    balance: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WrongState:
+    """Withdrawal ``ident`` is ``state``; the move asked for needs one of ``wanted``."""
+
+    ident: str
+    state: str
+    wanted: tuple[str, ...]
+
+
 class Resolution(enum.Enum):
     """What the account resolver found and did."""
 
@@ -117,6 +169,12 @@ BuyOutcome = (
 )
 DepositOutcome = Deposited | DuplicateDeposit | AccountBusy | Missing | InvalidInput | Interrupted
 CreateOutcome = Created | AlreadyExists | Missing | InvalidInput | Interrupted
+CreditOutcome = Credited | NothingToCredit | AccountBusy | Missing | InvalidInput | Interrupted
+WithdrawOutcome = (
+    WithdrawalRequested | AlreadyExists | InsufficientFunds | AccountBusy | Missing
+    | InvalidInput | Interrupted
+)
+RefundOutcome = Refunded | WrongState | AccountBusy | Missing | InvalidInput | Interrupted
 Rejection = AccountBusy | Missing | InvalidInput
 
 

@@ -5,7 +5,8 @@ or in-doubt commit insert) and the resolver (at login, before a new op, in recov
 - committed by another attempt, or void: roll back (clear the lock, balance unchanged);
 - absent: return None while the caller still waits; once it may settle, apply the op's rule
   for an absent commit: a purchase is *fenced* (a void inserted at its slot, so the late fill
-  can never land), a deposit is *rolled forward* (its record inserted on its behalf).
+  can never land); a deposit, credit, withdrawal or refund is *rolled forward* (its record
+  inserted on its behalf, ``_forward.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 from services.store import DocumentStore, Exists, NotFound
 
 from ._context import JournalContext
-from ._documents import BuyLock, DepositLock, DepositRecord, Fill, Lock, Void, slot_from_json
+from ._documents import BuyLock, Fill, Lock, Void, slot_from_json
 from ._effects import release_account
 from ._finish import finish_slot
-from ._ids import deposit_key, slot_key
+from ._forward import settle_forward
+from ._ids import slot_key
 from ._outcomes import Resolution
 
 
@@ -26,7 +28,7 @@ async def settle(
     """Settle ``lock`` (held on ``uid``); None if its commit is absent and we may not yet."""
     if isinstance(lock, BuyLock):
         return await _settle_buy(store, ctx, uid, lock, may_settle_absent)
-    return await _settle_deposit(store, ctx, uid, lock, may_settle_absent)
+    return await settle_forward(store, ctx, uid, lock, may_settle_absent)
 
 
 async def _settle_buy(
@@ -58,27 +60,3 @@ async def _settle_buy(
     if ours or ctx.safeguards.finish_before_buy:
         await finish_slot(store, ctx, lock.campaign, lock.slot, slot=slot)
     return Resolution.ROLLED_FORWARD if ours else Resolution.ROLLED_BACK
-
-
-async def _settle_deposit(
-    store: DocumentStore, ctx: JournalContext, uid: str, lock: DepositLock, may_insert: bool
-) -> Resolution | None:
-    key = deposit_key(uid, lock.deposit_id)
-    try:
-        record = DepositRecord.from_json((await store.get(key)).value)
-    except NotFound:
-        if not may_insert:
-            return None
-        record = DepositRecord(uid, lock.attempt, lock.amount)
-        try:
-            with ctx.step("deposit.commit", user=uid):
-                await store.insert(key, record.to_json())
-        except Exists:
-            return await _settle_deposit(store, ctx, uid, lock, may_insert=False)
-    if record.attempt != lock.attempt:
-        with ctx.step("deposit.rollback", user=uid):
-            await release_account(store, ctx, uid, lock.attempt, 0)
-        return Resolution.ROLLED_BACK
-    with ctx.step("deposit.credit", user=uid, amount=lock.amount):
-        await release_account(store, ctx, uid, lock.attempt, lock.amount)
-    return Resolution.ROLLED_FORWARD

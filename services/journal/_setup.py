@@ -20,8 +20,8 @@ from ._documents import (
     User,
     filler_json,
 )
-from ._ids import campaign_key, check_amount, check_id, filler_key, user_key
-from ._index import IndexKind, add_to_index
+from ._ids import campaign_key, check_amount, check_id, filler_key, owned_key, user_key
+from ._index import IndexKind, add_entry, add_to_index
 from ._outcomes import AlreadyExists, Created, CreateOutcome, InvalidInput, Missing, Rejected
 
 
@@ -39,7 +39,8 @@ async def create_campaign(
     store: DocumentStore, ctx: JournalContext, cid: str, owner: str, min_price: int,
     slot_seconds: int,
 ) -> CreateOutcome:
-    """A campaign of ``owner``'s: slots of ``slot_seconds``, never sold below ``min_price``."""
+    """A campaign of ``owner``'s: slots of ``slot_seconds``, never sold below ``min_price``,
+    with the operator's fee on each sale as the policy sets it now (fixed from then on)."""
     try:
         check_id("campaign", cid)
         check_id("owner", owner)
@@ -50,7 +51,8 @@ async def create_campaign(
     if not await exists(store, user_key(owner)):
         return Missing("user", owner)
     await add_to_index(store, ctx, IndexKind.CAMPAIGNS, cid)
-    campaign = Campaign(owner, min_price, slot_seconds)
+    await add_entry(store, ctx, owned_key(owner), cid)
+    campaign = Campaign(owner, min_price, slot_seconds, fee_bps=ctx.policy.fee_bps)
     return await _insert(store, campaign_key(cid), campaign.to_json(), "campaign", cid)
 
 
