@@ -24,11 +24,17 @@ from ._ids import campaign_key, slot_key
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One check: the head seen, and the slot this check finished (a repair), if any."""
+    """One check: the head seen, the slot this check finished (a repair), if any, and the
+    campaign's ``credited`` hint as first read (behind head: sales wait for their credit)."""
 
     campaign: str
     head: int
     repaired: Finished | None = None
+    credited: int = 0
+
+    @property
+    def uncredited(self) -> bool:
+        return self.credited < self.head
 
     @property
     def bought_at(self) -> int | None:
@@ -40,20 +46,21 @@ class Check:
 
 async def check_campaign(store: DocumentStore, ctx: JournalContext, cid: str) -> Check:
     """One posse check; raises store NotFound for a campaign that does not exist."""
-    head = Campaign.from_json((await store.get(campaign_key(cid))).value).head
+    seen = Campaign.from_json((await store.get(campaign_key(cid))).value)
+    head, credited = seen.head, seen.credited
     n = head + 1
     try:
         slot = slot_from_json((await store.get(slot_key(cid, n))).value)
     except NotFound:
-        return Check(cid, head)
+        return Check(cid, head, credited=credited)
     left = _driver_time_left(ctx, slot)
     if left > 0:
         await ctx.sleep(left)
     campaign = await store.get(campaign_key(cid))
     if Campaign.from_json(campaign.value).head >= n:
-        return Check(cid, n)
+        return Check(cid, n, credited=credited)
     finished = await finish_slot(store, ctx, cid, n, slot=slot, campaign=campaign)
-    return Check(cid, n, finished)
+    return Check(cid, n, finished, credited)
 
 
 def _driver_time_left(ctx: JournalContext, slot: Slot) -> int:
