@@ -74,6 +74,7 @@ from ._money_out import (
     RefundRecord,
     Withdrawal,
     WithdrawLock,
+    rail_key,
 )
 from ._outcomes import (
     AccountBusy,
@@ -201,6 +202,7 @@ __all__ = [
     "list_index",
     "owned_key",
     "price_at",
+    "rail_key",
     "read_documents",
     "read_snapshot",
     "receipt_key",

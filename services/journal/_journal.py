@@ -121,11 +121,13 @@ class Journal:
                 return credited
         return await _guarded(withdraw(self.store, self.context, uid, wid, amount, destination))
 
-    async def move_payout(self, uid: str, wid: str, to: PayoutState,
+    async def move_payout(self, uid: str, wid: str, to: PayoutState, of_try: int | None = None,
                           **changes: str | int | None) -> Withdrawal | WrongState | Missing \
             | Interrupted:
-        """Move withdrawal ``wid``'s payout to ``to`` (a claim, paid, failed, retry, reject)."""
-        return await _guarded(move_payout(self.store, self.context, uid, wid, to, **changes))
+        """Move withdrawal ``wid``'s payout to ``to`` (a claim, paid, failed, retry, reject);
+        ``of_try``: the try the rail's answer was about (see ``move_payout``)."""
+        return await _guarded(move_payout(self.store, self.context, uid, wid, to, of_try,
+                                          **changes))
 
     async def refund(self, uid: str, wid: str) -> RefundOutcome:
         return await _guarded(refund(self.store, self.context, uid, wid))

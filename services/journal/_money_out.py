@@ -4,7 +4,7 @@ withdraw and refund ops, their commit records, and the withdrawal with its payou
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from services.store import Json
 
@@ -109,7 +109,8 @@ MOVES: dict[PayoutState, frozenset[PayoutState]] = {
 class Withdrawal:
     """``withdrawal:<uid>:<w>``: the commit record of a withdrawal and its payout state.
     ``reference``: the rail's id of the payment (paid); ``reason``: why it failed or was
-    rejected; ``payer``, ``claimed_at``: who claimed it (paying), and when."""
+    rejected; ``payer``, ``claimed_at``: who claimed it (paying), and when; ``tries``: which
+    try at the rail this is (an operator's retry starts the next, under a new rail key)."""
 
     attempt: str
     amount: int
@@ -122,6 +123,7 @@ class Withdrawal:
     reason: str | None = None
     payer: str | None = None
     claimed_at: int | None = None
+    tries: int = 1
 
     @classmethod
     def of(cls, lock: WithdrawLock) -> Withdrawal:
@@ -133,14 +135,14 @@ class Withdrawal:
                 "destination": self.destination, "requested_at": self.requested_at,
                 "state": self.state.value, "updated_at": self.updated_at,
                 "reference": self.reference, "reason": self.reason, "payer": self.payer,
-                "claimed_at": self.claimed_at}
+                "claimed_at": self.claimed_at, "tries": self.tries}
 
     @classmethod
     def from_json(cls, value: Json) -> Withdrawal:
         return cls(value["attempt"], value["amount"], value["fee"], value["destination"],
                    value["requested_at"], PayoutState(value["state"]), value["updated_at"],
                    value.get("reference"), value.get("reason"), value.get("payer"),
-                   value.get("claimed_at"))
+                   value.get("claimed_at"), value.get("tries", 1))
 
     @property
     def total(self) -> int:
@@ -148,7 +150,17 @@ class Withdrawal:
         return self.amount + self.fee
 
     def moved(self, state: PayoutState, now: int, **changes: str | int | None) -> Withdrawal:
-        return replace(self, state=state, updated_at=now, **changes)  # type: ignore[arg-type]
+        tries = self.tries + 1 if state is PayoutState.REQUESTED else self.tries
+        return Withdrawal.from_json({**self.to_json(), "state": state.value, "updated_at": now,
+                                     "tries": tries, **changes})
+
+
+def rail_key(uid: str, wid: str, tries: int = 1) -> str:
+    """The idempotency key of a withdrawal's try at the rail: ``<uid>:<w>`` for the first,
+    ``<uid>:<w>:<n>`` for the n-th (after the operator retried a refused one). A rail answers
+    every request of a key with the key's first definitive answer (paid or refused), so a
+    refused key can never pay later; a new try needs a new key."""
+    return f"{uid}:{wid}" if tries == 1 else f"{uid}:{wid}:{tries}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,12 @@ STEP_OF = {PayoutState.PAYING: "payout.claim", PayoutState.PAID: "payout.paid",
 
 async def move_payout(
     store: DocumentStore, ctx: JournalContext, uid: str, wid: str, to: PayoutState,
-    **changes: str | int | None,
+    of_try: int | None = None, **changes: str | int | None,
 ) -> Withdrawal | WrongState | Missing:
     """Withdrawal ``wid`` of ``uid`` moved to ``to`` (with ``changes``: a reference, a
     reason, a payer and claim time), or already there; WrongState if the state machine does
-    not allow the move from where it is."""
+    not allow the move from where it is. A payer recording the rail's answer passes the try
+    it asked about (``of_try``): an answer about an earlier try never moves a later one."""
     key = withdrawal_key(uid, wid)
     for _ in range(ctx.timing.max_cas_retries):
         try:
@@ -31,6 +32,9 @@ async def move_payout(
         except NotFound:
             return Missing("withdrawal", wid)
         current = Withdrawal.from_json(doc.value)
+        if of_try is not None and of_try != current.tries:
+            return WrongState(wid, f"{current.state.value} (try {current.tries})",
+                              (f"{PayoutState.PAYING.value} (try {of_try})",))
         if current.state is to:
             return current  # done already (a payer tells its own claim by payer/claimed_at)
         if not _allowed(ctx, current.state, to):

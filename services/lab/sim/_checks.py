@@ -1,15 +1,16 @@
 """The invariants checked after every write the simulated store applies.
 
-The always-true invariants of docs/protocol.md on the whole state (``check_invariants``), plus the
-two that need history rather than a snapshot: a slot, once written, never changes (1), and a
-campaign's head never moves backwards (4).
+The always-true invariants of docs/protocol.md on the whole state (``check_invariants``), plus
+the ones that need history rather than a snapshot: a slot, once written, never changes (1); a
+campaign's head never moves backwards (4), nor its credited hint (8); a withdrawal's payout
+moves only as the state machine allows (9).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.journal import Snapshot, Violation, check_invariants
+from services.journal import MOVES, PayoutState, Snapshot, Violation, check_invariants
 
 from ._scheduler import Op
 
@@ -24,6 +25,8 @@ class InvariantBroken(Exception):
 class InvariantChecker:
     snapshot: Snapshot = field(default_factory=Snapshot)
     heads: dict[str, int] = field(default_factory=dict)
+    credited: dict[str, int] = field(default_factory=dict)
+    payouts: dict[str, PayoutState] = field(default_factory=dict)
     checks: int = 0
 
     def __call__(self, op: Op) -> None:
@@ -40,9 +43,22 @@ class InvariantChecker:
         if kind == "slot" and op.kind != "insert":
             return [Violation(1, f"a written slot was overwritten ({op.kind})", (op.key,))]
         if kind == "campaign" and op.value is not None:
-            head = op.value["head"]
-            before = self.heads.get(rest, 0)
-            self.heads[rest] = max(before, head)
-            if head < before:
-                return [Violation(4, f"head moved backwards from {before} to {head}", (op.key,))]
+            return (_forward_only(self.heads, rest, op.value["head"], 4, "head", op.key)
+                    + _forward_only(self.credited, rest, op.value.get("credited", 0), 8,
+                                    "credited", op.key))
+        if kind == "withdrawal" and op.value is not None:
+            state = PayoutState(op.value["state"])
+            before = self.payouts.get(rest)
+            self.payouts[rest] = state
+            if before is not None and state is not before and state not in MOVES[before]:
+                return [Violation(9, f"payout moved {before.value} -> {state.value}", (op.key,))]
         return []
+
+
+def _forward_only(seen: dict[str, int], cid: str, value: int, invariant: int, name: str,
+                  key: str) -> list[Violation]:
+    before = seen.get(cid, 0)
+    seen[cid] = max(before, value)
+    if value < before:
+        return [Violation(invariant, f"{name} moved backwards from {before} to {value}", (key,))]
+    return []

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from services.journal import Journal, JournalContext, Safeguards, Snapshot, Timing, check_invariants
 
 from ._checks import InvariantBroken, InvariantChecker
+from ._money import creditor, operator, payer, withdrawer
+from ._rail import SimRail
 from ._scheduler import ActorFailed, Faults, Scheduler, TraceLine
 from ._store import SimStore
 from ._world import (
@@ -51,9 +53,10 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
     rng = random.Random(f"world-{seed}")
     shape = Shape.draw(rng)
     result = SeedResult(seed)
+    rail = SimRail(random.Random(f"rail-{seed}"))
     try:
-        result.outcomes = _race(sched, journal, shape, rng, faults)
-        _audit_quiescent(sched)
+        result.outcomes = _race(sched, journal, shape, rng, rail, faults)
+        _audit_quiescent(sched, rail)
     except (InvariantBroken, ActorFailed) as exc:
         result.failure = str(exc)
     result.trace, result.crash_points = sched.trace, sched.crash_points
@@ -62,7 +65,7 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
 
 
 def _race(sched: Scheduler, journal: Journal, shape: Shape, rng: random.Random,
-          faults: Faults) -> Counter[str]:
+          rail: SimRail, faults: Faults) -> Counter[str]:
     sched.spawn("setup", set_up(journal, shape, rng), faulty=False)
     sched.run()
     cids = shape.cids()
@@ -75,15 +78,26 @@ def _race(sched: Scheduler, journal: Journal, shape: Shape, rng: random.Random,
             writers.append(sched.spawn(f"dep-{uid}", depositor(sched, journal, _rng(rng), uid)))
         if rng.random() < 0.6:
             writers.append(sched.spawn(f"login-{uid}", login(sched, journal, _rng(rng), uid)))
+    for uid in shape.everyone():
+        if rng.random() < 0.5:
+            writers.append(sched.spawn(f"withdraw-{uid}",
+                                       withdrawer(sched, journal, _rng(rng), uid)))
+    if rng.random() < 0.7:
+        writers.append(sched.spawn("operator", operator(sched, journal, _rng(rng),
+                                                        shape.everyone())))
 
     def writers_active() -> bool:
         return not all(w.done for w in writers)
 
     for i in range(shape.posse):
         sched.spawn(f"posse-{i}", posse_member(sched, journal, _rng(rng), cids, writers_active))
+        sched.spawn(f"creditor-{i}", creditor(sched, journal, _rng(rng), cids, writers_active))
+        sched.spawn(f"payer-{i}", payer(sched, journal, rail, _rng(rng), shape.everyone(),
+                                        f"payer-{i}", writers_active))
     sched.run()
     recovery = sched.spawn("recovery",
-                           recover_to_quiescence(sched, journal, shape, faults.max_late_ms),
+                           recover_to_quiescence(sched, journal, shape, rail,
+                                                 faults.max_late_ms),
                            faulty=False)
     sched.run()
     if recovery.result is not True:
@@ -96,9 +110,9 @@ def _race(sched: Scheduler, journal: Journal, shape: Shape, rng: random.Random,
     return outcomes
 
 
-def _audit_quiescent(sched: Scheduler) -> None:
+def _audit_quiescent(sched: Scheduler, rail: SimRail) -> None:
     snapshot = Snapshot.from_documents((key, value) for key, value, _ in sched.state.items())
-    found = check_invariants(snapshot, quiescent=True)
+    found = check_invariants(snapshot, quiescent=True) + rail.check(snapshot)
     if found:
         raise InvariantBroken(found)
 

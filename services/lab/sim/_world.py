@@ -1,5 +1,6 @@
 """The simulated world of one seed: a few users and campaigns, so races are frequent, and
-the actors that race on them: buyers, depositors, logins and posse members."""
+the actors that race on them: buyers, depositors, logins and posse members (money out's
+actors are in ``_money.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from services.journal import Check, Created, Deposited, Journal, JournalError, Resolution
 from services.store import InDoubt, Unavailable
 
+from ._money import credit_all, pay_round
+from ._rail import SimRail
 from ._scheduler import Scheduler
 
 
@@ -31,6 +34,10 @@ class Shape:
 
     def cids(self) -> list[str]:
         return [f"c{i}" for i in range(self.campaigns)]
+
+    def everyone(self) -> list[str]:
+        """Every account: the campaigns' owner (the seller) and the buyers."""
+        return ["owner", *self.uids()]
 
 
 async def set_up(journal: Journal, shape: Shape, rng: random.Random) -> None:
@@ -95,17 +102,21 @@ async def posse_member(sched: Scheduler, journal: Journal, rng: random.Random,
 
 
 async def recover_to_quiescence(sched: Scheduler, journal: Journal, shape: Shape,
-                                late_ms: int) -> bool:
-    """After the writers: let every in-flight write land, then run posse checks and resolve
-    every locked account until nothing moves. False if it never settles."""
+                                rail: SimRail, late_ms: int) -> bool:
+    """After the writers: let every in-flight write land, then run posse checks, resolve
+    every locked account, credit every campaign and pay (the rail answering now) until
+    nothing moves. False if it never settles."""
     await sched.sleep(late_ms + 1)
+    rail.faulty = False
     for _ in range(50):
         moved = False
         for cid in shape.cids():
             check: Check = await journal.check_campaign(cid)
             moved = moved or check.repaired is not None
-        for uid in ["owner", *shape.uids()]:
+        for uid in shape.everyone():
             moved = moved or await journal.resolve_account(uid) is not Resolution.CLEAN
+        moved = await credit_all(journal, shape.cids()) or moved
+        moved = await pay_round(journal, rail, shape.everyone(), "recovery") or moved
         if not moved:
             return True
     return False
