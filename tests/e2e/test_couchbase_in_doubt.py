@@ -15,9 +15,8 @@ once for what it bought (and not at all when its commit was lost and fenced off)
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -38,7 +37,7 @@ from services.lab.loadgen import World, set_up
 from services.store import CouchbaseSettings, CouchbaseStore, NotFound
 from tests.couchbase_wire import Rule, WireServer
 
-T = TypeVar("T")
+pytestmark = pytest.mark.asyncio
 
 BALANCE = 10_000
 MIN_PRICE = 100
@@ -59,19 +58,19 @@ def _settings(server: WireServer) -> CouchbaseSettings:
                              kv_timeout_s=0.5, kv_durable_timeout_s=0.5, connect_timeout_s=5.0)
 
 
-def _run(server: WireServer, body: Callable[[Journal, World], Awaitable[T]]) -> T:
-    async def main() -> T:
-        store = await CouchbaseStore(_settings(server)).open()
-        try:
-            journal = Journal(store, JournalContext(timing=TIMING))
-            world = await set_up(journal, users=2, campaigns=1, balance=BALANCE,
-                                 min_price=MIN_PRICE, slot_seconds=60)
-            server.writes.clear()
-            return await body(journal, world)
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
+@contextlib.asynccontextmanager
+async def _journal_and_world(server: WireServer) -> AsyncIterator[tuple[Journal, World]]:
+    """A journal on a couchbase store over ``server`` (closed afterwards), and a world in it:
+    two users with BALANCE, one campaign at MIN_PRICE; the server's writes so far forgotten."""
+    store = await CouchbaseStore(_settings(server)).open()
+    try:
+        journal = Journal(store, JournalContext(timing=TIMING))
+        world = await set_up(journal, users=2, campaigns=1, balance=BALANCE,
+                             min_price=MIN_PRICE, slot_seconds=60)
+        server.writes.clear()
+        yield journal, world
+    finally:
+        await store.close()
 
 
 def _arm(server: WireServer, target: str, applied: bool, uid: str, cid: str) -> Rule:
@@ -109,13 +108,10 @@ async def _charged(journal: Journal, uid: str, cid: str, slots: int) -> tuple[in
     return BALANCE - user.balance, receipts
 
 
-def test_the_writes_of_an_uncontended_buy(server: WireServer) -> None:
+async def test_the_writes_of_an_uncontended_buy(server: WireServer) -> None:
     """What the faults below aim at: the order of a purchase's writes on the wire."""
-
-    async def body(journal: Journal, world: World) -> object:
-        return await journal.buy(world.users[0], world.campaigns[0], max_price=10**9)
-
-    outcome = _run(server, body)
+    async with _journal_and_world(server) as (journal, world):
+        outcome = await journal.buy(world.users[0], world.campaigns[0], max_price=10**9)
     assert isinstance(outcome, Bought)
     assert [(w.op, w.key.rsplit(":", 1)[0] if w.key.startswith(("slot", "txn")) else w.key)
             for w in server.writes] == [
@@ -130,10 +126,10 @@ def test_the_writes_of_an_uncontended_buy(server: WireServer) -> None:
 
 @pytest.mark.parametrize("applied", [True, False], ids=["applied", "lost"])
 @pytest.mark.parametrize("target", ["slot", "debit", "advance"])
-def test_an_in_doubt_write_during_a_buy_is_recovered(
+async def test_an_in_doubt_write_during_a_buy_is_recovered(
     server: WireServer, target: str, applied: bool
 ) -> None:
-    async def body(journal: Journal, world: World) -> None:
+    async with _journal_and_world(server) as (journal, world):
         uid, cid = world.users[0], world.campaigns[0]
         rule = _arm(server, target, applied, uid, cid)
         outcome = await journal.buy(uid, cid, max_price=10**9)
@@ -161,5 +157,3 @@ def test_an_in_doubt_write_during_a_buy_is_recovered(
         assert isinstance(again, Bought), again
         assert again.slot == 2  # slot 1 holds the purchase, or the void that fenced it
         assert await audit(journal.store, quiescent=True) == []
-
-    _run(server, body)

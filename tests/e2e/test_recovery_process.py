@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import grpc
 import nats
@@ -33,15 +32,15 @@ from services.api.abc.v1 import (
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.events import fill_subject
 from services.journal import Campaign, Journal, User, Void, slot_from_json, slot_key
-from services.lab.cluster import Child, NatsServer
+from services.lab.cluster import Child, NatsServer, running
 from services.lab.loadgen import audit_url
 from services.runtime import FAULT_ENV, FAULT_EXIT_CODE
 from services.store import open_store
-from tests.purchase._support import store_url
+from tests._support.loop import run_blocking
+from tests._support.processes import service
+from tests._support.waiting import wait_for
+from tests._support.world import store_url
 
-from ._processes import running, service
-
-T = TypeVar("T")
 TIMEOUT_S = 10
 REPAIR_WITHIN_S = 15
 REPLICAS = 3
@@ -86,7 +85,8 @@ def posse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Posse]:
         purchase = service("purchase", ["serve", "purchase", *common], logs)
         with running(*replicas, purchase):
             for replica in replicas:  # so every repair's fill event is published
-                _eventually(_logged(replica, "connected to NATS"), f"{replica.name} on NATS")
+                wait_for(_logged(replica, "connected to NATS"), f"{replica.name} on NATS",
+                         REPAIR_WITHIN_S)
             yield Posse(url, nats_server.url, logs, replicas, purchase)
     finally:
         nats_server.stop()
@@ -95,23 +95,13 @@ def posse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Posse]:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _eventually(probe: Callable[[], T | None], what: str,
-                timeout_s: float = REPAIR_WITHIN_S) -> T:
-    """Poll ``probe`` every 50 ms until it returns something other than None."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found is not None:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"no {what} after {timeout_s} s")
-
-
 def _logged(child: Child, text: str) -> Callable[[], bool | None]:
     return lambda: text in child.log.read_text() or None
 
 
-def _open_world(url: str, case: Case) -> None:
+def _set_up(url: str, case: Case) -> None:
+    """The case's seller, its buyer with BALANCE and its campaign, written straight to the
+    store through a journal."""
     async def run() -> None:
         store = await open_store(url)
         try:
@@ -124,7 +114,7 @@ def _open_world(url: str, case: Case) -> None:
         finally:
             await store.close()
 
-    asyncio.run(run())
+    run_blocking(run())
 
 
 def _read(url: str, case: Case) -> tuple[User, Campaign]:
@@ -139,7 +129,7 @@ def _read(url: str, case: Case) -> tuple[User, Campaign]:
         assert isinstance(user, User) and isinstance(campaign, Campaign)
         return user, campaign
 
-    return asyncio.run(run())
+    return run_blocking(run())
 
 
 def _first_slot_is_void(url: str, case: Case) -> bool:
@@ -151,7 +141,7 @@ def _first_slot_is_void(url: str, case: Case) -> bool:
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    return run_blocking(run())
 
 
 def _crash_buy(posse: Posse, step: str, case: Case) -> None:
@@ -195,7 +185,8 @@ def _two_rounds_pass(posse: Posse) -> None:
         return sum(s.checks for s in statuses), max(s.campaigns_known for s in statuses)
 
     before, known = checks()
-    _eventually(lambda: checks()[0] >= before + 2 * known or None, "two rounds of checks")
+    wait_for(lambda: checks()[0] >= before + 2 * known or None, "two rounds of checks",
+             REPAIR_WITHIN_S)
 
 
 def _login(posse: Posse, case: Case) -> tuple[pb.LoginResponse, float]:
@@ -209,7 +200,7 @@ def _login(posse: Posse, case: Case) -> tuple[pb.LoginResponse, float]:
 
 
 def _audit_is_clean(posse: Posse) -> None:
-    assert asyncio.run(audit_url(posse.url, quiescent=True)) == []
+    assert run_blocking(audit_url(posse.url, quiescent=True)) == []
 
 
 # --- the crashes -----------------------------------------------------------------------------
@@ -220,14 +211,15 @@ def test_the_posse_finishes_a_purchase_whose_process_died_after_its_commit(
     posse: Posse, step: str,
 ) -> None:
     case = Case.named(step.replace(".", "-"))
-    _open_world(posse.url, case)
+    _set_up(posse.url, case)
     _crash_buy(posse, step, case)
     if step == "finish.debit":  # the driver's debit landed: only the advance is left
         user, _ = _read(posse.url, case)
         assert (user.balance, user.lock) == (BALANCE - PRICE, None)
 
-    _eventually(lambda: _read(posse.url, case)[1].head == 1 or None, "head 1")
-    repairs = _eventually(lambda: _repairs_of(posse, case) or None, "repair in a Status")
+    wait_for(lambda: _read(posse.url, case)[1].head == 1 or None, "head 1", REPAIR_WITHIN_S)
+    repairs = wait_for(lambda: _repairs_of(posse, case) or None, "repair in a Status",
+                       REPAIR_WITHIN_S)
     assert all((r.slot, r.void) == (1, False) and r.delay_ms > 0 for r in repairs), repairs
 
     login, _ = _login(posse, case)
@@ -241,7 +233,7 @@ def test_a_purchase_that_died_before_its_commit_is_rolled_back_by_the_buyers_log
     posse: Posse,
 ) -> None:
     case = Case.named("buy-intent")
-    _open_world(posse.url, case)
+    _set_up(posse.url, case)
     _crash_buy(posse, "buy.intent", case)
 
     _two_rounds_pass(posse)
@@ -263,7 +255,7 @@ def test_a_purchase_that_died_before_its_commit_is_rolled_back_by_the_buyers_log
 
 def test_the_posse_publishes_the_fill_event_of_the_slot_it_repaired(posse: Posse) -> None:
     case = Case.named("events")
-    _open_world(posse.url, case)
+    _set_up(posse.url, case)
 
     async def body() -> events_pb2.FillEvent:
         watcher = await nats.connect(posse.nats_url)
@@ -276,11 +268,11 @@ def test_the_posse_publishes_the_fill_event_of_the_slot_it_repaired(posse: Posse
             await watcher.close()
         return events_pb2.FillEvent.FromString(message.data)
 
-    event = asyncio.run(body())
+    event = run_blocking(body())  # a test of processes: sync, but for this subscription
     assert event.publisher == "recovery"  # the crashed purchase process published nothing
     s = event.slot
     assert (s.campaign_id, s.slot, s.buyer_id, s.price, s.void) == \
         (case.campaign, 1, case.buyer, PRICE, False)
     assert s.bought_at_ms > 0
-    _eventually(lambda: _read(posse.url, case)[1].head == 1 or None, "head 1")
+    wait_for(lambda: _read(posse.url, case)[1].head == 1 or None, "head 1", REPAIR_WITHIN_S)
     _audit_is_clean(posse)

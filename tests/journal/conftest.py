@@ -2,16 +2,15 @@
 attempt ids, a simulated crash right after a chosen protocol step, and store wrappers that
 record every operation or inject a fault (in doubt, a competing write) at a chosen key.
 
-Every test is a plain synchronous function that hands one ``async`` body to ``asyncio.run``;
-nothing waits in real time.
+Every test is an ``async def`` test (pytest-asyncio, strict mode: see each module's
+``pytestmark``); nothing waits in real time.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from services.journal import (
     STEPS,
@@ -35,11 +34,6 @@ OWNER = "seller"
 CAMPAIGN = "camp"
 MIN_PRICE = 100
 SLOT_SECONDS = 60
-
-
-def run(body: Coroutine[Any, Any, T]) -> T:
-    """Run one async test body to completion."""
-    return asyncio.run(body)
 
 
 class Crash(BaseException):

@@ -1,4 +1,4 @@
-"""The audit: PROTOCOL.md's invariants, checked over every document reachable from the index
+"""The audit: docs/protocol.md's invariants, checked over every document reachable from the index
 documents. Invariants 1-4 and 7 hold at any moment; 5 and 6 only once the writers stop and
 recovery has run (``quiescent=True``).
 
@@ -27,7 +27,9 @@ from services.journal import (
 )
 from services.store import DocumentStore, Json, MemoryStore
 
-from .conftest import CAMPAIGN, Crash, Ids, Node, crash_after, market, run, user_of
+from .conftest import CAMPAIGN, Crash, Ids, Node, crash_after, market, user_of
+
+pytestmark = pytest.mark.asyncio
 
 
 async def _clean() -> MemoryStore:
@@ -50,17 +52,14 @@ async def _edit(store: DocumentStore, key: str, change: Callable[[Json], None]) 
     await store.upsert(key, value)
 
 
-def _numbers(store: DocumentStore, quiescent: bool) -> list[int]:
-    async def body() -> list[int]:
-        return sorted(v.invariant for v in await Node(store).journal.audit(quiescent))
-
-    return run(body())
+async def _numbers(store: DocumentStore, quiescent: bool) -> list[int]:
+    return sorted(v.invariant for v in await Node(store).journal.audit(quiescent))
 
 
-def test_a_clean_store_passes_the_audit() -> None:
-    store = run(_clean())
-    assert _numbers(store, quiescent=False) == []
-    assert _numbers(store, quiescent=True) == []
+async def test_a_clean_store_passes_the_audit() -> None:
+    store = await _clean()
+    assert await _numbers(store, quiescent=False) == []
+    assert await _numbers(store, quiescent=True) == []
 
 
 async def _negative_balance(store: DocumentStore) -> None:
@@ -115,81 +114,69 @@ CORRUPTIONS: dict[str, tuple[Corruption, list[int], list[int]]] = {
 
 
 @pytest.mark.parametrize("case", CORRUPTIONS, ids=CORRUPTIONS.keys())
-def test_a_corruption_is_reported_as_its_invariant(case: str) -> None:
+async def test_a_corruption_is_reported_as_its_invariant(case: str) -> None:
     corrupt, at_any_moment, when_quiescent = CORRUPTIONS[case]
-    store = run(_clean())
-    run(corrupt(store))
-    assert _numbers(store, quiescent=False) == at_any_moment
-    assert _numbers(store, quiescent=True) == when_quiescent
+    store = await _clean()
+    await corrupt(store)
+    assert await _numbers(store, quiescent=False) == at_any_moment
+    assert await _numbers(store, quiescent=True) == when_quiescent
 
 
-def test_a_violation_names_its_documents() -> None:
-    async def body() -> None:
-        store = await _clean()
-        await _slot_at_head_plus_two(store)
-        await _negative_balance(store)
-        found = {v.invariant: v.keys for v in await Node(store).journal.audit()}
-        assert found[4] == ("campaign:camp", "slot:camp:5")
-        assert found[2] == ("user:bob",)
-
-    run(body())
+async def test_a_violation_names_its_documents() -> None:
+    store = await _clean()
+    await _slot_at_head_plus_two(store)
+    await _negative_balance(store)
+    found = {v.invariant: v.keys for v in await Node(store).journal.audit()}
+    assert found[4] == ("campaign:camp", "slot:camp:5")
+    assert found[2] == ("user:bob",)
 
 
-def test_an_op_in_flight_is_fine_at_any_moment_but_not_after_recovery() -> None:
-    async def body() -> None:
-        store = await _clean()
-        crashed = Node(store, ids=Ids("c"), crash=crash_after("buy.fill"))
-        with pytest.raises(Crash):
-            await crashed.journal.buy("bob", CAMPAIGN, 10_000)
-        journal = Node(store).journal
-        assert await journal.audit() == []
-        # Unfinished: slot head+1 is there and bob's lock remains.
-        found = await journal.audit(quiescent=True)
-        assert sorted((v.invariant, v.keys) for v in found) == [
-            (5, ("campaign:camp", "slot:camp:4")), (5, ("user:bob",))]
-        assert (await journal.check_campaign(CAMPAIGN)).repaired is not None
-        assert await journal.audit(quiescent=True) == []
-
-    run(body())
+async def test_an_op_in_flight_is_fine_at_any_moment_but_not_after_recovery() -> None:
+    store = await _clean()
+    crashed = Node(store, ids=Ids("c"), crash=crash_after("buy.fill"))
+    with pytest.raises(Crash):
+        await crashed.journal.buy("bob", CAMPAIGN, 10_000)
+    journal = Node(store).journal
+    assert await journal.audit() == []
+    # Unfinished: slot head+1 is there and bob's lock remains.
+    found = await journal.audit(quiescent=True)
+    assert sorted((v.invariant, v.keys) for v in found) == [
+        (5, ("campaign:camp", "slot:camp:4")), (5, ("user:bob",))]
+    assert (await journal.check_campaign(CAMPAIGN)).repaired is not None
+    assert await journal.audit(quiescent=True) == []
 
 
-def test_read_documents_finds_everything_through_the_indexes() -> None:
-    async def body() -> None:
-        store = await _clean()
-        docs = [(key, value, cas) async for key, value, cas in read_documents(store)]
-        keys = [key for key, _, _ in docs]
-        assert len(keys) == len(set(keys))  # each document once
-        assert {k for k in keys if not k.startswith("index:")} == {
-            "user:seller", "user:alice", "user:bob",
-            "deposit:alice:initial", "deposit:bob:initial",
-            "filler:alice:ad",
-            "campaign:camp",
-            "slot:camp:1", "slot:camp:2", "slot:camp:3",
-            "txn:camp:1", "txn:camp:2", "txn:camp:3",
-        }
-        index_kinds = {k.split(":")[1] for k in keys if k.startswith("index:")}
-        assert index_kinds == {"users", "campaigns", "deposits", "fillers"}
-        for key, value, cas in docs:  # as stored
-            doc = await store.get(key)
-            assert (doc.value, doc.cas) == (value, cas)
-        # The audit is the pure check over exactly these documents.
-        snap = Snapshot.from_documents((key, value) for key, value, _ in docs)
-        assert snap.users["alice"] == User(500, None)
-        assert set(snap.campaigns) == {CAMPAIGN}
-        assert isinstance(snap.campaigns[CAMPAIGN], Campaign)
-        assert sorted(snap.slots) == [(CAMPAIGN, 1), (CAMPAIGN, 2), (CAMPAIGN, 3)]
-        assert sorted(snap.receipts) == sorted(snap.slots)
-        assert sorted(snap.deposits) == [("alice", "initial"), ("bob", "initial")]
-        assert check_invariants(snap, quiescent=True) == []
-
-    run(body())
+async def test_read_documents_finds_everything_through_the_indexes() -> None:
+    store = await _clean()
+    docs = [(key, value, cas) async for key, value, cas in read_documents(store)]
+    keys = [key for key, _, _ in docs]
+    assert len(keys) == len(set(keys))  # each document once
+    assert {k for k in keys if not k.startswith("index:")} == {
+        "user:seller", "user:alice", "user:bob",
+        "deposit:alice:initial", "deposit:bob:initial",
+        "filler:alice:ad",
+        "campaign:camp",
+        "slot:camp:1", "slot:camp:2", "slot:camp:3",
+        "txn:camp:1", "txn:camp:2", "txn:camp:3",
+    }
+    index_kinds = {k.split(":")[1] for k in keys if k.startswith("index:")}
+    assert index_kinds == {"users", "campaigns", "deposits", "fillers"}
+    for key, value, cas in docs:  # as stored
+        doc = await store.get(key)
+        assert (doc.value, doc.cas) == (value, cas)
+    # The audit is the pure check over exactly these documents.
+    snap = Snapshot.from_documents((key, value) for key, value, _ in docs)
+    assert snap.users["alice"] == User(500, None)
+    assert set(snap.campaigns) == {CAMPAIGN}
+    assert isinstance(snap.campaigns[CAMPAIGN], Campaign)
+    assert sorted(snap.slots) == [(CAMPAIGN, 1), (CAMPAIGN, 2), (CAMPAIGN, 3)]
+    assert sorted(snap.receipts) == sorted(snap.slots)
+    assert sorted(snap.deposits) == [("alice", "initial"), ("bob", "initial")]
+    assert check_invariants(snap, quiescent=True) == []
 
 
-def test_read_documents_also_returns_a_slot_that_should_not_exist() -> None:
-    async def body() -> None:
-        store = await _clean()
-        await _slot_at_head_plus_two(store)
-        keys = [key async for key, _, _ in read_documents(store)]
-        assert "slot:camp:5" in keys
-
-    run(body())
+async def test_read_documents_also_returns_a_slot_that_should_not_exist() -> None:
+    store = await _clean()
+    await _slot_at_head_plus_two(store)
+    keys = [key async for key, _, _ in read_documents(store)]
+    assert "slot:camp:5" in keys

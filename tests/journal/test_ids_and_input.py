@@ -28,7 +28,9 @@ from services.journal import (
 )
 from services.store import MemoryStore
 
-from .conftest import CAMPAIGN, OWNER, Node, RecordingStore, market, open_account, run
+from .conftest import CAMPAIGN, OWNER, Node, RecordingStore, market, open_account
+
+pytestmark = pytest.mark.asyncio
 
 Call = Callable[[Journal, Any], Awaitable[object]]
 """One journal op, with the value under test in one argument and good values elsewhere."""
@@ -46,13 +48,10 @@ async def _world() -> RecordingStore:
     return RecordingStore(inner)
 
 
-def _attempt(call: Call, value: Any) -> tuple[object, RecordingStore]:
-    async def body() -> tuple[object, RecordingStore]:
-        store = await _world()
-        outcome = await call(Node(store).journal, value)
-        return outcome, store
-
-    return run(body())
+async def _attempt(call: Call, value: Any) -> tuple[object, RecordingStore]:
+    store = await _world()
+    outcome = await call(Node(store).journal, value)
+    return outcome, store
 
 
 ID_FIELDS: dict[str, tuple[str, Call]] = {
@@ -83,9 +82,9 @@ BAD_IDS: dict[str, object] = {
 
 @pytest.mark.parametrize("bad", BAD_IDS.values(), ids=BAD_IDS.keys())
 @pytest.mark.parametrize("case", ID_FIELDS, ids=ID_FIELDS.keys())
-def test_a_bad_id_is_invalid_input_and_writes_nothing(case: str, bad: Any) -> None:
+async def test_a_bad_id_is_invalid_input_and_writes_nothing(case: str, bad: Any) -> None:
     field, call = ID_FIELDS[case]
-    outcome, store = _attempt(call, bad)
+    outcome, store = await _attempt(call, bad)
     assert isinstance(outcome, InvalidInput)
     assert outcome.field == field
     assert store.writes == []
@@ -94,9 +93,9 @@ def test_a_bad_id_is_invalid_input_and_writes_nothing(case: str, bad: Any) -> No
 
 @pytest.mark.parametrize("good", ["a" * 64, "Az09_-"], ids=["64 chars", "every class"])
 @pytest.mark.parametrize("case", ID_FIELDS, ids=ID_FIELDS.keys())
-def test_an_id_at_the_limits_is_accepted(case: str, good: str) -> None:
+async def test_an_id_at_the_limits_is_accepted(case: str, good: str) -> None:
     field, call = ID_FIELDS[case]
-    outcome, _ = _attempt(call, good)
+    outcome, _ = await _attempt(call, good)
     assert not isinstance(outcome, InvalidInput), outcome
     assert invalid_id(field, good) is None
 
@@ -122,9 +121,9 @@ BAD_AMOUNTS: dict[str, object] = {
 
 @pytest.mark.parametrize("bad", BAD_AMOUNTS.values(), ids=BAD_AMOUNTS.keys())
 @pytest.mark.parametrize("case", AMOUNT_FIELDS, ids=AMOUNT_FIELDS.keys())
-def test_a_bad_amount_is_invalid_input_and_writes_nothing(case: str, bad: Any) -> None:
+async def test_a_bad_amount_is_invalid_input_and_writes_nothing(case: str, bad: Any) -> None:
     field, call = AMOUNT_FIELDS[case]
-    outcome, store = _attempt(call, bad)
+    outcome, store = await _attempt(call, bad)
     assert isinstance(outcome, InvalidInput)
     assert outcome.field == field
     assert store.writes == []
@@ -132,24 +131,24 @@ def test_a_bad_amount_is_invalid_input_and_writes_nothing(case: str, bad: Any) -
 
 @pytest.mark.parametrize("good", [1, MAX_MONEY], ids=["one", "MAX_MONEY"])
 @pytest.mark.parametrize("case", AMOUNT_FIELDS, ids=AMOUNT_FIELDS.keys())
-def test_an_amount_at_the_limits_is_accepted(case: str, good: int) -> None:
+async def test_an_amount_at_the_limits_is_accepted(case: str, good: int) -> None:
     _, call = AMOUNT_FIELDS[case]
-    outcome, _ = _attempt(call, good)
+    outcome, _ = await _attempt(call, good)
     assert not isinstance(outcome, InvalidInput), outcome
 
 
 @pytest.mark.parametrize("bad", [0, -60, MAX_SLOT_SECONDS + 1, 60.0, True],
                          ids=["zero", "negative", "over MAX_SLOT_SECONDS", "float", "bool"])
-def test_slot_seconds_out_of_range_is_invalid_input(bad: Any) -> None:
-    outcome, store = _attempt(lambda j, v: j.create_campaign("camp2", OWNER, 100, v), bad)
+async def test_slot_seconds_out_of_range_is_invalid_input(bad: Any) -> None:
+    outcome, store = await _attempt(lambda j, v: j.create_campaign("camp2", OWNER, 100, v), bad)
     assert isinstance(outcome, InvalidInput)
     assert outcome.field == "slot_seconds"
     assert store.writes == []
 
 
 @pytest.mark.parametrize("good", [1, MAX_SLOT_SECONDS])
-def test_slot_seconds_at_the_limits_is_accepted(good: int) -> None:
-    outcome, _ = _attempt(lambda j, v: j.create_campaign("camp2", OWNER, 100, v), good)
+async def test_slot_seconds_at_the_limits_is_accepted(good: int) -> None:
+    outcome, _ = await _attempt(lambda j, v: j.create_campaign("camp2", OWNER, 100, v), good)
     assert outcome == Created("campaign", "camp2")
 
 
@@ -166,16 +165,16 @@ FILLER_TEXTS: dict[str, tuple[str, Call, object]] = {
 
 
 @pytest.mark.parametrize("case", FILLER_TEXTS, ids=FILLER_TEXTS.keys())
-def test_a_filler_out_of_bounds_is_invalid_input(case: str) -> None:
+async def test_a_filler_out_of_bounds_is_invalid_input(case: str) -> None:
     field, call, bad = FILLER_TEXTS[case]
-    outcome, store = _attempt(call, bad)
+    outcome, store = await _attempt(call, bad)
     assert isinstance(outcome, InvalidInput)
     assert outcome.field == field
     assert store.writes == []
 
 
-def test_a_filler_at_every_limit_is_accepted() -> None:
-    outcome, _ = _attempt(
+async def test_a_filler_at_every_limit_is_accepted() -> None:
+    outcome, _ = await _attempt(
         lambda j, v: j.upload_filler("alice", "ad2", "t" * MAX_FILLER_TEXT,
                                      link="l" * MAX_FILLER_LINK, image=v),
         "i" * MAX_FILLER_IMAGE)
@@ -199,8 +198,8 @@ MISSING: dict[str, tuple[Missing, Call]] = {
 
 
 @pytest.mark.parametrize("case", MISSING, ids=MISSING.keys())
-def test_an_unknown_user_campaign_or_filler_is_missing_and_writes_nothing(case: str) -> None:
+async def test_an_unknown_user_campaign_or_filler_is_missing_and_writes_nothing(case: str) -> None:
     missing, call = MISSING[case]
-    outcome, store = _attempt(call, missing.ident)
+    outcome, store = await _attempt(call, missing.ident)
     assert outcome == missing
     assert store.writes == []

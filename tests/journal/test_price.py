@@ -1,4 +1,4 @@
-"""The price rule (PROTOCOL.md, "Price"): with ``last`` = the last real purchase at price P,
+"""The price rule (docs/protocol.md, "Price"): with ``last`` = the last real purchase at price P,
 bought at t1, whose slot ends at x2, the price is ``min_price`` if there is no ``last`` or
 ``now >= x2``; otherwise it falls on a straight line from 2P at t1 to ``min_price`` at x2,
 in integer arithmetic, rounded up. A new slot starts at ``max(now, last.end)`` and lasts

@@ -1,4 +1,4 @@
-"""The account resolver (PROTOCOL.md, "A journal op"), run by login, by a new op on a locked
+"""The account resolver (docs/protocol.md, "The resolver"), run by login, by a new op on a locked
 account and by recovery. It reads the commit key of the op named in the lock:
 
 - committed by this attempt: roll forward (run the effects);
@@ -46,10 +46,11 @@ from .conftest import (
     RecordingStore,
     crash_after,
     market,
-    run,
     user_of,
     value_of,
 )
+
+pytestmark = pytest.mark.asyncio
 
 GRACE = Timing().resolve_grace_ms
 POLL = Timing().resolve_poll_ms
@@ -86,138 +87,114 @@ def _resolver(store: DocumentStore, start: int = T0) -> Node:
     return Node(store, clock=FakeClock(start), ids=Ids("r"))
 
 
-def test_an_unlocked_account_is_clean_and_untouched() -> None:
-    async def body() -> None:
-        store = RecordingStore(await _world())
-        resolver = _resolver(store)
-        assert await resolver.journal.resolve_account("alice") == Resolution.CLEAN
-        assert store.writes == []
-        assert resolver.clock.sleeps == []
-
-    run(body())
+async def test_an_unlocked_account_is_clean_and_untouched() -> None:
+    store = RecordingStore(await _world())
+    resolver = _resolver(store)
+    assert await resolver.journal.resolve_account("alice") == Resolution.CLEAN
+    assert store.writes == []
+    assert resolver.clock.sleeps == []
 
 
-def test_a_lock_whose_slot_we_filled_is_rolled_forward_at_once() -> None:
-    async def body() -> None:
-        store = await _world()
-        attempt = await _crash(store, "buy.fill")
-        resolver = _resolver(store)
-        assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_FORWARD
-        assert resolver.clock.sleeps == []
-        assert await user_of(store, "alice") == User(900, None)  # debited once
-        assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
-            "alice", OWNER, 100, attempt).to_json()
-        assert await _head(store) == 1
-        assert resolver.steps == ["finish.receipt", "finish.debit", "finish.advance"]
-
-    run(body())
+async def test_a_lock_whose_slot_we_filled_is_rolled_forward_at_once() -> None:
+    store = await _world()
+    attempt = await _crash(store, "buy.fill")
+    resolver = _resolver(store)
+    assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_FORWARD
+    assert resolver.clock.sleeps == []
+    assert await user_of(store, "alice") == User(900, None)  # debited once
+    assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
+        "alice", OWNER, 100, attempt).to_json()
+    assert await _head(store) == 1
+    assert resolver.steps == ["finish.receipt", "finish.debit", "finish.advance"]
 
 
-def test_a_lock_whose_slot_another_attempt_filled_is_rolled_back() -> None:
-    async def body() -> None:
-        store = await _world()
-        await _crash(store, "buy.intent")  # alice's lock names slot 1
-        await Node(store, ids=Ids("b")).journal.buy("bob", CAMPAIGN, 1000)  # bob got slot 1
-        resolver = _resolver(store)
-        assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
-        assert resolver.clock.sleeps == []
-        assert await user_of(store, "alice") == User(1000, None)
-        assert await user_of(store, "bob") == User(900, None)  # not charged twice
-        assert await _head(store) == 1
-
-    run(body())
+async def test_a_lock_whose_slot_another_attempt_filled_is_rolled_back() -> None:
+    store = await _world()
+    await _crash(store, "buy.intent")  # alice's lock names slot 1
+    await Node(store, ids=Ids("b")).journal.buy("bob", CAMPAIGN, 1000)  # bob got slot 1
+    resolver = _resolver(store)
+    assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
+    assert resolver.clock.sleeps == []
+    assert await user_of(store, "alice") == User(1000, None)
+    assert await user_of(store, "bob") == User(900, None)  # not charged twice
+    assert await _head(store) == 1
 
 
-def test_a_lock_with_no_commit_is_fenced_after_the_grace() -> None:
-    async def body() -> None:
-        store = await _world()
-        attempt = await _crash(store, "buy.intent")
-        resolver = _resolver(store)
-        assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
-        assert resolver.clock.sleeps == WAITS  # polled the whole grace...
-        assert resolver.clock.now == T0 + GRACE  # ...on its own clock
-        assert await value_of(store, slot_key(CAMPAIGN, 1)) == Void(attempt, "alice").to_json()
-        assert await user_of(store, "alice") == User(1000, None)
-        assert await _head(store) == 1  # the void is finished: head passed it
-        assert resolver.steps == ["buy.fence", "buy.rollback", "finish.release", "finish.advance"]
-
-    run(body())
+async def test_a_lock_with_no_commit_is_fenced_after_the_grace() -> None:
+    store = await _world()
+    attempt = await _crash(store, "buy.intent")
+    resolver = _resolver(store)
+    assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
+    assert resolver.clock.sleeps == WAITS  # polled the whole grace...
+    assert resolver.clock.now == T0 + GRACE  # ...on its own clock
+    assert await value_of(store, slot_key(CAMPAIGN, 1)) == Void(attempt, "alice").to_json()
+    assert await user_of(store, "alice") == User(1000, None)
+    assert await _head(store) == 1  # the void is finished: head passed it
+    assert resolver.steps == ["buy.fence", "buy.rollback", "finish.release", "finish.advance"]
 
 
-def test_the_grace_runs_from_when_this_resolver_first_saw_the_lock() -> None:
+async def test_the_grace_runs_from_when_this_resolver_first_saw_the_lock() -> None:
     # The lock says it was bought an hour before this resolver's clock: the resolver takes
     # no time from a document, so it still waits out its full grace.
-    async def body() -> None:
-        store = await _world()
-        await _crash(store, "buy.intent")
-        resolver = _resolver(store, start=T0 + 3_600_000)
-        assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
-        assert resolver.clock.sleeps == WAITS
-
-    run(body())
+    store = await _world()
+    await _crash(store, "buy.intent")
+    resolver = _resolver(store, start=T0 + 3_600_000)
+    assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
+    assert resolver.clock.sleeps == WAITS
 
 
-def test_a_commit_that_appears_during_the_wait_is_rolled_forward() -> None:
-    async def body() -> None:
-        store = await _world()
-        await _crash(store, "buy.intent")
-        lock = (await user_of(store, "alice")).lock
-        assert isinstance(lock, BuyLock)
-        resolver = _resolver(store)
+async def test_a_commit_that_appears_during_the_wait_is_rolled_forward() -> None:
+    store = await _world()
+    await _crash(store, "buy.intent")
+    lock = (await user_of(store, "alice")).lock
+    assert isinstance(lock, BuyLock)
+    resolver = _resolver(store)
 
-        async def late_fill(sleeps: int) -> None:
-            if sleeps == 3:  # the driver's commit insert lands at last
-                await store.insert(slot_key(CAMPAIGN, 1), Fill.of("alice", lock).to_json())
+    async def late_fill(sleeps: int) -> None:
+        if sleeps == 3:  # the driver's commit insert lands at last
+            await store.insert(slot_key(CAMPAIGN, 1), Fill.of("alice", lock).to_json())
 
-        resolver.clock.on_sleep = late_fill
-        assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_FORWARD
-        assert resolver.clock.sleeps == [POLL] * 3
-        assert await user_of(store, "alice") == User(900, None)
-        assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
-            "alice", OWNER, 100, lock.attempt).to_json()
-        assert await _head(store) == 1
-
-    run(body())
+    resolver.clock.on_sleep = late_fill
+    assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_FORWARD
+    assert resolver.clock.sleeps == [POLL] * 3
+    assert await user_of(store, "alice") == User(900, None)
+    assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
+        "alice", OWNER, 100, lock.attempt).to_json()
+    assert await _head(store) == 1
 
 
-def test_a_lock_settled_by_someone_else_during_the_wait_is_resolved_elsewhere() -> None:
-    async def body() -> None:
-        store = await _world()
-        attempt = await _crash(store, "buy.intent")
-        resolver = _resolver(store)
-        # Another resolver whose grace is already over (it has watched this lock longer).
-        other = Node(store, ids=Ids("o"), timing=Timing(resolve_grace_ms=0))
+async def test_a_lock_settled_by_someone_else_during_the_wait_is_resolved_elsewhere() -> None:
+    store = await _world()
+    attempt = await _crash(store, "buy.intent")
+    resolver = _resolver(store)
+    # Another resolver whose grace is already over (it has watched this lock longer).
+    other = Node(store, ids=Ids("o"), timing=Timing(resolve_grace_ms=0))
 
-        async def other_settles(sleeps: int) -> None:
-            if sleeps == 1:
-                assert await other.journal.resolve_account("alice") == Resolution.ROLLED_BACK
+    async def other_settles(sleeps: int) -> None:
+        if sleeps == 1:
+            assert await other.journal.resolve_account("alice") == Resolution.ROLLED_BACK
 
-        resolver.clock.on_sleep = other_settles
-        assert await resolver.journal.resolve_account("alice") == Resolution.RESOLVED_ELSEWHERE
-        assert resolver.clock.sleeps == [POLL]
-        assert resolver.steps == []  # it wrote nothing
-        assert await value_of(store, slot_key(CAMPAIGN, 1)) == Void(attempt, "alice").to_json()
-        assert await user_of(store, "alice") == User(1000, None)
-
-    run(body())
+    resolver.clock.on_sleep = other_settles
+    assert await resolver.journal.resolve_account("alice") == Resolution.RESOLVED_ELSEWHERE
+    assert resolver.clock.sleeps == [POLL]
+    assert resolver.steps == []  # it wrote nothing
+    assert await value_of(store, slot_key(CAMPAIGN, 1)) == Void(attempt, "alice").to_json()
+    assert await user_of(store, "alice") == User(1000, None)
 
 
-def test_a_deposit_lock_with_no_record_is_rolled_forward_after_the_grace() -> None:
-    async def body() -> None:
-        store = await _world()
-        attempt = await _crash(store, "deposit.intent")
-        lock = (await user_of(store, "alice")).lock
-        assert lock == DepositLock(attempt, "d2", 500)
-        resolver = _resolver(store)
-        assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_FORWARD
-        assert resolver.clock.sleeps == WAITS
-        # The record inserted on its behalf, naming its attempt; credited once.
-        assert await value_of(store, deposit_key("alice", "d2")) == DepositRecord(
-            "alice", attempt, 500).to_json()
-        assert await user_of(store, "alice") == User(1500, None)
-        assert resolver.steps == ["deposit.commit", "deposit.credit"]
-
-    run(body())
+async def test_a_deposit_lock_with_no_record_is_rolled_forward_after_the_grace() -> None:
+    store = await _world()
+    attempt = await _crash(store, "deposit.intent")
+    lock = (await user_of(store, "alice")).lock
+    assert lock == DepositLock(attempt, "d2", 500)
+    resolver = _resolver(store)
+    assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_FORWARD
+    assert resolver.clock.sleeps == WAITS
+    # The record inserted on its behalf, naming its attempt; credited once.
+    assert await value_of(store, deposit_key("alice", "d2")) == DepositRecord(
+        "alice", attempt, 500).to_json()
+    assert await user_of(store, "alice") == User(1500, None)
+    assert resolver.steps == ["deposit.commit", "deposit.credit"]
 
 
 # Crash right after each step, then resolve: what the resolver decides, what the account
@@ -233,79 +210,64 @@ CRASHES = {
 
 
 @pytest.mark.parametrize("step", CRASHES)
-def test_resolving_twice_is_idempotent(step: str) -> None:
+async def test_resolving_twice_is_idempotent(step: str) -> None:
     resolution, balance, waits = CRASHES[step]
 
-    async def body() -> None:
-        store = await _world()
-        await _crash(store, step)
-        resolver = _resolver(store)
-        assert await resolver.journal.resolve_account("alice") == resolution
-        assert resolver.clock.sleeps == (WAITS if waits else [])
-        assert await user_of(store, "alice") == User(balance, None)
-        again = RecordingStore(store)
-        assert await _resolver(again).journal.resolve_account("alice") == Resolution.CLEAN
-        assert again.writes == []
-        assert await user_of(store, "alice") == User(balance, None)
-        assert await resolver.journal.audit() == []
-
-    run(body())
+    store = await _world()
+    await _crash(store, step)
+    resolver = _resolver(store)
+    assert await resolver.journal.resolve_account("alice") == resolution
+    assert resolver.clock.sleeps == (WAITS if waits else [])
+    assert await user_of(store, "alice") == User(balance, None)
+    again = RecordingStore(store)
+    assert await _resolver(again).journal.resolve_account("alice") == Resolution.CLEAN
+    assert again.writes == []
+    assert await user_of(store, "alice") == User(balance, None)
+    assert await resolver.journal.audit() == []
 
 
-def test_login_stamps_the_account_and_resolves_it() -> None:
-    async def body() -> None:
-        store = await _world()
-        await _crash(store, "buy.fill")
-        node = _resolver(store, start=T0 + 5000)
-        assert await node.journal.login("alice") == Resolution.ROLLED_FORWARD
-        assert await user_of(store, "alice") == User(900, None, last_login=T0 + 5000)
-        assert await node.journal.login("alice") == Resolution.CLEAN
-
-    run(body())
+async def test_login_stamps_the_account_and_resolves_it() -> None:
+    store = await _world()
+    await _crash(store, "buy.fill")
+    node = _resolver(store, start=T0 + 5000)
+    assert await node.journal.login("alice") == Resolution.ROLLED_FORWARD
+    assert await user_of(store, "alice") == User(900, None, last_login=T0 + 5000)
+    assert await node.journal.login("alice") == Resolution.CLEAN
 
 
-def test_login_of_an_unknown_or_invalid_user() -> None:
-    async def body() -> None:
-        store = RecordingStore(await _world())
-        journal = _resolver(store).journal
-        assert await journal.login("nobody") == Missing("user", "nobody")
-        outcome = await journal.login("a:b")
-        assert isinstance(outcome, InvalidInput)
-        assert outcome.field == "user"
-        assert store.writes == []
-
-    run(body())
+async def test_login_of_an_unknown_or_invalid_user() -> None:
+    store = RecordingStore(await _world())
+    journal = _resolver(store).journal
+    assert await journal.login("nobody") == Missing("user", "nobody")
+    outcome = await journal.login("a:b")
+    assert isinstance(outcome, InvalidInput)
+    assert outcome.field == "user"
+    assert store.writes == []
 
 
-def test_the_next_op_on_a_locked_account_resolves_it_first() -> None:
-    async def body() -> None:
-        store = await _world()
-        await _crash(store, "deposit.commit")
-        node = _resolver(store)
-        # The committed deposit d2 is credited first (no wait: its record is there); then d3.
-        assert await node.journal.deposit("alice", "d3", 1) == Deposited(1, 1501)
-        assert node.clock.sleeps == []
-        assert node.steps == ["deposit.credit", "deposit.intent", "deposit.commit",
-                              "deposit.credit"]
-
-    run(body())
+async def test_the_next_op_on_a_locked_account_resolves_it_first() -> None:
+    store = await _world()
+    await _crash(store, "deposit.commit")
+    node = _resolver(store)
+    # The committed deposit d2 is credited first (no wait: its record is there); then d3.
+    assert await node.journal.deposit("alice", "d3", 1) == Deposited(1, 1501)
+    assert node.clock.sleeps == []
+    assert node.steps == ["deposit.credit", "deposit.intent", "deposit.commit",
+                          "deposit.credit"]
 
 
-def test_a_lock_fenced_by_a_void_is_rolled_back_at_once() -> None:
-    async def body() -> None:
-        store = await _world()
-        attempt = await _crash(store, "buy.intent")
-        # A resolver whose grace was over fenced the attempt and died before the rollback.
-        fencer = Node(store, ids=Ids("f"), timing=Timing(resolve_grace_ms=0),
-                      crash=crash_after("buy.fence"))
-        with pytest.raises(Crash):
-            await fencer.journal.resolve_account("alice")
-        assert await value_of(store, slot_key(CAMPAIGN, 1)) == Void(attempt, "alice").to_json()
-        resolver = _resolver(store)
-        assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
-        assert resolver.clock.sleeps == []
-        assert await user_of(store, "alice") == User(1000, None)
-        assert await _head(store) == 1  # the void finished too
-        assert resolver.steps == ["buy.rollback", "finish.release", "finish.advance"]
-
-    run(body())
+async def test_a_lock_fenced_by_a_void_is_rolled_back_at_once() -> None:
+    store = await _world()
+    attempt = await _crash(store, "buy.intent")
+    # A resolver whose grace was over fenced the attempt and died before the rollback.
+    fencer = Node(store, ids=Ids("f"), timing=Timing(resolve_grace_ms=0),
+                  crash=crash_after("buy.fence"))
+    with pytest.raises(Crash):
+        await fencer.journal.resolve_account("alice")
+    assert await value_of(store, slot_key(CAMPAIGN, 1)) == Void(attempt, "alice").to_json()
+    resolver = _resolver(store)
+    assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_BACK
+    assert resolver.clock.sleeps == []
+    assert await user_of(store, "alice") == User(1000, None)
+    assert await _head(store) == 1  # the void finished too
+    assert resolver.steps == ["buy.rollback", "finish.release", "finish.advance"]

@@ -1,9 +1,10 @@
 """What the notify tests share: a purchase server and a notify server on port 0 (real gRPC over
-TCP, the test's NATS), a world to buy in, Watch streams read in the background with the
-moment each update arrived, and a store wrapper that counts reads per key.
+TCP, the test's NATS), Watch streams read in the background with the moment each update
+arrived, and a store wrapper that counts reads per key. The world to buy in is
+``tests._support.world.open_world``.
 
-Tests stay plain synchronous functions handing an ``async`` body to ``asyncio.run``, so the
-grpc.aio servers and their clients live and die in one event loop.
+Tests are ``async def`` tests: the grpc.aio servers and their clients live and die in the
+test's event loop.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,6 +25,7 @@ from services.journal import MAX_MONEY
 from services.notify import NotifyConfig, NotifyNode, start_notify
 from services.runtime import ServerConfig
 from services.store import DocumentStore, StoreWrapper, open_store
+from tests._support.waiting import eventually
 from tests.purchase._support import Running, purchase_server
 
 if TYPE_CHECKING:  # the async stubs exist in the generated .pyi only
@@ -32,18 +34,8 @@ if TYPE_CHECKING:  # the async stubs exist in the generated .pyi only
 
 LOCAL = ServerConfig(listen="127.0.0.1:0")
 CHANNEL_OPTIONS = [("grpc.use_local_subchannel_pool", 1)]  # one TCP connection per channel
-FUNDS = 10**13  # enough for ~40 doublings of a 1-unit price
 
 T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], bool], timeout_s: float = 5.0, what: str = "") -> None:
-    """Wait (polling every 10 ms) until ``check()`` holds; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s} s: {what or check}")
-        await asyncio.sleep(0.01)
 
 
 async def notify_node(url: str, nats_url: str | None, store: DocumentStore | None = None,
@@ -95,19 +87,6 @@ async def stack(url: str, nats_url: str | None, notify_store: DocumentStore | No
                 yield Stack(running, node, channel, url)
         finally:
             await node.stop(grace_s=0.5)
-
-
-async def open_world(stub: PurchaseStub, campaigns: Iterable[str] = ("c1",),
-                     buyers: Iterable[str] = ("alice",), min_price: int = 1,
-                     slot_seconds: int = 60) -> None:
-    """``owner`` owns every campaign; each buyer has ``FUNDS``."""
-    await stub.CreateAccount(pb.CreateAccountRequest(user_id="owner"))
-    for uid in buyers:
-        await stub.CreateAccount(pb.CreateAccountRequest(user_id=uid))
-        await stub.Deposit(pb.DepositRequest(user_id=uid, deposit_id="d", amount=FUNDS))
-    for cid in campaigns:
-        await stub.CreateCampaign(pb.CreateCampaignRequest(
-            campaign_id=cid, owner_id="owner", min_price=min_price, slot_seconds=slot_seconds))
 
 
 @dataclass(frozen=True)

@@ -8,69 +8,68 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from services.lab.cluster import NatsServer
 from services.notify import HEAD_GRACE_MS
 from services.recovery import RecoveryConfig, start_recovery
-from tests.purchase._support import store_url
+from tests._support.waiting import eventually
+from tests._support.world import open_world, store_url
 
-from ._support import LOCAL, buy, eventually, open_world, stack, watch_request, watching
+from ._support import LOCAL, buy, stack, watch_request, watching
+
+pytestmark = pytest.mark.asyncio
 
 TICK_MS = 200
 
 
-def test_a_fill_without_its_event_reaches_watchers_by_the_posses_head_event(
+async def test_a_fill_without_its_event_reaches_watchers_by_the_posses_head_event(
         tmp_path: Path, nats_server: NatsServer) -> None:
     url = store_url(tmp_path)
 
-    async def body() -> None:
-        # The purchase service is on no NATS at all: every fill event of it is lost.
-        async with stack(url, None, notify_nats_url=nats_server.url, safety_ms=600_000) as s:
-            recovery = await start_recovery(RecoveryConfig(
-                url, 0, 1, nats_url=nats_server.url, server=LOCAL, tick_ms=TICK_MS))
-            try:
-                await open_world(s.buy_stub, campaigns=["c1", "c2"])
-                stream = await watching(s.notify_stub, watch_request("c1"))
-                # The replica has looked at c1 once (head 0, as notify knows it: no read).
-                await eventually(lambda: recovery.replica.counters.checks >= 2, 5,
-                                 "the first checks")
-                assert s.notify.hub.head_reads == 0
-                await buy(s.buy_stub, "alice")
-                await stream.until_slot(1, timeout_s=5)
-                assert stream.fills()[-1].update.source == "poll"
-                assert s.notify.hub.head_reads == 1
-                announced = recovery.wiring.publisher.published
-                await buy(s.buy_stub, "alice", "c2")  # unwatched: notify reads nothing
-                await eventually(lambda: recovery.wiring.publisher.published > announced, 5,
-                                 "c2's new head announced")
-                await asyncio.sleep(2 * HEAD_GRACE_MS / 1000)  # past notify's grace
-                assert s.notify.hub.head_reads == 1
-                await stream.close()
-            finally:
-                await recovery.stop(grace_s=0.5)
-
-    asyncio.run(body())
+    # The purchase service is on no NATS at all: every fill event of it is lost.
+    async with stack(url, None, notify_nats_url=nats_server.url, safety_ms=600_000) as s:
+        recovery = await start_recovery(RecoveryConfig(
+            url, 0, 1, nats_url=nats_server.url, server=LOCAL, tick_ms=TICK_MS))
+        try:
+            await open_world(s.buy_stub, campaigns=["c1", "c2"])
+            stream = await watching(s.notify_stub, watch_request("c1"))
+            # The replica has looked at c1 once (head 0, as notify knows it: no read).
+            await eventually(lambda: recovery.replica.counters.checks >= 2, 5,
+                             "the first checks")
+            assert s.notify.hub.head_reads == 0
+            await buy(s.buy_stub, "alice")
+            await stream.until_slot(1, timeout_s=5)
+            assert stream.fills()[-1].update.source == "poll"
+            assert s.notify.hub.head_reads == 1
+            announced = recovery.wiring.publisher.published
+            await buy(s.buy_stub, "alice", "c2")  # unwatched: notify reads nothing
+            await eventually(lambda: recovery.wiring.publisher.published > announced, 5,
+                             "c2's new head announced")
+            await asyncio.sleep(2 * HEAD_GRACE_MS / 1000)  # past notify's grace
+            assert s.notify.hub.head_reads == 1
+            await stream.close()
+        finally:
+            await recovery.stop(grace_s=0.5)
 
 
-def test_while_fill_events_flow_head_events_cost_no_read(tmp_path: Path,
-                                                         nats_server: NatsServer) -> None:
+async def test_while_fill_events_flow_head_events_cost_no_read(tmp_path: Path,
+                                                               nats_server: NatsServer) -> None:
     url = store_url(tmp_path)
 
-    async def body() -> None:
-        async with stack(url, nats_server.url, safety_ms=600_000) as s:
-            recovery = await start_recovery(RecoveryConfig(
-                url, 0, 1, nats_url=nats_server.url, server=LOCAL, tick_ms=TICK_MS))
-            try:
-                await open_world(s.buy_stub)
-                stream = await watching(s.notify_stub, watch_request("c1"))
-                for n in range(1, 6):
-                    await buy(s.buy_stub, "alice")
-                    await stream.until_slot(n)
-                    await asyncio.sleep(TICK_MS / 1000)  # a check, and its head event, each
-                assert recovery.wiring.publisher.published >= 5  # the heads 0 to 5, as they moved
-                assert {r.update.source for r in stream.fills()} == {"event"}
-                assert s.notify.hub.head_reads == 0
-                await stream.close()
-            finally:
-                await recovery.stop(grace_s=0.5)
-
-    asyncio.run(body())
+    async with stack(url, nats_server.url, safety_ms=600_000) as s:
+        recovery = await start_recovery(RecoveryConfig(
+            url, 0, 1, nats_url=nats_server.url, server=LOCAL, tick_ms=TICK_MS))
+        try:
+            await open_world(s.buy_stub)
+            stream = await watching(s.notify_stub, watch_request("c1"))
+            for n in range(1, 6):
+                await buy(s.buy_stub, "alice")
+                await stream.until_slot(n)
+                await asyncio.sleep(TICK_MS / 1000)  # a check, and its head event, each
+            assert recovery.wiring.publisher.published >= 5  # the heads 0 to 5, as they moved
+            assert {r.update.source for r in stream.fills()} == {"event"}
+            assert s.notify.hub.head_reads == 0
+            await stream.close()
+        finally:
+            await recovery.stop(grace_s=0.5)

@@ -1,8 +1,8 @@
 """What the purchase tests share: a real purchase server on port 0 with a client channel in
 the same event loop, status codes and rich-error details of calls, and the store's documents.
 
-Tests stay plain synchronous functions; each hands an ``async`` body to ``asyncio.run``, so the
-grpc.aio server and its client live and die in one event loop.
+Tests are ``async def`` tests: the grpc.aio server and its client live and die in the test's
+event loop. A store for a test is ``tests._support.world.store_url``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import cast
 
 import grpc
@@ -27,13 +26,6 @@ from services.runtime import ServerConfig
 from services.store import DocumentStore, Json, sqlite_path
 
 Metadata = tuple[tuple[str, str], ...]
-
-
-def store_url(tmp_path: Path) -> str:
-    """A sqlite URL for a file in ``tmp_path`` (absolute, so four slashes)."""
-    path = (tmp_path / "abc.db").resolve()
-    assert path.is_absolute()
-    return f"sqlite:///{path}"
 
 
 def token(value: str) -> Metadata:

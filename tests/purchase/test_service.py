@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import grpc
 import nats
@@ -21,6 +21,7 @@ from services.events import fill_subject
 from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
 from services.lab.cluster import NatsServer
 from services.lab.loadgen import audit_url
+from tests._support.world import KITES, open_world, store_url
 
 from ._support import (
     code_of,
@@ -29,11 +30,9 @@ from ._support import (
     purchase_server,
     rejection_of,
     send,
-    store_url,
 )
 
-if TYPE_CHECKING:  # the async stub exists in the generated .pyi only
-    from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceAsyncStub as Stub
+pytestmark = pytest.mark.asyncio
 
 Case = tuple[str, Message, grpc.StatusCode, str]
 """A method, its request, the status it must end with, a word its message must hold."""
@@ -41,147 +40,129 @@ Case = tuple[str, Message, grpc.StatusCode, str]
 Reason = pb.BuyRejection.Reason
 Code = grpc.StatusCode
 SLOT_S = 60
+# The world of most tests here (open_world's arguments): alice, with 1000, buys, with her ad f1
+# (KITES); bob owns campaign c1 (min price 10, 60 s slots).
 
 
-async def open_world(stub: Stub, funds: int = 1000) -> None:
-    """alice (funded) buys; bob owns campaign c1 (min price 10, 60 s slots); alice has ad f1."""
-    await stub.CreateAccount(pb.CreateAccountRequest(user_id="alice"))
-    await stub.CreateAccount(pb.CreateAccountRequest(user_id="bob"))
-    await stub.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1", amount=funds))
-    await stub.CreateCampaign(pb.CreateCampaignRequest(campaign_id="c1", owner_id="bob",
-                                                       min_price=10, slot_seconds=SLOT_S))
-    await stub.UploadFiller(pb.UploadFillerRequest(filler=types_pb2.Filler(
-        user_id="alice", filler_id="f1", text="Buy our kites", link="https://kites.example")))
-
-
-def test_one_purchase_end_to_end(tmp_path: Path) -> None:
+async def test_one_purchase_end_to_end(tmp_path: Path) -> None:
     url = store_url(tmp_path)
 
-    async def body() -> None:
-        async with purchase_server(url) as running:
-            s = running.stub
-            assert await s.CreateAccount(pb.CreateAccountRequest(user_id="alice")) == \
-                pb.Account(user_id="alice", balance=0, locked=False)
-            await s.CreateAccount(pb.CreateAccountRequest(user_id="bob"))
-            deposited = await s.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1",
-                                                          amount=1000))
-            assert (deposited.applied, deposited.balance) == (True, 1000)
-            created = await s.CreateCampaign(pb.CreateCampaignRequest(
-                campaign_id="c1", owner_id="bob", min_price=10, slot_seconds=SLOT_S))
-            assert created == pb.Campaign(campaign_id="c1", owner_id="bob", min_price=10,
-                                          slot_seconds=SLOT_S)
-            ad = types_pb2.Filler(user_id="alice", filler_id="f1", text="Buy our kites",
-                                  link="https://kites.example")
-            assert await s.UploadFiller(pb.UploadFillerRequest(filler=ad)) == ad
+    async with purchase_server(url) as running:
+        s = running.stub
+        assert await s.CreateAccount(pb.CreateAccountRequest(user_id="alice")) == \
+            pb.Account(user_id="alice", balance=0, locked=False)
+        await s.CreateAccount(pb.CreateAccountRequest(user_id="bob"))
+        deposited = await s.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1",
+                                                      amount=1000))
+        assert (deposited.applied, deposited.balance) == (True, 1000)
+        created = await s.CreateCampaign(pb.CreateCampaignRequest(
+            campaign_id="c1", owner_id="bob", min_price=10, slot_seconds=SLOT_S))
+        assert created == types_pb2.Campaign(campaign_id="c1", owner_id="bob", min_price=10,
+                                             slot_seconds=SLOT_S)
+        ad = types_pb2.Filler(user_id="alice", filler_id="f1", text="Buy our kites",
+                              link="https://kites.example")
+        assert await s.UploadFiller(pb.UploadFillerRequest(filler=ad)) == ad
 
-            before = await s.GetCampaign(pb.GetCampaignRequest(campaign_id="c1"))
-            assert (before.head, before.current_price) == (0, 10)
-            assert not before.curve.HasField("last")
-            assert not before.HasField("current_slot")
-            assert not before.HasField("current_filler")
-            nothing = await s.GetCurrentAd(pb.GetCurrentAdRequest(campaign_id="c1"))
-            assert not nothing.HasField("slot") and not nothing.HasField("filler")
+        before = await s.GetCampaign(types_pb2.GetCampaignRequest(campaign_id="c1"))
+        assert (before.head, before.current_price) == (0, 10)
+        assert not before.curve.HasField("last")
+        assert not before.HasField("current_slot")
+        assert not before.HasField("current_filler")
+        nothing = await s.GetCurrentAd(pb.GetCurrentAdRequest(campaign_id="c1"))
+        assert not nothing.HasField("slot") and not nothing.HasField("filler")
 
-            bought = await s.Buy(pb.BuyRequest(user_id="alice", campaign_id="c1", max_price=10,
-                                               filler_id="f1"))
-            slot = bought.slot
-            assert (slot.campaign_id, slot.slot, slot.buyer_id, slot.price, slot.filler_id,
-                    slot.void) == ("c1", 1, "alice", 10, "f1", False)
-            assert slot.end_ms - slot.start_ms == SLOT_S * 1000
-            assert bought.receipt == "txn:c1:1"
-            assert bought.HasField("balance") and bought.balance == 990
+        bought = await s.Buy(pb.BuyRequest(user_id="alice", campaign_id="c1", max_price=10,
+                                           filler_id="f1"))
+        slot = bought.slot
+        assert (slot.campaign_id, slot.slot, slot.buyer_id, slot.price, slot.filler_id,
+                slot.void) == ("c1", 1, "alice", 10, "f1", False)
+        assert slot.end_ms - slot.start_ms == SLOT_S * 1000
+        assert bought.receipt == "txn:c1:1"
+        assert bought.HasField("balance") and bought.balance == 990
 
-            assert await s.GetAccount(pb.GetAccountRequest(user_id="alice")) == \
-                pb.Account(user_id="alice", balance=990, locked=False)
+        assert await s.GetAccount(pb.GetAccountRequest(user_id="alice")) == \
+            pb.Account(user_id="alice", balance=990, locked=False)
 
-            view = await s.GetCampaign(pb.GetCampaignRequest(campaign_id="c1"))
-            assert view.head == 1
-            assert view.current_price == 20  # 2P right after a purchase (rounded up)
-            last = view.curve.last
-            assert (last.slot, last.price, last.start_ms, last.end_ms) == \
-                (1, 10, slot.start_ms, slot.end_ms)
-            assert view.curve.min_price == 10
-            assert (view.current_slot.slot, view.current_slot.buyer_id,
-                    view.current_slot.filler_id) == (1, "alice", "f1")
-            assert view.current_filler == ad
-            assert slot.start_ms <= view.as_of_ms < slot.end_ms
+        view = await s.GetCampaign(types_pb2.GetCampaignRequest(campaign_id="c1"))
+        assert view.head == 1
+        assert view.current_price == 20  # 2P right after a purchase (rounded up)
+        last = view.curve.last
+        assert (last.slot, last.price, last.start_ms, last.end_ms) == \
+            (1, 10, slot.start_ms, slot.end_ms)
+        assert view.curve.min_price == 10
+        assert (view.current_slot.slot, view.current_slot.buyer_id,
+                view.current_slot.filler_id) == (1, "alice", "f1")
+        assert view.current_filler == ad
+        assert slot.start_ms <= view.as_of_ms < slot.end_ms
 
-            showing = await s.GetCurrentAd(pb.GetCurrentAdRequest(campaign_id="c1"))
-            assert (showing.slot.slot, showing.slot.buyer_id) == (1, "alice")
-            assert showing.filler == ad
+        showing = await s.GetCurrentAd(pb.GetCurrentAdRequest(campaign_id="c1"))
+        assert (showing.slot.slot, showing.slot.buyer_id) == (1, "alice")
+        assert showing.filler == ad
 
-            # The next slot starts when this one ends, at most at the price the view said
-            # (the price falls as time passes).
-            second = await s.Buy(pb.BuyRequest(user_id="alice", campaign_id="c1",
-                                               max_price=view.current_price))
-            price = second.slot.price
-            assert (second.slot.slot, second.slot.filler_id) == (2, "")
-            assert 10 <= price <= view.current_price
-            assert second.slot.start_ms == slot.end_ms
-            assert second.receipt == "txn:c1:2" and second.balance == 990 - price
+        # The next slot starts when this one ends, at most at the price the view said
+        # (the price falls as time passes).
+        second = await s.Buy(pb.BuyRequest(user_id="alice", campaign_id="c1",
+                                           max_price=view.current_price))
+        price = second.slot.price
+        assert (second.slot.slot, second.slot.filler_id) == (2, "")
+        assert 10 <= price <= view.current_price
+        assert second.slot.start_ms == slot.end_ms
+        assert second.receipt == "txn:c1:2" and second.balance == 990 - price
 
-            login = await s.Login(pb.LoginRequest(user_id="alice"))
-            assert login.resolution == pb.LoginResponse.CLEAN
-            assert login.account == pb.Account(user_id="alice", balance=990 - price,
-                                               locked=False)
-
-    asyncio.run(body())
-    assert asyncio.run(audit_url(url, quiescent=True)) == []
+        login = await s.Login(pb.LoginRequest(user_id="alice"))
+        assert login.resolution == pb.LoginResponse.CLEAN
+        assert login.account == pb.Account(user_id="alice", balance=990 - price,
+                                           locked=False)
+    assert await audit_url(url, quiescent=True) == []
 
 
-def test_a_buy_publishes_its_fill_event(tmp_path: Path, nats_server: NatsServer) -> None:
-    async def body() -> None:
-        async with purchase_server(store_url(tmp_path), nats_server.url) as running:
-            assert running.node.wiring.link is not None
-            assert await running.node.wiring.link.wait_connected(5)
-            await open_world(running.stub)
-            watcher = await nats.connect(nats_server.url)
-            try:
-                events = await watcher.subscribe(fill_subject("c1"))
-                await watcher.flush()
-                bought = await running.stub.Buy(pb.BuyRequest(
-                    user_id="alice", campaign_id="c1", max_price=10, filler_id="f1"))
-                message = await events.next_msg(timeout=5)
-            finally:
-                await watcher.close()
-        event = events_pb2.FillEvent.FromString(message.data)
-        assert message.subject == "abc.campaign.c1.fill"
-        assert event.publisher == "purchase"
-        assert event.published_at_ms > 0
-        s = event.slot
-        assert (s.campaign_id, s.slot, s.buyer_id, s.price, s.filler_id, s.void) == \
-            ("c1", 1, "alice", 10, "f1", False)
-        assert (s.start_ms, s.end_ms) == (bought.slot.start_ms, bought.slot.end_ms)
-        assert s.bought_at_ms > 0
-        assert running.node.wiring.publisher.published == 1
-
-    asyncio.run(body())
+async def test_a_buy_publishes_its_fill_event(tmp_path: Path, nats_server: NatsServer) -> None:
+    async with purchase_server(store_url(tmp_path), nats_server.url) as running:
+        assert running.node.wiring.link is not None
+        assert await running.node.wiring.link.wait_connected(5)
+        await open_world(running.stub, owner="bob", funds=1000, min_price=10, filler=KITES)
+        watcher = await nats.connect(nats_server.url)
+        try:
+            events = await watcher.subscribe(fill_subject("c1"))
+            await watcher.flush()
+            bought = await running.stub.Buy(pb.BuyRequest(
+                user_id="alice", campaign_id="c1", max_price=10, filler_id="f1"))
+            message = await events.next_msg(timeout=5)
+        finally:
+            await watcher.close()
+    event = events_pb2.FillEvent.FromString(message.data)
+    assert message.subject == "abc.campaign.c1.fill"
+    assert event.publisher == "purchase"
+    assert event.published_at_ms > 0
+    s = event.slot
+    assert (s.campaign_id, s.slot, s.buyer_id, s.price, s.filler_id, s.void) == \
+        ("c1", 1, "alice", 10, "f1", False)
+    assert (s.start_ms, s.end_ms) == (bought.slot.start_ms, bought.slot.end_ms)
+    assert s.bought_at_ms > 0
+    assert running.node.wiring.publisher.published == 1
 
 
-def test_buys_go_on_while_nats_is_down(tmp_path: Path, nats_server: NatsServer) -> None:
+async def test_buys_go_on_while_nats_is_down(tmp_path: Path, nats_server: NatsServer) -> None:
     gone = nats_server.url
     nats_server.stop()  # nothing listens on its port now
     url = store_url(tmp_path)
 
-    async def body() -> None:
-        async with purchase_server(url, gone) as running:
-            await open_world(running.stub)
-            started = time.monotonic()
-            for n in range(1, 6):
-                bought = await running.stub.Buy(pb.BuyRequest(
-                    user_id="alice", campaign_id="c1", max_price=MAX_MONEY))
-                assert bought.slot.slot == n
-            # Not a benchmark: only a guard that an unreachable NATS never holds a buy up.
-            assert time.monotonic() - started < 5
-            publisher = running.node.wiring.publisher
-            deadline = time.monotonic() + 5
-            while publisher.dropped < 5 and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-            assert (publisher.dropped, publisher.published) == (5, 0)
-            assert running.node.wiring.link is not None and not running.node.wiring.link.connected
-
-    asyncio.run(body())
-    assert asyncio.run(audit_url(url, quiescent=True)) == []
+    async with purchase_server(url, gone) as running:
+        await open_world(running.stub, owner="bob", funds=1000, min_price=10, filler=KITES)
+        started = time.monotonic()
+        for n in range(1, 6):
+            bought = await running.stub.Buy(pb.BuyRequest(
+                user_id="alice", campaign_id="c1", max_price=MAX_MONEY))
+            assert bought.slot.slot == n
+        # Not a benchmark: only a guard that an unreachable NATS never holds a buy up.
+        assert time.monotonic() - started < 5
+        publisher = running.node.wiring.publisher
+        deadline = time.monotonic() + 5
+        while publisher.dropped < 5 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert (publisher.dropped, publisher.published) == (5, 0)
+        assert running.node.wiring.link is not None and not running.node.wiring.link.connected
+    assert await audit_url(url, quiescent=True) == []
 
 
 BAD_IDS = ["", "a b", "x" * 65, "a:b", "a.b", "\u00e9"]
@@ -228,7 +209,7 @@ def _invalid_cases() -> list[Case]:
             ("Login", pb.LoginRequest(user_id=bad), "user"),
             ("CreateCampaign", _campaign(campaign_id=bad), "campaign"),
             ("CreateCampaign", _campaign(owner_id=bad), "owner"),
-            ("GetCampaign", pb.GetCampaignRequest(campaign_id=bad), "campaign"),
+            ("GetCampaign", types_pb2.GetCampaignRequest(campaign_id=bad), "campaign"),
             ("GetCurrentAd", pb.GetCurrentAdRequest(campaign_id=bad), "campaign"),
             ("UploadFiller", _filler(user_id=bad), "user"),
             ("Buy", _buy(user_id=bad), "user"),
@@ -262,7 +243,7 @@ def _refused_cases() -> list[Case]:
         ("GetAccount", pb.GetAccountRequest(user_id="ghost"), nf, "user"),
         ("Login", pb.LoginRequest(user_id="ghost"), nf, "user"),
         ("CreateCampaign", _campaign(owner_id="ghost"), nf, "user"),
-        ("GetCampaign", pb.GetCampaignRequest(campaign_id="c9"), nf, "campaign"),
+        ("GetCampaign", types_pb2.GetCampaignRequest(campaign_id="c9"), nf, "campaign"),
         ("GetCurrentAd", pb.GetCurrentAdRequest(campaign_id="c9"), nf, "campaign"),
         ("UploadFiller", _filler(user_id="ghost"), nf, "user"),
         ("Buy", _buy(user_id="ghost"), nf, "user"),
@@ -280,61 +261,55 @@ def _short(request: Message) -> str:
     return text if len(text) < 80 else text[:77] + "..."
 
 
-def test_refusals_have_their_status_and_write_nothing(tmp_path: Path) -> None:
+async def test_refusals_have_their_status_and_write_nothing(tmp_path: Path) -> None:
     url = store_url(tmp_path)
     cases = _invalid_cases() + _refused_cases()
 
-    async def body() -> None:
-        async with purchase_server(url) as running:
-            s = running.stub
-            await open_world(s)
-            before = await documents(running.node.wiring.store)
-            wrong: list[str] = []
-            for method, request, expected, named in cases:
-                label = f"{method}({_short(request)})"
-                try:
-                    await send(s, method, request)
-                    wrong.append(f"{label}: OK, want {expected.name}")
-                except grpc.aio.AioRpcError as exc:
-                    if exc.code() != expected or named not in (exc.details() or ""):
-                        wrong.append(f"{label}: {exc.code().name} {exc.details()!r}, "
-                                     f"want {expected.name} naming {named!r}")
-            assert wrong == []
+    async with purchase_server(url) as running:
+        s = running.stub
+        await open_world(s, owner="bob", funds=1000, min_price=10, filler=KITES)
+        before = await documents(running.node.wiring.store)
+        wrong: list[str] = []
+        for method, request, expected, named in cases:
+            label = f"{method}({_short(request)})"
+            try:
+                await send(s, method, request)
+                wrong.append(f"{label}: OK, want {expected.name}")
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != expected or named not in (exc.details() or ""):
+                    wrong.append(f"{label}: {exc.code().name} {exc.details()!r}, "
+                                 f"want {expected.name} naming {named!r}")
+        assert wrong == []
 
-            # Money refusals carry a BuyRejection.
-            poor = await failure_of(s.Buy(pb.BuyRequest(user_id="bob", campaign_id="c1",
-                                                        max_price=100)))
-            assert poor.code() == Code.FAILED_PRECONDITION
-            assert rejection_of(poor) == pb.BuyRejection(
-                reason=Reason.INSUFFICIENT_FUNDS, current_price=10, balance=0)
-            dear = await failure_of(s.Buy(pb.BuyRequest(user_id="alice", campaign_id="c1",
-                                                        max_price=9)))
-            assert dear.code() == Code.ABORTED
-            assert rejection_of(dear) == pb.BuyRejection(
-                reason=Reason.PRICE_ABOVE_MAX, current_price=10)
+        # Money refusals carry a BuyRejection.
+        poor = await failure_of(s.Buy(pb.BuyRequest(user_id="bob", campaign_id="c1",
+                                                    max_price=100)))
+        assert poor.code() == Code.FAILED_PRECONDITION
+        assert rejection_of(poor) == pb.BuyRejection(
+            reason=Reason.INSUFFICIENT_FUNDS, current_price=10, balance=0)
+        dear = await failure_of(s.Buy(pb.BuyRequest(user_id="alice", campaign_id="c1",
+                                                    max_price=9)))
+        assert dear.code() == Code.ABORTED
+        assert rejection_of(dear) == pb.BuyRejection(
+            reason=Reason.PRICE_ABOVE_MAX, current_price=10)
 
-            # A replayed deposit id changes nothing, whatever amount it names.
-            for amount in (1000, 5):
-                replay = await s.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1",
-                                                           amount=amount))
-                assert (replay.applied, replay.balance) == (False, 1000)
+        # A replayed deposit id changes nothing, whatever amount it names.
+        for amount in (1000, 5):
+            replay = await s.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1",
+                                                       amount=amount))
+            assert (replay.applied, replay.balance) == (False, 1000)
 
-            assert await documents(running.node.wiring.store) == before
-            assert (await s.GetAccount(pb.GetAccountRequest(user_id="alice"))).balance == 1000
-
-    asyncio.run(body())
-    assert asyncio.run(audit_url(url, quiescent=True)) == []
+        assert await documents(running.node.wiring.store) == before
+        assert (await s.GetAccount(pb.GetAccountRequest(user_id="alice"))).balance == 1000
+    assert await audit_url(url, quiescent=True) == []
 
 
 @pytest.mark.parametrize("amount", [MAX_MONEY - 1000])
-def test_deposit_up_to_the_cap_is_fine(tmp_path: Path, amount: int) -> None:
-    async def body() -> None:
-        async with purchase_server(store_url(tmp_path)) as running:
-            await open_world(running.stub)
-            done = await running.stub.Deposit(pb.DepositRequest(
-                user_id="alice", deposit_id="big", amount=amount))
-            assert (done.applied, done.balance) == (True, MAX_MONEY)
-            assert await code_of(running.stub.Deposit(pb.DepositRequest(
-                user_id="alice", deposit_id="one-more", amount=1))) == Code.INVALID_ARGUMENT
-
-    asyncio.run(body())
+async def test_deposit_up_to_the_cap_is_fine(tmp_path: Path, amount: int) -> None:
+    async with purchase_server(store_url(tmp_path)) as running:
+        await open_world(running.stub, owner="bob", funds=1000, min_price=10, filler=KITES)
+        done = await running.stub.Deposit(pb.DepositRequest(
+            user_id="alice", deposit_id="big", amount=amount))
+        assert (done.applied, done.balance) == (True, MAX_MONEY)
+        assert await code_of(running.stub.Deposit(pb.DepositRequest(
+            user_id="alice", deposit_id="one-more", amount=1))) == Code.INVALID_ARGUMENT

@@ -4,7 +4,6 @@ refusal writes nothing; and the store stays sound (the quiescent audit is clean)
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +18,10 @@ from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
 from services.lab.loadgen import audit_url
 from services.purchase import PurchaseConfig, start_purchase
 from services.runtime import ServerConfig
+from tests._support.loop import blocking_loop
+from tests._support.world import KITES, open_world, store_url
 
-from ._support import send, store_url, writes
-from .test_service import open_world
+from ._support import send, writes
 
 if TYPE_CHECKING:
     from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceAsyncStub as Stub
@@ -66,7 +66,8 @@ calls = st.one_of(
     st.tuples(st.just("CreateCampaign"),
               st.builds(pb.CreateCampaignRequest, campaign_id=ids, owner_id=users,
                         min_price=prices, slot_seconds=int64)),
-    st.tuples(st.just("GetCampaign"), st.builds(pb.GetCampaignRequest, campaign_id=campaigns)),
+    st.tuples(st.just("GetCampaign"),
+              st.builds(types_pb2.GetCampaignRequest, campaign_id=campaigns)),
     st.tuples(st.just("UploadFiller"), st.builds(pb.UploadFillerRequest, filler=st.builds(
         types_pb2.Filler, user_id=users, filler_id=ids, text=texts, link=texts,
         image_base64=texts))),
@@ -97,7 +98,8 @@ async def _answer(stub: Stub, method: str, request: Message) -> tuple[Code, str]
 def test_any_request_gets_a_contract_status(tmp_path: Path) -> None:
     url = store_url(tmp_path)
     # One server and one event loop for every example: the loop runs while a call is made.
-    with asyncio.Runner() as loop:
+    # (A hypothesis test is synchronous: it drives the loop itself.)
+    with blocking_loop() as loop:
         node = loop.run(start_purchase(PurchaseConfig(
             store_url=url, server=ServerConfig(listen="127.0.0.1:0"))))
 
@@ -107,7 +109,7 @@ def test_any_request_gets_a_contract_status(tmp_path: Path) -> None:
         channel = loop.run(connect())
         stub = purchase_pb2_grpc.PurchaseServiceStub(channel)
         try:
-            loop.run(open_world(stub))
+            loop.run(open_world(stub, owner="bob", funds=1000, min_price=10, filler=KITES))
             assert writes(url) > 0  # the write counter is live
 
             async def run_calls(batch: list[tuple[str, Message]]) -> list[str]:
@@ -132,5 +134,5 @@ def test_any_request_gets_a_contract_status(tmp_path: Path) -> None:
         finally:
             loop.run(channel.close(None))
             loop.run(node.stop(grace_s=1.0))
-    assert asyncio.run(audit_url(url, quiescent=True)) == []
+        assert loop.run(audit_url(url, quiescent=True)) == []
 

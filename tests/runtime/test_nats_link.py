@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-from services.lab.cluster import NatsServer
+import pytest
+
+from services.lab.cluster import NatsServer, free_port
 from services.runtime import NatsLink
 
-from ._ports import unused_port
+pytestmark = pytest.mark.asyncio
 
 
 def _others() -> list[asyncio.Task[object]]:
@@ -16,43 +18,35 @@ def _others() -> list[asyncio.Task[object]]:
     return [task for task in asyncio.all_tasks() if task is not current]
 
 
-def test_connects_and_closes(nats_server: NatsServer) -> None:
-    async def body() -> None:
-        link = NatsLink(nats_server.url)
-        link.start()
-        assert await link.wait_connected(5)
-        assert link.client is not None and link.connected
-        await link.close()
-        assert link.client is None and not link.connected
-        assert _others() == []
-
-    asyncio.run(body())
+async def test_connects_and_closes(nats_server: NatsServer) -> None:
+    link = NatsLink(nats_server.url)
+    link.start()
+    assert await link.wait_connected(5)
+    assert link.client is not None and link.connected
+    await link.close()
+    assert link.client is None and not link.connected
+    assert _others() == []
 
 
-def test_close_after_nats_went_away_leaves_no_reconnect_task(nats_server: NatsServer) -> None:
-    async def body() -> None:
-        link = NatsLink(nats_server.url)
-        link.start()
-        assert await link.wait_connected(5)
-        client = link.client
-        assert client is not None
-        nats_server.stop()
-        while client.is_connected:  # until the client notices and starts reconnecting
-            await asyncio.sleep(0.01)
-        await link.close()
-        assert client.is_closed
-        assert _others() == []
-
-    asyncio.run(body())
+async def test_close_after_nats_went_away_leaves_no_reconnect_task(
+        nats_server: NatsServer) -> None:
+    link = NatsLink(nats_server.url)
+    link.start()
+    assert await link.wait_connected(5)
+    client = link.client
+    assert client is not None
+    nats_server.stop()
+    while client.is_connected:  # until the client notices and starts reconnecting
+        await asyncio.sleep(0.01)
+    await link.close()
+    assert client.is_closed
+    assert _others() == []
 
 
-def test_unreachable_nats_never_connects_and_closes_cleanly() -> None:
-    async def body() -> None:
-        link = NatsLink(f"nats://127.0.0.1:{unused_port()}")
-        link.start()
-        assert not await link.wait_connected(0.3)
-        await link.close()
-        assert link.client is None
-        assert _others() == []
-
-    asyncio.run(body())
+async def test_unreachable_nats_never_connects_and_closes_cleanly() -> None:
+    link = NatsLink(f"nats://127.0.0.1:{free_port()}")
+    link.start()
+    assert not await link.wait_connected(0.3)
+    await link.close()
+    assert link.client is None
+    assert _others() == []

@@ -8,7 +8,7 @@ For example::
 
 The setup runs once per test and must give that test a store that starts empty (a fresh
 file, a fresh ``MemoryState``, a fresh collection...). Every opener call opens a new handle
-on that same store, so what one ``run`` wrote, the next ``run`` of the same test can read.
+on that same store, so what one handle wrote, the next handle of the same test can read.
 
 The couchbase adapters:
 
@@ -23,30 +23,29 @@ The couchbase adapters:
   emptied between tests: each test's keys get a prefix of their own (``PrefixedStore``), so a
   test sees only its own documents. Those documents are left in the bucket.
 
-Tests stay plain synchronous functions (no pytest-asyncio): they hand an ``async`` body to
-``store.run``, which opens a handle, awaits the body with it and closes the handle, all inside
-one ``asyncio.run`` -- so an adapter that uses the running loop (``SqliteStore`` uses
-``run_in_executor``) is opened, used and closed on the same event loop::
+Tests are ``async def`` tests taking ``store``, a handle opened on the test's event loop
+before it and closed after it (an adapter may use the running loop: ``SqliteStore`` uses
+``run_in_executor``)::
 
-    def test_get_missing(store: StoreRunner) -> None:
-        async def body(s: DocumentStore) -> None:
-            with pytest.raises(NotFound):
-                await s.get("nope")
+    @pytest.mark.asyncio
+    async def test_get_missing(store: DocumentStore) -> None:
+        with pytest.raises(NotFound):
+            await store.get("nope")
 
-        store.run(body)
+A hypothesis test can't be async: it takes ``opener`` and runs each example with
+``tests._support.loop.run_blocking``, a handle of its own per example (``with_store``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import pytest_asyncio
 
 from services.store import (
     CouchbaseSettings,
@@ -155,25 +154,27 @@ ADAPTERS: dict[str, Callable[[Path], Opener]] = {
 }
 
 
-@dataclass(frozen=True)
-class StoreRunner:
-    """One adapter's store for one test; ``run(body)`` awaits ``body(store)`` on a new loop."""
-
-    adapter: str
-    opener: Opener
-
-    def run(self, body: Callable[[DocumentStore], Awaitable[T]]) -> T:
-        async def main() -> T:
-            store = await self.opener()
-            try:
-                return await body(store)
-            finally:
-                await store.close()
-
-        return asyncio.run(main())
-
-
 @pytest.fixture(params=list(ADAPTERS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreRunner:
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """The test's store (fresh, empty), for each adapter: each call opens a handle on it."""
     adapter: str = request.param
-    return StoreRunner(adapter, ADAPTERS[adapter](tmp_path))
+    return ADAPTERS[adapter](tmp_path)
+
+
+@pytest_asyncio.fixture
+async def store(opener: Opener) -> AsyncIterator[DocumentStore]:
+    """A handle on the test's store, for each adapter; closed after the test."""
+    opened = await opener()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def with_store(opener: Opener, body: Callable[[DocumentStore], Awaitable[T]]) -> T:
+    """``body`` over a handle of its own on the opener's store, closed afterwards."""
+    opened = await opener()
+    try:
+        return await body(opened)
+    finally:
+        await opened.close()

@@ -23,8 +23,9 @@ from services.store import (
     StoreError,
     Unavailable,
 )
+from tests._support.loop import run_blocking
 
-from .conftest import StoreRunner
+from .conftest import Opener, with_store
 
 
 def assert_cas(cas: object) -> None:
@@ -54,238 +55,214 @@ def assert_same_json(actual: object, expected: object, where: str = "$") -> None
 # --- get ------------------------------------------------------------------------------------
 
 
-def test_get_returns_value_and_cas_of_the_last_write(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("user:alice", {"name": "Alice", "credits": 3})
-        doc = await s.get("user:alice")
-        assert doc.value == {"name": "Alice", "credits": 3}
-        assert doc.cas == cas
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_get_returns_value_and_cas_of_the_last_write(store: DocumentStore) -> None:
+    cas = await store.insert("user:alice", {"name": "Alice", "credits": 3})
+    doc = await store.get("user:alice")
+    assert doc.value == {"name": "Alice", "credits": 3}
+    assert doc.cas == cas
 
 
-def test_get_missing_key_raises_not_found(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        with pytest.raises(NotFound):
-            await s.get("user:nobody")
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_get_missing_key_raises_not_found(store: DocumentStore) -> None:
+    with pytest.raises(NotFound):
+        await store.get("user:nobody")
 
 
-def test_get_returns_a_copy(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        await s.insert("k", {"tags": ["a"], "inner": {"n": 1}})
-        doc = await s.get("k")
-        doc.value["tags"].append("b")
-        doc.value["inner"]["n"] = 2
-        doc.value["added"] = True
-        again = await s.get("k")
-        assert again.value == {"tags": ["a"], "inner": {"n": 1}}
-        assert again.cas == doc.cas
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_get_returns_a_copy(store: DocumentStore) -> None:
+    await store.insert("k", {"tags": ["a"], "inner": {"n": 1}})
+    doc = await store.get("k")
+    doc.value["tags"].append("b")
+    doc.value["inner"]["n"] = 2
+    doc.value["added"] = True
+    again = await store.get("k")
+    assert again.value == {"tags": ["a"], "inner": {"n": 1}}
+    assert again.cas == doc.cas
 
 
-def test_writes_copy_the_value_passed(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        value: Json = {"tags": ["a"]}
-        await s.insert("k", value)
-        value["tags"].append("inserted-then-mutated")
-        assert (await s.get("k")).value == {"tags": ["a"]}
+@pytest.mark.asyncio
+async def test_writes_copy_the_value_passed(store: DocumentStore) -> None:
+    value: Json = {"tags": ["a"]}
+    await store.insert("k", value)
+    value["tags"].append("inserted-then-mutated")
+    assert (await store.get("k")).value == {"tags": ["a"]}
 
-        doc = await s.get("k")
-        replacement: Json = {"tags": ["r"]}
-        await s.replace("k", replacement, doc.cas)
-        replacement["tags"].append("replaced-then-mutated")
-        assert (await s.get("k")).value == {"tags": ["r"]}
+    doc = await store.get("k")
+    replacement: Json = {"tags": ["r"]}
+    await store.replace("k", replacement, doc.cas)
+    replacement["tags"].append("replaced-then-mutated")
+    assert (await store.get("k")).value == {"tags": ["r"]}
 
-        upserted: Json = {"tags": ["u"]}
-        await s.upsert("k", upserted)
-        upserted["tags"].append("upserted-then-mutated")
-        assert (await s.get("k")).value == {"tags": ["u"]}
-
-    store.run(body)
+    upserted: Json = {"tags": ["u"]}
+    await store.upsert("k", upserted)
+    upserted["tags"].append("upserted-then-mutated")
+    assert (await store.get("k")).value == {"tags": ["u"]}
 
 
 # --- insert ---------------------------------------------------------------------------------
 
 
-def test_insert_returns_the_cas(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("k", {"v": 1})
-        assert_cas(cas)
-        assert (await s.get("k")).cas == cas
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_insert_returns_the_cas(store: DocumentStore) -> None:
+    cas = await store.insert("k", {"v": 1})
+    assert_cas(cas)
+    assert (await store.get("k")).cas == cas
 
 
-def test_insert_of_an_existing_key_raises_exists_and_changes_nothing(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("k", {"v": "first"})
-        with pytest.raises(Exists):
-            await s.insert("k", {"v": "second"})
-        doc = await s.get("k")
-        assert doc.value == {"v": "first"}
-        assert doc.cas == cas
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_insert_of_an_existing_key_raises_exists_and_changes_nothing(
+    store: DocumentStore,
+) -> None:
+    cas = await store.insert("k", {"v": "first"})
+    with pytest.raises(Exists):
+        await store.insert("k", {"v": "second"})
+    doc = await store.get("k")
+    assert doc.value == {"v": "first"}
+    assert doc.cas == cas
 
 
 # --- replace --------------------------------------------------------------------------------
 
 
-def test_replace_with_the_current_cas_writes_and_returns_a_new_cas(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        old = await s.insert("k", {"v": 1})
-        new = await s.replace("k", {"v": 2}, old)
-        assert_cas(new)
-        assert new != old
-        doc = await s.get("k")
-        assert doc.value == {"v": 2}
-        assert doc.cas == new
-        # and the new cas is the one to hand back next time
-        newer = await s.replace("k", {"v": 3}, new)
-        assert newer not in (old, new)
-        assert (await s.get("k")).value == {"v": 3}
-
-    store.run(body)
-
-
-def test_replace_with_a_stale_cas_raises_cas_mismatch_and_changes_nothing(
-    store: StoreRunner,
+@pytest.mark.asyncio
+async def test_replace_with_the_current_cas_writes_and_returns_a_new_cas(
+    store: DocumentStore,
 ) -> None:
-    async def body(s: DocumentStore) -> None:
-        stale = await s.insert("k", {"v": 1})
-        current = await s.replace("k", {"v": 2}, stale)
-        with pytest.raises(CasMismatch):
-            await s.replace("k", {"v": "lost"}, stale)
-        doc = await s.get("k")
-        assert doc.value == {"v": 2}
-        assert doc.cas == current
+    old = await store.insert("k", {"v": 1})
+    new = await store.replace("k", {"v": 2}, old)
+    assert_cas(new)
+    assert new != old
+    doc = await store.get("k")
+    assert doc.value == {"v": 2}
+    assert doc.cas == new
+    # and the new cas is the one to hand back next time
+    newer = await store.replace("k", {"v": 3}, new)
+    assert newer not in (old, new)
+    assert (await store.get("k")).value == {"v": 3}
 
-    store.run(body)
+
+@pytest.mark.asyncio
+async def test_replace_with_a_stale_cas_raises_cas_mismatch_and_changes_nothing(
+    store: DocumentStore,
+) -> None:
+    stale = await store.insert("k", {"v": 1})
+    current = await store.replace("k", {"v": 2}, stale)
+    with pytest.raises(CasMismatch):
+        await store.replace("k", {"v": "lost"}, stale)
+    doc = await store.get("k")
+    assert doc.value == {"v": 2}
+    assert doc.cas == current
 
 
-def test_replace_of_a_missing_key_raises_not_found(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("other", {"v": 1})
-        with pytest.raises(NotFound):
-            await s.replace("missing", {"v": 2}, cas)
-        with pytest.raises(NotFound):
-            await s.get("missing")
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_replace_of_a_missing_key_raises_not_found(store: DocumentStore) -> None:
+    cas = await store.insert("other", {"v": 1})
+    with pytest.raises(NotFound):
+        await store.replace("missing", {"v": 2}, cas)
+    with pytest.raises(NotFound):
+        await store.get("missing")
 
 
 # --- upsert ---------------------------------------------------------------------------------
 
 
-def test_upsert_creates_then_overwrites_with_a_new_cas_each_time(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        first = await s.upsert("k", {"v": 1})
-        assert_cas(first)
-        doc = await s.get("k")
-        assert (doc.value, doc.cas) == ({"v": 1}, first)
+@pytest.mark.asyncio
+async def test_upsert_creates_then_overwrites_with_a_new_cas_each_time(
+    store: DocumentStore,
+) -> None:
+    first = await store.upsert("k", {"v": 1})
+    assert_cas(first)
+    doc = await store.get("k")
+    assert (doc.value, doc.cas) == ({"v": 1}, first)
 
-        second = await s.upsert("k", {"v": 2})
-        assert_cas(second)
-        assert second != first
-        doc = await s.get("k")
-        assert (doc.value, doc.cas) == ({"v": 2}, second)
+    second = await store.upsert("k", {"v": 2})
+    assert_cas(second)
+    assert second != first
+    doc = await store.get("k")
+    assert (doc.value, doc.cas) == ({"v": 2}, second)
 
-        third = await s.upsert("k", {"v": 2})  # same value: still a write, still a new cas
-        assert third not in (first, second)
-        # an upsert makes older cas values stale
-        with pytest.raises(CasMismatch):
-            await s.replace("k", {"v": "lost"}, second)
-        assert (await s.get("k")).value == {"v": 2}
-
-    store.run(body)
+    third = await store.upsert("k", {"v": 2})  # same value: still a write, still a new cas
+    assert third not in (first, second)
+    # an upsert makes older cas values stale
+    with pytest.raises(CasMismatch):
+        await store.replace("k", {"v": "lost"}, second)
+    assert (await store.get("k")).value == {"v": 2}
 
 
 # --- remove ---------------------------------------------------------------------------------
 
 
-def test_remove_with_the_current_cas_deletes(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("k", {"v": 1})
-        await s.remove("k", cas)
-        with pytest.raises(NotFound):
-            await s.get("k")
-        # removed means gone: a second remove, or a replace, finds nothing
-        with pytest.raises(NotFound):
-            await s.remove("k", cas)
-        with pytest.raises(NotFound):
-            await s.replace("k", {"v": 2}, cas)
-        # and the key is free for a new insert
-        assert_cas(await s.insert("k", {"v": 3}))
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_remove_with_the_current_cas_deletes(store: DocumentStore) -> None:
+    cas = await store.insert("k", {"v": 1})
+    await store.remove("k", cas)
+    with pytest.raises(NotFound):
+        await store.get("k")
+    # removed means gone: a second remove, or a replace, finds nothing
+    with pytest.raises(NotFound):
+        await store.remove("k", cas)
+    with pytest.raises(NotFound):
+        await store.replace("k", {"v": 2}, cas)
+    # and the key is free for a new insert
+    assert_cas(await store.insert("k", {"v": 3}))
 
 
-def test_remove_with_a_stale_cas_raises_cas_mismatch_and_keeps_the_document(
-    store: StoreRunner,
+@pytest.mark.asyncio
+async def test_remove_with_a_stale_cas_raises_cas_mismatch_and_keeps_the_document(
+    store: DocumentStore,
 ) -> None:
-    async def body(s: DocumentStore) -> None:
-        stale = await s.insert("k", {"v": 1})
-        current = await s.replace("k", {"v": 2}, stale)
-        with pytest.raises(CasMismatch):
-            await s.remove("k", stale)
-        doc = await s.get("k")
-        assert (doc.value, doc.cas) == ({"v": 2}, current)
-
-    store.run(body)
+    stale = await store.insert("k", {"v": 1})
+    current = await store.replace("k", {"v": 2}, stale)
+    with pytest.raises(CasMismatch):
+        await store.remove("k", stale)
+    doc = await store.get("k")
+    assert (doc.value, doc.cas) == ({"v": 2}, current)
 
 
-def test_remove_of_a_missing_key_raises_not_found(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("other", {"v": 1})
-        with pytest.raises(NotFound):
-            await s.remove("missing", cas)
-        assert (await s.get("other")).cas == cas
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_remove_of_a_missing_key_raises_not_found(store: DocumentStore) -> None:
+    cas = await store.insert("other", {"v": 1})
+    with pytest.raises(NotFound):
+        await store.remove("missing", cas)
+    assert (await store.get("other")).cas == cas
 
 
 # --- cas ------------------------------------------------------------------------------------
 
 
-def test_a_cas_is_never_reused_after_remove_and_insert_again(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        seen: list[int] = []
-        for round_ in range(5):
-            cas = await s.insert("k", {"round": round_})
-            # every cas this key ever had is stale for the new document
-            for old in seen:
-                with pytest.raises(CasMismatch):
-                    await s.replace("k", {"round": "lost"}, old)
-                with pytest.raises(CasMismatch):
-                    await s.remove("k", old)
-            doc = await s.get("k")
-            assert (doc.value, doc.cas) == ({"round": round_}, cas)
-            seen.append(cas)
-            await s.remove("k", cas)
-        assert len(set(seen)) == len(seen), seen
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_a_cas_is_never_reused_after_remove_and_insert_again(store: DocumentStore) -> None:
+    seen: list[int] = []
+    for round_ in range(5):
+        cas = await store.insert("k", {"round": round_})
+        # every cas this key ever had is stale for the new document
+        for old in seen:
+            with pytest.raises(CasMismatch):
+                await store.replace("k", {"round": "lost"}, old)
+            with pytest.raises(CasMismatch):
+                await store.remove("k", old)
+        doc = await store.get("k")
+        assert (doc.value, doc.cas) == ({"round": round_}, cas)
+        seen.append(cas)
+        await store.remove("k", cas)
+    assert len(set(seen)) == len(seen), seen
 
 
-def test_every_write_of_a_key_gets_a_distinct_cas(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("k", {"n": 0})
-        seen = [cas]
-        for n in range(1, 6):
-            cas = await s.replace("k", {"n": n}, cas)
-            seen.append(cas)
-            cas = await s.upsert("k", {"n": -n})
-            seen.append(cas)
-        await s.remove("k", cas)
-        seen.append(await s.upsert("k", {"n": "back"}))
-        for cas in seen:
-            assert_cas(cas)
-        assert len(set(seen)) == len(seen), seen
-
-    store.run(body)
+@pytest.mark.asyncio
+async def test_every_write_of_a_key_gets_a_distinct_cas(store: DocumentStore) -> None:
+    cas = await store.insert("k", {"n": 0})
+    seen = [cas]
+    for n in range(1, 6):
+        cas = await store.replace("k", {"n": n}, cas)
+        seen.append(cas)
+        cas = await store.upsert("k", {"n": -n})
+        seen.append(cas)
+    await store.remove("k", cas)
+    seen.append(await store.upsert("k", {"n": "back"}))
+    for cas in seen:
+        assert_cas(cas)
+    assert len(set(seen)) == len(seen), seen
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -300,29 +277,28 @@ def test_every_store_error_is_a_store_error(error: type[StoreError]) -> None:
     assert "user:alice" in str(instance)
 
 
-def test_errors_carry_the_key_and_the_op(store: StoreRunner) -> None:
-    async def body(s: DocumentStore) -> list[tuple[StoreError, type[StoreError], str, str]]:
-        stale = await s.insert("doc:present", {"v": 1})
-        current = await s.replace("doc:present", {"v": 2}, stale)
-        caught: list[tuple[StoreError, type[StoreError], str, str]] = []
+@pytest.mark.asyncio
+async def test_errors_carry_the_key_and_the_op(store: DocumentStore) -> None:
+    stale = await store.insert("doc:present", {"v": 1})
+    current = await store.replace("doc:present", {"v": 2}, stale)
+    caught: list[tuple[StoreError, type[StoreError], str, str]] = []
 
-        async def expect(
-            kind: type[StoreError], key: str, op: str, call: Callable[[], Awaitable[object]]
-        ) -> None:
-            with pytest.raises(kind) as info:
-                await call()
-            caught.append((info.value, kind, key, op))
+    async def expect(
+        kind: type[StoreError], key: str, op: str, call: Callable[[], Awaitable[object]]
+    ) -> None:
+        with pytest.raises(kind) as info:
+            await call()
+        caught.append((info.value, kind, key, op))
 
-        absent, present = "doc:absent", "doc:present"
-        await expect(NotFound, absent, "get", lambda: s.get(absent))
-        await expect(Exists, present, "insert", lambda: s.insert(present, {}))
-        await expect(CasMismatch, present, "replace", lambda: s.replace(present, {}, stale))
-        await expect(NotFound, absent, "replace", lambda: s.replace(absent, {}, current))
-        await expect(CasMismatch, present, "remove", lambda: s.remove(present, stale))
-        await expect(NotFound, absent, "remove", lambda: s.remove(absent, current))
-        return caught
+    absent, present = "doc:absent", "doc:present"
+    await expect(NotFound, absent, "get", lambda: store.get(absent))
+    await expect(Exists, present, "insert", lambda: store.insert(present, {}))
+    await expect(CasMismatch, present, "replace", lambda: store.replace(present, {}, stale))
+    await expect(NotFound, absent, "replace", lambda: store.replace(absent, {}, current))
+    await expect(CasMismatch, present, "remove", lambda: store.remove(present, stale))
+    await expect(NotFound, absent, "remove", lambda: store.remove(absent, current))
 
-    for error, kind, key, op in store.run(body):
+    for error, kind, key, op in caught:
         assert type(error) is kind
         assert isinstance(error, StoreError)
         assert (error.key, error.op) == (key, op)
@@ -363,20 +339,18 @@ JSON_SAMPLES: dict[str, Json] = {
 
 
 @pytest.mark.parametrize("name", list(JSON_SAMPLES))
-def test_json_values_round_trip(store: StoreRunner, name: str) -> None:
+@pytest.mark.asyncio
+async def test_json_values_round_trip(store: DocumentStore, name: str) -> None:
     value = JSON_SAMPLES[name]
 
-    async def body(s: DocumentStore) -> None:
-        cas = await s.insert("via-insert", value)
-        assert_same_json((await s.get("via-insert")).value, value)
-        await s.upsert("via-upsert", value)
-        assert_same_json((await s.get("via-upsert")).value, value)
-        await s.replace("via-insert", {"swap": name}, cas)
-        cas = (await s.get("via-insert")).cas
-        await s.replace("via-insert", value, cas)
-        assert_same_json((await s.get("via-insert")).value, value)
-
-    store.run(body)
+    cas = await store.insert("via-insert", value)
+    assert_same_json((await store.get("via-insert")).value, value)
+    await store.upsert("via-upsert", value)
+    assert_same_json((await store.get("via-upsert")).value, value)
+    await store.replace("via-insert", {"swap": name}, cas)
+    cas = (await store.get("via-insert")).cas
+    await store.replace("via-insert", value, cas)
+    assert_same_json((await store.get("via-insert")).value, value)
 
 
 _text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
@@ -397,22 +371,23 @@ _json = st.recursive(
 @settings(
     max_examples=40,
     deadline=None,
-    # the fixture is a runner, not state: every example opens its own handle
+    # the fixture is an opener, not state: every example opens its own handle
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(value=st.dictionaries(_text, _json, max_size=6))
-def test_any_json_object_round_trips(store: StoreRunner, value: Json) -> None:
+def test_any_json_object_round_trips(opener: Opener, value: Json) -> None:
     async def body(s: DocumentStore) -> None:
         await s.upsert("doc", value)
         assert_same_json((await s.get("doc")).value, value)
 
-    store.run(body)
+    run_blocking(with_store(opener, body))  # hypothesis runs the examples: a sync test
 
 
 # --- concurrency in one process -------------------------------------------------------------
 
 
-def test_concurrent_cas_increments_lose_no_update(store: StoreRunner) -> None:
+@pytest.mark.asyncio
+async def test_concurrent_cas_increments_lose_no_update(store: DocumentStore) -> None:
     tasks, increments, max_tries = 20, 10, 1000
 
     async def increment(s: DocumentStore) -> int:
@@ -430,31 +405,26 @@ def test_concurrent_cas_increments_lose_no_update(store: StoreRunner) -> None:
     async def worker(s: DocumentStore) -> int:
         return sum([await increment(s) for _ in range(increments)])
 
-    async def body(s: DocumentStore) -> tuple[int, int]:
-        await s.insert("counter", {"n": 0})
-        tries = await asyncio.gather(*(worker(s) for _ in range(tasks)))
-        return (await s.get("counter")).value["n"], sum(tries)
-
-    final, tries = store.run(body)
+    await store.insert("counter", {"n": 0})
+    tries = sum(await asyncio.gather(*(worker(store) for _ in range(tasks))))
+    final = (await store.get("counter")).value["n"]
     assert final == tasks * increments
     assert tries > tasks * increments, "the tasks never conflicted: the test proved nothing"
 
 
-def test_exactly_one_of_concurrent_inserts_wins(store: StoreRunner) -> None:
+@pytest.mark.asyncio
+async def test_exactly_one_of_concurrent_inserts_wins(store: DocumentStore) -> None:
     writers, keys = 20, 10
 
-    async def body(s: DocumentStore) -> None:
-        for k in range(keys):
-            key = f"slot:{k}"
-            results = await asyncio.gather(
-                *(s.insert(key, {"writer": w}) for w in range(writers)), return_exceptions=True
-            )
-            won = [(w, r) for w, r in enumerate(results) if isinstance(r, int)]
-            lost = [r for r in results if not isinstance(r, int)]
-            assert len(won) == 1, results
-            assert all(isinstance(r, Exists) for r in lost), lost
-            [(winner, cas)] = won
-            doc = await s.get(key)
-            assert (doc.value, doc.cas) == ({"writer": winner}, cas)
-
-    store.run(body)
+    for k in range(keys):
+        key = f"slot:{k}"
+        results = await asyncio.gather(
+            *(store.insert(key, {"writer": w}) for w in range(writers)), return_exceptions=True
+        )
+        won = [(w, r) for w, r in enumerate(results) if isinstance(r, int)]
+        lost = [r for r in results if not isinstance(r, int)]
+        assert len(won) == 1, results
+        assert all(isinstance(r, Exists) for r in lost), lost
+        [(winner, cas)] = won
+        doc = await store.get(key)
+        assert (doc.value, doc.cas) == ({"writer": winner}, cas)

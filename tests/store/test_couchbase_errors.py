@@ -22,9 +22,9 @@ have applied it before closing, as ``close_connection(after_apply=True)`` shows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import TypeVar
+from collections.abc import AsyncIterator, Iterator, Mapping
 
 import pytest
 
@@ -43,8 +43,6 @@ from services.store import (
 )
 from services.store._couchbase import CouchbaseUrlError
 from tests.couchbase_wire import WireServer
-
-T = TypeVar("T")
 
 KV_TIMEOUT_S = 0.5
 DURABLE_FLOOR_S = 1.5  # the SDK's C++ core never waits less for a durable write
@@ -75,15 +73,14 @@ def settings_for(server: WireServer, durability: str = "none", **changes: object
     return CouchbaseSettings(**fields)  # type: ignore[arg-type]
 
 
-def run(settings: CouchbaseSettings, body: Callable[[DocumentStore], Awaitable[T]]) -> T:
-    async def main() -> T:
-        store = await CouchbaseStore(settings).open()
-        try:
-            return await body(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
+@contextlib.asynccontextmanager
+async def opened(settings: CouchbaseSettings) -> AsyncIterator[DocumentStore]:
+    """A couchbase store opened with ``settings``, closed afterwards."""
+    store = await CouchbaseStore(settings).open()
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 async def write(s: DocumentStore, op: str, key: str, cas: int) -> None:
@@ -121,10 +118,11 @@ def cause_name(error: BaseException) -> str:
 
 @pytest.mark.parametrize(("op", "durability"), [
     *((op, "none") for op in WRITES), ("insert", "majority"), ("replace", "majority")])
-def test_a_dropped_reply_is_in_doubt_and_the_write_was_applied(
+@pytest.mark.asyncio
+async def test_a_dropped_reply_is_in_doubt_and_the_write_was_applied(
     server: WireServer, op: str, durability: str
 ) -> None:
-    async def body(s: DocumentStore) -> tuple[InDoubt, float, object]:
+    async with opened(settings_for(server, durability)) as s:
         cas = await s.insert("doc", {"v": 0})
         rule = server.faults.drop_reply_after_apply(op=op, key_prefix="doc")
         started = time.monotonic()
@@ -132,37 +130,34 @@ def test_a_dropped_reply_is_in_doubt_and_the_write_was_applied(
             await write(s, op, "doc", cas)
         elapsed = time.monotonic() - started
         assert rule.fired == 1
-        return info.value, elapsed, await state_after(s, op, "doc")
-
-    error, elapsed, state = run(settings_for(server, durability), body)
+        state = await state_after(s, op, "doc")
+    error = info.value
     assert (error.op, cause_name(error)) == (op, "AmbiguousTimeoutException")
     assert state == APPLIED[op]  # read back through the same handle: the write happened
     bound = KV_TIMEOUT_S if durability == "none" else DURABLE_FLOOR_S
     assert elapsed < bound + SLACK_S, "the write's timeout is not the one the settings gave"
 
 
-def test_a_lost_request_is_in_doubt_too_and_was_not_applied(server: WireServer) -> None:
-    async def body(s: DocumentStore) -> tuple[InDoubt, object]:
+@pytest.mark.asyncio
+async def test_a_lost_request_is_in_doubt_too_and_was_not_applied(server: WireServer) -> None:
+    async with opened(settings_for(server)) as s:
         cas = await s.insert("doc", {"v": 0})
         server.faults.drop_request(op="replace")
         with pytest.raises(InDoubt) as info:
             await s.replace("doc", {"v": 1}, cas)
-        return info.value, await state_after(s, "replace", "doc")
-
-    error, state = run(settings_for(server), body)
-    assert cause_name(error) == "AmbiguousTimeoutException"
+        state = await state_after(s, "replace", "doc")
+    assert cause_name(info.value) == "AmbiguousTimeoutException"
     assert state == {"v": 0}
 
 
-def test_an_ambiguous_sync_write_is_in_doubt(server: WireServer) -> None:
-    async def body(s: DocumentStore) -> tuple[InDoubt, object]:
+@pytest.mark.asyncio
+async def test_an_ambiguous_sync_write_is_in_doubt(server: WireServer) -> None:
+    async with opened(settings_for(server, "majority")) as s:
         server.faults.answer_status(0xA3, op="insert", after_apply=True)
         with pytest.raises(InDoubt) as info:
             await s.insert("doc", {"v": 1})
-        return info.value, (await s.get("doc")).value
-
-    error, value = run(settings_for(server, "majority"), body)
-    assert cause_name(error) == "DurabilitySyncWriteAmbiguousException"
+        value = (await s.get("doc")).value
+    assert cause_name(info.value) == "DurabilitySyncWriteAmbiguousException"
     assert value == {"v": 1}
 
 
@@ -170,10 +165,11 @@ def test_an_ambiguous_sync_write_is_in_doubt(server: WireServer) -> None:
 
 
 @pytest.mark.parametrize("op", [*WRITES, "get"])
-def test_a_temporary_failure_until_the_timeout_is_unavailable_and_not_applied(
+@pytest.mark.asyncio
+async def test_a_temporary_failure_until_the_timeout_is_unavailable_and_not_applied(
     server: WireServer, op: str
 ) -> None:
-    async def body(s: DocumentStore) -> tuple[Unavailable, object, int]:
+    async with opened(settings_for(server)) as s:
         cas = await s.insert("doc", {"v": 0})
         rule = server.faults.temporary_failure(op=op, key_prefix="doc", times=None)
         with pytest.raises(Unavailable) as info:
@@ -182,81 +178,76 @@ def test_a_temporary_failure_until_the_timeout_is_unavailable_and_not_applied(
             else:
                 await write(s, op, "doc", cas)
         server.faults.clear()
-        return info.value, await state_after(s, op, "doc"), rule.fired
-
-    error, state, fired = run(settings_for(server), body)
+        state, fired = await state_after(s, op, "doc"), rule.fired
+    error = info.value
     assert (error.op, cause_name(error)) == (op, "TemporaryFailException")
     assert state == (NOT_APPLIED[op] if op != "get" else {"v": 0})
     assert fired >= 2, "the SDK did not retry the temporary failure"
 
 
-def test_one_temporary_failure_is_retried_by_the_sdk(server: WireServer) -> None:
-    async def body(s: DocumentStore) -> int:
+@pytest.mark.asyncio
+async def test_one_temporary_failure_is_retried_by_the_sdk(server: WireServer) -> None:
+    async with opened(settings_for(server)) as s:
         rule = server.faults.temporary_failure(op="insert", times=1)
         await s.insert("doc", {"v": 1})
         assert (await s.get("doc")).value == {"v": 1}
-        return rule.fired
-
-    assert run(settings_for(server), body) == 1
+        fired = rule.fired
+    assert fired == 1
     assert [w.op for w in server.writes] == ["insert", "insert"]  # sent twice, applied once
 
 
-def test_durability_impossible_is_unavailable(server: WireServer) -> None:
-    async def body(s: DocumentStore) -> Unavailable:
+@pytest.mark.asyncio
+async def test_durability_impossible_is_unavailable(server: WireServer) -> None:
+    async with opened(settings_for(server, "majority")) as s:
         server.faults.answer_status(0xA1, op="upsert")
         with pytest.raises(Unavailable) as info:
             await s.upsert("doc", {"v": 1})
-        return info.value
-
-    assert cause_name(run(settings_for(server, "majority"), body)) \
-        == "DurabilityImpossibleException"
+    assert cause_name(info.value) == "DurabilityImpossibleException"
     assert server.document("doc") is None
 
 
-def test_a_read_without_a_reply_is_unavailable(server: WireServer) -> None:
-    async def body(s: DocumentStore) -> Unavailable:
+@pytest.mark.asyncio
+async def test_a_read_without_a_reply_is_unavailable(server: WireServer) -> None:
+    async with opened(settings_for(server)) as s:
         await s.insert("doc", {"v": 0})
         server.faults.drop_request(op="get")
         with pytest.raises(Unavailable) as info:
             await s.get("doc")
-        return info.value
-
-    assert cause_name(run(settings_for(server), body)) == "UnAmbiguousTimeoutException"
+    assert cause_name(info.value) == "UnAmbiguousTimeoutException"
 
 
 # --- closed connections ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("after_apply", [False, True])
-def test_a_connection_closed_under_a_write_is_in_doubt(server: WireServer,
-                                                       after_apply: bool) -> None:
-    async def body(s: DocumentStore) -> tuple[InDoubt, object]:
+@pytest.mark.asyncio
+async def test_a_connection_closed_under_a_write_is_in_doubt(server: WireServer,
+                                                             after_apply: bool) -> None:
+    async with opened(settings_for(server)) as s:
         server.faults.close_connection(op="insert", after_apply=after_apply)
         with pytest.raises(InDoubt) as info:
             await s.insert("doc", {"v": 1})
         state = await state_after(s, "replace", "doc")  # the handle reconnects by itself
         await s.upsert("other", {"ok": True})
-        return info.value, state
-
-    error, state = run(settings_for(server), body)
-    assert cause_name(error) == "RequestCanceledException"
+    assert cause_name(info.value) == "RequestCanceledException"
     assert state == ({"v": 1} if after_apply else None)
     assert server.connections_opened >= 3  # cluster, bucket, and the bucket's reconnection
 
 
-def test_a_connection_closed_under_a_read_is_retried_by_the_sdk(server: WireServer) -> None:
-    async def body(s: DocumentStore) -> object:
+@pytest.mark.asyncio
+async def test_a_connection_closed_under_a_read_is_retried_by_the_sdk(server: WireServer) -> None:
+    async with opened(settings_for(server)) as s:
         await s.insert("doc", {"v": 0})
         rule = server.faults.close_connection(op="get")
         value = (await s.get("doc")).value
         assert rule.fired == 1
-        return value
-
-    assert run(settings_for(server), body) == {"v": 0}
+    assert value == {"v": 0}
 
 
-def test_the_errors_of_the_contract_still_map_after_a_reconnection(server: WireServer) -> None:
-    async def body(s: DocumentStore) -> None:
+@pytest.mark.asyncio
+async def test_the_errors_of_the_contract_still_map_after_a_reconnection(
+        server: WireServer) -> None:
+    async with opened(settings_for(server)) as s:
         stale = await s.insert("doc", {"v": 0})
         await s.replace("doc", {"v": 1}, stale)
         server.close_connections()
@@ -266,36 +257,42 @@ def test_the_errors_of_the_contract_still_map_after_a_reconnection(server: WireS
         with pytest.raises(CasMismatch):
             await s.replace("doc", {"v": 2}, stale)
 
-    run(settings_for(server), body)
-
 
 # --- opening ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("change", [{"password": "wrong"}, {"username": "nobody"}])
-def test_wrong_credentials_fail_the_open(server: WireServer, change: dict[str, str]) -> None:
+@pytest.mark.asyncio
+async def test_wrong_credentials_fail_the_open(server: WireServer,
+                                               change: dict[str, str]) -> None:
     with pytest.raises(Unavailable) as info:
-        run(settings_for(server, **change), lambda s: s.get("k"))
+        async with opened(settings_for(server, **change)) as s:
+            await s.get("k")
     assert (info.value.op, cause_name(info.value)) == ("open", "AuthenticationException")
     assert "wrong" not in str(info.value)  # the password is not in the message
 
 
-def test_an_unknown_bucket_fails_the_open_and_leaks_no_connection(server: WireServer) -> None:
+@pytest.mark.asyncio
+async def test_an_unknown_bucket_fails_the_open_and_leaks_no_connection(
+        server: WireServer) -> None:
     with pytest.raises(Unavailable) as info:
-        run(settings_for(server, bucket="nope"), lambda s: s.get("k"))
+        async with opened(settings_for(server, bucket="nope")) as s:
+            await s.get("k")
     assert cause_name(info.value) == "BucketNotFoundException"
     deadline = time.monotonic() + 2
     while server.live_connections and time.monotonic() < deadline:
-        time.sleep(0.01)
+        await asyncio.sleep(0.01)
     assert server.live_connections == 0, "the cluster of a failed open was left connected"
 
 
-def test_no_server_fails_the_open_within_the_connect_timeout() -> None:
+@pytest.mark.asyncio
+async def test_no_server_fails_the_open_within_the_connect_timeout() -> None:
     with WireServer() as gone:
         pass  # started and stopped: its port is closed now
     started = time.monotonic()
     with pytest.raises(Unavailable) as info:
-        run(settings_for(gone, connect_timeout_s=1.0), lambda s: s.get("k"))
+        async with opened(settings_for(gone, connect_timeout_s=1.0)) as s:
+            await s.get("k")
     assert cause_name(info.value) == "UnAmbiguousTimeoutException"
     assert time.monotonic() - started < 1.0 + SLACK_S
 
@@ -313,13 +310,14 @@ def _env(server: WireServer, **extra: str) -> dict[str, str]:
     "couchbase://:secret@127.0.0.1/abc",
     "couchbases://user:secret@db.example/abc",
 ])
-def test_credentials_in_the_url_are_rejected(server: WireServer, url: str) -> None:
+@pytest.mark.asyncio
+async def test_credentials_in_the_url_are_rejected(server: WireServer, url: str) -> None:
     with pytest.raises(CouchbaseUrlError) as info:
         CouchbaseSettings.from_url(url, env=_env(server))
     assert "ABC_COUCHBASE_USERNAME" in str(info.value)
     assert "secret" not in str(info.value)
     with pytest.raises(StoreUrlError):
-        asyncio.run(open_store(url))  # the URL is refused before the environment is read
+        await open_store(url)  # the URL is refused before the environment is read
 
 
 @pytest.mark.parametrize("env", [
@@ -349,20 +347,19 @@ def test_from_url_reads_the_environment_it_is_given(server: WireServer) -> None:
     assert settings.durability == "majority"
 
 
-def _writes_of_each_kind(server: WireServer, settings: CouchbaseSettings) -> None:
-    async def body(s: DocumentStore) -> None:
+async def _writes_of_each_kind(server: WireServer, settings: CouchbaseSettings) -> None:
+    async with opened(settings) as s:
         cas = await s.insert("doc", {"v": 0})
         cas = await s.replace("doc", {"v": 1}, cas)
         await s.get("doc")
         await s.remove("doc", cas)
         await s.upsert("doc", {"v": 2})
 
-    run(settings, body)
 
-
-def test_writes_are_durable_majority_by_default(server: WireServer) -> None:
+@pytest.mark.asyncio
+async def test_writes_are_durable_majority_by_default(server: WireServer) -> None:
     settings = CouchbaseSettings.from_url(server.url, env=_env(server))
-    _writes_of_each_kind(server, settings)
+    await _writes_of_each_kind(server, settings)
     assert [(w.op, w.durability) for w in server.writes] == [
         ("insert", "majority"), ("replace", "majority"), ("remove", "majority"),
         ("upsert", "majority")]
@@ -371,10 +368,12 @@ def test_writes_are_durable_majority_by_default(server: WireServer) -> None:
 
 
 @pytest.mark.parametrize("durability", DURABILITIES)
-def test_the_durability_setting_reaches_the_server(server: WireServer, durability: str) -> None:
+@pytest.mark.asyncio
+async def test_the_durability_setting_reaches_the_server(server: WireServer,
+                                                         durability: str) -> None:
     settings = CouchbaseSettings.from_url(
         server.url, env=_env(server, ABC_COUCHBASE_DURABILITY=durability))
-    _writes_of_each_kind(server, settings)
+    await _writes_of_each_kind(server, settings)
     assert len(server.writes) == 4
     expected = None if durability == "none" else durability
     assert {w.durability for w in server.writes} == {expected}

@@ -17,6 +17,7 @@ from typing import Any, cast
 import pytest
 
 from services.store import CasMismatch, InDoubt, NotFound, SqliteStore, Unavailable
+from tests._support.loop import run_blocking
 
 WORKER = Path(__file__).with_name("_race_worker.py")
 ROOT = Path(__file__).resolve().parents[2]  # where ``services`` is importable from
@@ -84,7 +85,7 @@ def test_two_processes_inserting_the_same_keys_each_key_won_exactly_once(tmp_pat
         finally:
             await store.close()
 
-    by = asyncio.run(stored_by())
+    by = run_blocking(stored_by())  # a test of processes: sync
     for name in RACERS:
         assert {i for i, winner in by.items() if winner == name} == won[name]
 
@@ -108,29 +109,27 @@ def test_two_processes_cas_incrementing_one_counter_lose_no_update(tmp_path: Pat
         finally:
             await store.close()
 
-    asyncio.run(create())
+    run_blocking(create())  # a test of processes: sync
     results = _race(tmp_path, "increment", db, count)
-    assert asyncio.run(final()) == len(RACERS) * count
+    assert run_blocking(final()) == len(RACERS) * count
     assert all(result["tries"] >= count for result in results.values())
 
 
-def test_two_handles_in_one_process_see_each_others_writes(tmp_path: Path) -> None:
-    async def body() -> None:
-        first = await SqliteStore(tmp_path / "shared.db").open()
-        second = await SqliteStore(tmp_path / "shared.db").open()
-        try:
-            cas = await first.insert("k", {"v": 1})
-            doc = await second.get("k")
-            assert (doc.value, doc.cas) == ({"v": 1}, cas)
-            await second.replace("k", {"v": 2}, cas)
-            with pytest.raises(CasMismatch):
-                await first.replace("k", {"v": "lost"}, cas)
-            assert (await first.get("k")).value == {"v": 2}
-        finally:
-            await first.close()
-            await second.close()
-
-    asyncio.run(body())
+@pytest.mark.asyncio
+async def test_two_handles_in_one_process_see_each_others_writes(tmp_path: Path) -> None:
+    first = await SqliteStore(tmp_path / "shared.db").open()
+    second = await SqliteStore(tmp_path / "shared.db").open()
+    try:
+        cas = await first.insert("k", {"v": 1})
+        doc = await second.get("k")
+        assert (doc.value, doc.cas) == ({"v": 1}, cas)
+        await second.replace("k", {"v": 2}, cas)
+        with pytest.raises(CasMismatch):
+            await first.replace("k", {"v": "lost"}, cas)
+        assert (await first.get("k")).value == {"v": 2}
+    finally:
+        await first.close()
+        await second.close()
 
 
 def _journal_mode(path: Path) -> str:
@@ -143,7 +142,8 @@ def _journal_mode(path: Path) -> str:
 # --- the file -------------------------------------------------------------------------------
 
 
-def test_documents_and_their_cas_persist_across_close_and_reopen(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_documents_and_their_cas_persist_across_close_and_reopen(tmp_path: Path) -> None:
     path = tmp_path / "persist.db"
 
     async def write() -> dict[str, int]:
@@ -179,31 +179,31 @@ def test_documents_and_their_cas_persist_across_close_and_reopen(tmp_path: Path)
         finally:
             await store.close()
 
-    asyncio.run(read_back(asyncio.run(write())))
+    await read_back(await write())
 
 
-def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "wal.db"
 
-    async def body() -> None:
-        store = await SqliteStore(path).open()
-        try:
-            await store.upsert("k", {"v": 1})
-            assert _journal_mode(path) == "wal"
-        finally:
-            await store.close()
-
-    asyncio.run(body())
+    store = await SqliteStore(path).open()
+    try:
+        await store.upsert("k", {"v": 1})
+        assert _journal_mode(path) == "wal"
+    finally:
+        await store.close()
     assert _journal_mode(path) == "wal"  # WAL is a property of the file, not of a connection
 
 
-def test_open_waits_while_another_connection_writes_to_the_fresh_file(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_open_waits_while_another_connection_writes_to_the_fresh_file(
+        tmp_path: Path) -> None:
     """Switching a fresh file to WAL needs an exclusive lock, and sqlite refuses it at once,
     without the busy wait, while another connection writes: what happens when two processes
     open a new file together. ``open`` must wait for the lock like any writer."""
     path = tmp_path / "fresh.db"
 
-    async def body(holder: sqlite3.Connection) -> None:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
         holder.execute("BEGIN IMMEDIATE")
         holder.execute("CREATE TABLE other_app (x)")
         opening = asyncio.ensure_future(SqliteStore(path).open())
@@ -215,54 +215,45 @@ def test_open_waits_while_another_connection_writes_to_the_fresh_file(tmp_path: 
             await store.upsert("k", {"v": 1})
         finally:
             await store.close()
-
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
-        asyncio.run(body(holder))
     assert _journal_mode(path) == "wal"
 
 
-def test_open_in_a_missing_directory_raises_unavailable(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_open_in_a_missing_directory_raises_unavailable(tmp_path: Path) -> None:
     path = tmp_path / "no" / "such" / "dir" / "abc.db"
 
-    async def body() -> None:
-        store = SqliteStore(path)
-        try:
-            with pytest.raises(Unavailable) as info:
-                await store.open()
-        finally:
-            await store.close()
-        assert (info.value.key, info.value.op) == (str(path), "open")
-        assert not isinstance(info.value.__cause__, sqlite3.Error)
-
-    asyncio.run(body())
+    store = SqliteStore(path)
+    try:
+        with pytest.raises(Unavailable) as info:
+            await store.open()
+    finally:
+        await store.close()
+    assert (info.value.key, info.value.op) == (str(path), "open")
+    assert not isinstance(info.value.__cause__, sqlite3.Error)
     assert not (tmp_path / "no").exists()
 
 
-def test_open_on_a_directory_raises_unavailable(tmp_path: Path) -> None:
-    async def body() -> None:
-        store = SqliteStore(tmp_path)
-        try:
-            with pytest.raises(Unavailable) as info:
-                await store.open()
-        finally:
-            await store.close()
-        assert info.value.op == "open"
-
-    asyncio.run(body())
+@pytest.mark.asyncio
+async def test_open_on_a_directory_raises_unavailable(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    try:
+        with pytest.raises(Unavailable) as info:
+            await store.open()
+    finally:
+        await store.close()
+    assert info.value.op == "open"
 
 
-def test_use_before_open_raises_unavailable(tmp_path: Path) -> None:
-    async def body() -> None:
-        store = SqliteStore(tmp_path / "never-opened.db")
-        try:
-            with pytest.raises(Unavailable):
-                await store.get("k")
-            with pytest.raises(Unavailable):
-                await store.upsert("k", {"v": 1})
-        finally:
-            await store.close()
-
-    asyncio.run(body())
+@pytest.mark.asyncio
+async def test_use_before_open_raises_unavailable(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "never-opened.db")
+    try:
+        with pytest.raises(Unavailable):
+            await store.get("k")
+        with pytest.raises(Unavailable):
+            await store.upsert("k", {"v": 1})
+    finally:
+        await store.close()
 
 
 # --- a failed COMMIT ------------------------------------------------------------------------
@@ -286,26 +277,24 @@ class _FailNextCommit:
         return getattr(self._conn, name)
 
 
-def test_a_failed_commit_is_in_doubt_and_leaves_no_transaction_open(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_a_failed_commit_is_in_doubt_and_leaves_no_transaction_open(tmp_path: Path) -> None:
     path = tmp_path / "commit.db"
 
-    async def body() -> None:
-        store = await SqliteStore(path).open()
-        other = await SqliteStore(path, busy_timeout_ms=500).open()
-        try:
-            cas = await store.insert("k", {"v": 1})
-            store._conn = cast(sqlite3.Connection, _FailNextCommit(store._connection()))
-            with pytest.raises(InDoubt) as info:
-                await store.replace("k", {"v": "in doubt"}, cas)
-            assert (info.value.key, info.value.op) == ("k", "replace")
-            # the file's write lock is free: another connection writes without waiting ...
-            await other.upsert("other", {"v": 1})
-            # ... this handle writes again, and both handles read the same committed state
-            await store.upsert("mine", {"v": 1})
-            assert await store.get("k") == await other.get("k")
-            assert await store.get("other") == await other.get("other")
-        finally:
-            await store.close()
-            await other.close()
-
-    asyncio.run(body())
+    store = await SqliteStore(path).open()
+    other = await SqliteStore(path, busy_timeout_ms=500).open()
+    try:
+        cas = await store.insert("k", {"v": 1})
+        store._conn = cast(sqlite3.Connection, _FailNextCommit(store._connection()))
+        with pytest.raises(InDoubt) as info:
+            await store.replace("k", {"v": "in doubt"}, cas)
+        assert (info.value.key, info.value.op) == ("k", "replace")
+        # the file's write lock is free: another connection writes without waiting ...
+        await other.upsert("other", {"v": 1})
+        # ... this handle writes again, and both handles read the same committed state
+        await store.upsert("mine", {"v": 1})
+        assert await store.get("k") == await other.get("k")
+        assert await store.get("other") == await other.get("other")
+    finally:
+        await store.close()
+        await other.close()

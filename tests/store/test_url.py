@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -19,47 +18,47 @@ from services.store import (
 )
 
 
-def _open_and_close(url: str) -> DocumentStore:
+async def _open_and_close(url: str) -> DocumentStore:
     """Open the store ``url`` names, check it works, close it, return it for inspection."""
-
-    async def body() -> DocumentStore:
-        store = await open_store(url)
-        try:
-            cas = await store.insert("k", {"url": url})
-            assert (await store.get("k")).cas == cas
-        finally:
-            await store.close()
-        return store
-
-    return asyncio.run(body())
+    store = await open_store(url)
+    try:
+        cas = await store.insert("k", {"url": url})
+        assert (await store.get("k")).cas == cas
+    finally:
+        await store.close()
+    return store
 
 
-def test_memory_url_opens_a_memory_store() -> None:
-    assert isinstance(_open_and_close("memory://"), MemoryStore)
+@pytest.mark.asyncio
+async def test_memory_url_opens_a_memory_store() -> None:
+    assert isinstance(await _open_and_close("memory://"), MemoryStore)
 
 
-def test_absolute_sqlite_url_opens_that_file(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_absolute_sqlite_url_opens_that_file(tmp_path: Path) -> None:
     path = tmp_path / "abs.db"
     url = f"sqlite:///{path}"  # path is absolute: four slashes
     assert url.startswith("sqlite:////")
-    store = _open_and_close(url)
+    store = await _open_and_close(url)
     assert isinstance(store, SqliteStore)
     assert store.path == path
     assert path.is_file()
 
 
-def test_relative_sqlite_url_opens_a_file_under_the_working_directory(
+@pytest.mark.asyncio
+async def test_relative_sqlite_url_opens_a_file_under_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    store = _open_and_close("sqlite:///data.db")
+    store = await _open_and_close("sqlite:///data.db")
     assert isinstance(store, SqliteStore)
     assert (tmp_path / "data.db").is_file()
 
 
-def test_sqlite_url_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_sqlite_url_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(Unavailable):
-        _open_and_close(f"sqlite:///{tmp_path}/missing/abc.db")
+        await _open_and_close(f"sqlite:///{tmp_path}/missing/abc.db")
 
 
 @pytest.mark.parametrize(
@@ -100,9 +99,10 @@ def test_sqlite_path_rejects_bad_urls(url: str) -> None:
     "url",
     ["postgres://x", "sqlite://host/x.db", "sqlite:///", "sqlite:///data/", "abc.db", ""],
 )
-def test_open_store_rejects_bad_urls(url: str) -> None:
+@pytest.mark.asyncio
+async def test_open_store_rejects_bad_urls(url: str) -> None:
     with pytest.raises(StoreUrlError):
-        asyncio.run(open_store(url))
+        await open_store(url)
 
 
 def test_store_url_error_is_a_value_error() -> None:

@@ -6,11 +6,10 @@ under which parent" without knowing OTLP's nesting."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
@@ -18,9 +17,18 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-T = TypeVar("T")
+from tests._support.waiting import wait_for
+
 Value = str | int | float | bool | bytes | tuple[Any, ...] | None
 Attributes = dict[str, Value]
+
+
+def otel_env(endpoint: str) -> dict[str, str]:
+    """A process's environment to export to the collector at ``endpoint`` by OTLP/gRPC: spans
+    within ~100 ms, metrics every 500 ms."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            "OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_METRIC_EXPORT_INTERVAL": "500"}
+
 
 SERVER = int(trace_pb2.Span.SPAN_KIND_SERVER)
 CLIENT = int(trace_pb2.Span.SPAN_KIND_CLIENT)
@@ -190,18 +198,6 @@ class Collector:
 
     def trace(self, trace_id: str) -> list[ReceivedSpan]:
         return [s for s in self.spans() if s.trace_id == trace_id]
-
-
-def wait_for(found: Callable[[], T | None], what: str, timeout_s: float = 8.0) -> T:
-    """Poll ``found`` (every 50 ms) until it returns something, or fail saying ``what``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = found()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not received within {timeout_s} s: {what}")
-        time.sleep(0.05)
 
 
 class Trace:

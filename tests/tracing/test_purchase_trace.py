@@ -11,9 +11,13 @@ from pathlib import Path
 import grpc
 
 from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceStub
-from services.lab.cluster import NatsServer
-from tests.purchase._support import store_url
+from services.lab.cluster import NatsServer, running
+from tests._support.loop import run_blocking
+from tests._support.processes import Service, service
+from tests._support.waiting import wait_for
+from tests._support.world import CALL_TIMEOUT_S, open_world, store_url
 
+from ._calls import BALANCE, MIN_PRICE, buy_request, purchase_stub
 from ._collector import (
     CLIENT,
     CONSUMER,
@@ -25,12 +29,10 @@ from ._collector import (
     Collector,
     ReceivedSpan,
     Trace,
-    wait_for,
+    otel_env,
     wait_for_trace,
 )
 from ._gateway import GATEWAY_SERVICE, Gateway, GatewayCall, Watching
-from ._processes import Service, otel_env, services, start_service
-from ._world import CALL_TIMEOUT_S, buy_request, open_world, purchase_stub
 
 BUY = "/abc.v1.PurchaseService/Buy"
 STEPS = ("buy.intent", "buy.fill", "finish_slot", "finish.receipt", "finish.debit",
@@ -43,8 +45,8 @@ def _purchase_and_notify(tmp_path: Path, nats: NatsServer,
                          collector: Collector) -> tuple[Service, Service]:
     args = ["--store", store_url(tmp_path), "--nats-url", nats.url]
     env = otel_env(collector.endpoint)
-    return (start_service(tmp_path, "purchase", args, env),
-            start_service(tmp_path, "notify", args, env))
+    return (service("purchase", ["serve", "purchase", *args], tmp_path, env),
+            service("notify", ["serve", "notify", *args], tmp_path, env))
 
 
 def _store_span(trace: Trace, step: ReceivedSpan, op: str, key: str) -> ReceivedSpan:
@@ -59,13 +61,16 @@ def test_a_purchase_is_one_trace_from_gateway_to_watcher(
     tmp_path: Path, nats_server: NatsServer, collector: Collector, gateway: Gateway,
 ) -> None:
     purchase, notify = _purchase_and_notify(tmp_path, nats_server, collector)
-    with services(purchase, notify), grpc.insecure_channel(purchase.target) as channel:
+    # SIGTERM at the end, with time to export what the processes buffered on the way out.
+    with running(purchase, notify, grace_s=10), \
+            grpc.insecure_channel(purchase.address) as channel:
         # Both on NATS first, so the fill reaches notify as an event, not by polling.
         purchase.wait_logged("connected to NATS")
         notify.wait_logged("subscribed to abc.campaign.*.fill")
         stub = purchase_stub(channel)
-        open_world(stub, ["alice"], ["c1"])
-        watching = Watching(notify.target, "c1")
+        run_blocking(open_world(purchase.address, buyers=["alice"], campaigns=["c1"],
+                                funds=BALANCE, min_price=MIN_PRICE))
+        watching = Watching(notify.address, "c1")
         try:
             assert watching.next().WhichOneof("update") == "snapshot"
             with gateway.span("gateway Buy") as call:
@@ -177,12 +182,12 @@ def _exported(collector: Collector, results: list[Result]) -> list[Trace]:
 @contextlib.contextmanager
 def _racing_purchase(tmp_path: Path, collector: Collector, buyers: list[str],
                      campaigns: list[str]) -> Iterator[PurchaseServiceStub]:
-    args = ["--store", store_url(tmp_path)]
-    purchase = start_service(tmp_path, "purchase", args, otel_env(collector.endpoint))
-    with services(purchase), grpc.insecure_channel(purchase.target) as channel:
-        stub = purchase_stub(channel)
-        open_world(stub, buyers, campaigns)
-        yield stub
+    purchase = service("purchase", ["serve", "purchase", "--store", store_url(tmp_path)],
+                       tmp_path, otel_env(collector.endpoint))
+    with running(purchase, grace_s=10), grpc.insecure_channel(purchase.address) as channel:
+        run_blocking(open_world(purchase.address, buyers=buyers, campaigns=campaigns,
+                                funds=BALANCE, min_price=MIN_PRICE))
+        yield purchase_stub(channel)
 
 
 def test_a_lost_fill_race_is_an_exists_event_on_the_losers_insert(

@@ -9,14 +9,16 @@ from pathlib import Path
 import grpc
 import pytest
 
-from services.lab.cluster import NatsServer
+from services.lab.cluster import NatsServer, running
 from services.runtime import FAULT_ENV, FAULT_EXIT_CODE
-from tests.purchase._support import store_url
+from tests._support.loop import run_blocking
+from tests._support.processes import service
+from tests._support.waiting import wait_for
+from tests._support.world import CALL_TIMEOUT_S, open_world, store_url
 
-from ._collector import CLIENT, PRODUCER, Collector, ReceivedSpan, Trace, wait_for
+from ._calls import BALANCE, MIN_PRICE, buy_request, purchase_stub
+from ._collector import CLIENT, PRODUCER, Collector, ReceivedSpan, Trace, otel_env
 from ._gateway import Gateway
-from ._processes import otel_env, services, start_service
-from ._world import CALL_TIMEOUT_S, buy_request, open_world, purchase_stub
 
 
 def test_a_repair_links_to_the_trace_of_the_crashed_purchase(
@@ -24,15 +26,18 @@ def test_a_repair_links_to_the_trace_of_the_crashed_purchase(
 ) -> None:
     args = ["--store", store_url(tmp_path), "--nats-url", nats_server.url]
     env = otel_env(collector.endpoint)
-    crashing = start_service(tmp_path, "purchase", args, {**env, FAULT_ENV: "buy.fill"})
-    recovery = start_service(tmp_path, "recovery", [*args, "--ordinal", "0", "--replicas", "1"],
-                             env)
-    with services(crashing, recovery), grpc.insecure_channel(crashing.target) as channel:
+    crashing = service("purchase", ["serve", "purchase", *args], tmp_path,
+                       {**env, FAULT_ENV: "buy.fill"})
+    recovery = service("recovery", ["serve", "recovery", *args, "--ordinal", "0",
+                                    "--replicas", "1"], tmp_path, env)
+    with running(crashing, recovery, grace_s=10), \
+            grpc.insecure_channel(crashing.address) as channel:
         stub = purchase_stub(channel)
-        open_world(stub, ["alice"], ["c1"])
+        run_blocking(open_world(crashing.address, buyers=["alice"], campaigns=["c1"],
+                                funds=BALANCE, min_price=MIN_PRICE))
         with gateway.span("gateway Buy") as call, pytest.raises(grpc.RpcError):
             stub.Buy(buy_request("alice", "c1"), metadata=call.metadata, timeout=CALL_TIMEOUT_S)
-        assert crashing.exit_code() == FAULT_EXIT_CODE
+        assert crashing.wait_exit() == FAULT_EXIT_CODE
         repair = wait_for(lambda: _linked_finish(collector, call.trace_id),
                           "abc-recovery's finish_slot linked to the crashed Buy's trace")
         repairs = wait_for(lambda: [m for m in collector.metrics()

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import grpc
 
-from tests.e2e._processes import abc, free_port, reaped, wait_logged, wait_serving
+from services.lab.cluster import free_port
+from tests._support.loop import run_blocking
+from tests._support.processes import abc, reaped, wait_logged, wait_serving
+from tests._support.world import CALL_TIMEOUT_S, open_world
 
+from ._calls import BALANCE, MIN_PRICE, buy_request, purchase_stub
 from ._collector import Collector, wait_for_trace
 from ._gateway import Gateway, Watching
-from ._world import CALL_TIMEOUT_S, buy_request, open_world, purchase_stub
 
 BUY = "/abc.v1.PurchaseService/Buy"
 
@@ -28,9 +31,10 @@ def test_abc_up_otlp_exports_from_every_service(tmp_path: Path, collector: Colle
         wait_serving(notify, up, log)
         wait_logged(data / "logs" / "purchase.log", "connected to NATS")
         wait_logged(data / "logs" / "notify.log", "subscribed to abc.campaign.*.fill")
+        run_blocking(open_world(purchase, buyers=["alice"], campaigns=["c1"], funds=BALANCE,
+                                min_price=MIN_PRICE))
         with grpc.insecure_channel(purchase) as channel:
             stub = purchase_stub(channel)
-            open_world(stub, ["alice"], ["c1"])
             watching = Watching(notify, "c1")
             try:
                 assert watching.next().WhichOneof("update") == "snapshot"

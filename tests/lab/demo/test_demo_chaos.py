@@ -1,6 +1,7 @@
 """``abc demo`` as CI's chaos test: the whole system as real processes, buyers and a watcher
 over gRPC, real SIGKILLs of purchase processes, recovery replicas and NATS for 20 s; then the
-proof the demo prints (recovery settled, the quiescent audit, the books, every slot seen)."""
+proof the demo prints (recovery settled, the quiescent audit, the books, every slot seen).
+(``abc demo``'s refusals: tests/cli/test_demo.py.)"""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from services.lab.cluster import free_port
 from services.lab.demo import KINDS, chaos_plan
-from tests.e2e._processes import abc, free_port, reaped
+from tests._support.processes import abc, reaped
 
 RUN_TIMEOUT_S = 150
 
@@ -50,14 +52,6 @@ def test_demo_under_chaos_ends_clean(tmp_path: Path) -> None:
     assert by is not None, output
     sources = {k: int(n) for k, n in (part.rsplit(" ", 1) for part in by.group(1).split(", "))}
     assert sources.get("event", 0) > sources.get("poll", 0), output
-
-
-def test_demo_refuses_a_directory_that_holds_a_store(tmp_path: Path) -> None:
-    (tmp_path / "abc.db").write_bytes(b"")
-    demo = abc(["demo", "--data", str(tmp_path)], tmp_path / "demo.stderr")
-    with reaped(demo):
-        assert demo.wait(60) == 2
-    assert "fresh --data" in (tmp_path / "demo.stderr").read_text()
 
 
 def test_the_same_seed_plans_the_same_strikes() -> None:
