@@ -65,6 +65,10 @@ from ._index import (
 from ._journal import (
     Journal,
 )
+from ._ledger import (
+    Books,
+    books,
+)
 from ._money_out import (
     MOVES,
     CreditLock,
@@ -74,7 +78,7 @@ from ._money_out import (
     RefundRecord,
     Withdrawal,
     WithdrawLock,
-    rail_key,
+    idempotency_key_of,
 )
 from ._outcomes import (
     AccountBusy,
@@ -122,6 +126,9 @@ from ._snapshot import (
     Snapshot,
     Violation,
 )
+from ._statement import (
+    Entry,
+)
 from ._withdraw import (
     MAX_DESTINATION,
 )
@@ -137,6 +144,7 @@ __all__ = [
     "STEPS",
     "AccountBusy",
     "AlreadyExists",
+    "Books",
     "Bought",
     "BuyLock",
     "BuyOutcome",
@@ -153,6 +161,7 @@ __all__ = [
     "DepositRecord",
     "Deposited",
     "DuplicateDeposit",
+    "Entry",
     "Fill",
     "Finished",
     "IndexKind",
@@ -189,6 +198,7 @@ __all__ = [
     "WithdrawalRequested",
     "WrongState",
     "audit",
+    "books",
     "campaign_key",
     "check_campaign",
     "check_invariants",
@@ -197,12 +207,12 @@ __all__ = [
     "fee_of",
     "filler_key",
     "finish_slot",
+    "idempotency_key_of",
     "invalid_id",
     "list_entries",
     "list_index",
     "owned_key",
     "price_at",
-    "rail_key",
     "read_documents",
     "read_snapshot",
     "receipt_key",

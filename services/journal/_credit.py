@@ -60,7 +60,8 @@ async def _credit(store: DocumentStore, ctx: JournalContext, cid: str) -> Credit
     amount = sum([await share(store, cid, n) for n in range(first, last + 1)])
     if User.from_json(user_doc.value).balance + amount > MAX_MONEY:
         return InvalidInput("amount", f"the seller's balance would exceed {MAX_MONEY}")
-    lock = CreditLock(ctx.new_id(), cid, first, last, amount, ctx.trace_context())
+    lock = CreditLock(ctx.new_id(), cid, first, last, amount, ctx.trace_context(),
+                      ctx.clock())
     ran = await run_forward(store, ctx, seller, user_doc, lock)
     if ran.resolution is None:
         return Interrupted("credit intent in doubt: the next credit settles it")

@@ -49,7 +49,7 @@ async def _deposit(
         return InvalidInput("amount", f"the balance would exceed {MAX_MONEY}")
     # Listed before it can exist, so the audit finds every deposit record.
     await add_to_index(store, ctx, IndexKind.DEPOSITS, f"{uid}:{deposit_id}")
-    lock = DepositLock(ctx.new_id(), deposit_id, amount, ctx.trace_context())
+    lock = DepositLock(ctx.new_id(), deposit_id, amount, ctx.trace_context(), ctx.clock())
     ran = await run_forward(store, ctx, uid, user_doc, lock)
     if ran.resolution is None:
         # Not landed (yet), or already settled by a resolver: a replay of the same deposit id

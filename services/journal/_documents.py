@@ -46,10 +46,11 @@ class DepositLock:
     deposit_id: str
     amount: int
     trace: dict[str, str] | None = None
+    at: int = 0  # when it was asked for (ms): its record's time, for the statement
 
     def to_json(self) -> Json:
         return {"op": "deposit", "attempt": self.attempt, "deposit_id": self.deposit_id,
-                "amount": self.amount, "trace": self.trace}
+                "amount": self.amount, "trace": self.trace, "at": self.at}
 
 
 Lock = BuyLock | DepositLock | CreditLock | WithdrawLock | RefundLock
@@ -221,18 +222,21 @@ def fee_of(price: int, fee_bps: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class DepositRecord:
-    """The commit record of a deposit: its id was applied, by this attempt."""
+    """The commit record of a deposit: its id was applied, by this attempt, at ``at`` (ms; 0
+    for a record written before deposits kept their time)."""
 
     user: str
     attempt: str
     amount: int
+    at: int = 0
 
     @classmethod
     def from_json(cls, value: Json) -> DepositRecord:
         return cls(**value)
 
     def to_json(self) -> Json:
-        return {"user": self.user, "attempt": self.attempt, "amount": self.amount}
+        return {"user": self.user, "attempt": self.attempt, "amount": self.amount,
+                "at": self.at}
 
 
 def filler_json(text: str, link: str, image: str) -> dict[str, Any]:

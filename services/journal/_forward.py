@@ -55,13 +55,13 @@ class Forward:
 def forward_of(ctx: JournalContext, uid: str, lock: ForwardLock) -> Forward:
     match lock:
         case DepositLock():
-            return Forward("deposit", deposit_key(uid, lock.deposit_id),
-                           DepositRecord(uid, lock.attempt, lock.amount).to_json(), lock.amount,
-                           "deposit.credit")
+            deposit = DepositRecord(uid, lock.attempt, lock.amount, lock.at)
+            return Forward("deposit", deposit_key(uid, lock.deposit_id), deposit.to_json(),
+                           lock.amount, "deposit.credit")
         case CreditLock():
             # The run is keyed by its first slot, so two runs can never start at one slot.
             at = lock.first if ctx.safeguards.credit_keyed_by_start else lock.last
-            record = CreditRecord(uid, lock.attempt, lock.first, lock.last, lock.amount)
+            record = CreditRecord(uid, lock.attempt, lock.first, lock.last, lock.amount, lock.at)
 
             async def advance(store: DocumentStore, ctx: JournalContext) -> None:
                 with ctx.step("credit.advance", campaign=lock.campaign, slot=lock.last):
@@ -77,7 +77,7 @@ def forward_of(ctx: JournalContext, uid: str, lock: ForwardLock) -> Forward:
                 await move_payout(store, ctx, uid, lock.withdrawal, PayoutState.REFUNDED)
 
             return Forward("refund", refund_key(uid, lock.withdrawal),
-                           RefundRecord(lock.attempt, lock.amount).to_json(), lock.amount,
+                           RefundRecord(lock.attempt, lock.amount, lock.at).to_json(), lock.amount,
                            "refund.credit", close)
 
 

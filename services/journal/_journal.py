@@ -17,15 +17,16 @@ from typing import TypeVar
 from services.store import DocumentStore, InDoubt, Unavailable
 
 from ._account import read_or_missing, read_user
-from ._audit import audit
+from ._audit import audit, read_snapshot
 from ._buy import buy
 from ._context import JournalContext
 from ._credit import credit, credit_owner
 from ._deposit import deposit
 from ._documents import Campaign, User
 from ._finish import Finished, finish_slot
-from ._ids import campaign_key, check_id, withdrawal_key
+from ._ids import campaign_key, check_id, invalid_id, withdrawal_key
 from ._index import IndexKind, list_index
+from ._ledger import Books, books
 from ._login import login
 from ._money_out import PayoutState, Withdrawal
 from ._outcomes import (
@@ -51,6 +52,7 @@ from ._resolver import resolve_account
 from ._setup import create_account, create_campaign, upload_filler
 from ._showing import Showing, showing
 from ._snapshot import Violation
+from ._statement import Entry, statement, user_withdrawals
 from ._withdraw import withdraw
 
 T = TypeVar("T")
@@ -142,6 +144,32 @@ class Journal:
     async def get_withdrawal(self, uid: str, wid: str
                              ) -> Withdrawal | Missing | InvalidInput | Interrupted:
         return await _read(self._get_withdrawal(uid, wid))
+
+    async def withdrawals(self, uid: str) -> list[str] | InvalidInput | Interrupted:
+        """The ids of ``uid``'s withdrawals."""
+        invalid = invalid_id("user", uid)
+        return invalid if invalid is not None else await _guarded(
+            user_withdrawals(self.store, uid))
+
+    async def all_withdrawals(self) -> list[tuple[str, str]] | Interrupted:
+        """Every withdrawal, as (user, withdrawal id): what the payers and the operator
+        go through."""
+        entries = await _guarded(list_index(self.store, IndexKind.WITHDRAWALS))
+        if isinstance(entries, Interrupted):
+            return entries
+        return [(uid, wid) for uid, _, wid in (e.partition(":") for e in entries)]
+
+    async def statement(self, uid: str) -> list[Entry] | Missing | InvalidInput | Interrupted:
+        """``uid``'s statement, newest first (see ``_statement.py``)."""
+        account = await self.get_account(uid)
+        if not isinstance(account, User):
+            return account
+        return await _guarded(statement(self.store, uid))
+
+    async def books(self) -> Books | Interrupted:
+        """The operator's totals over the whole store (an audit's reads: run it quietly)."""
+        snapshot = await _guarded(read_snapshot(self.store))
+        return snapshot if isinstance(snapshot, Interrupted) else books(snapshot)
 
     async def login(self, uid: str) -> Resolution | Missing | InvalidInput | Interrupted:
         return await _guarded(login(self.store, self.context, uid))

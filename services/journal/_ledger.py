@@ -60,20 +60,57 @@ def check_user(ledger: Ledger, uid: str, user: User, quiescent: bool) -> list[Vi
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Books:
+    """The operator's totals (``abc ledger``): where every deposited unit is now. They
+    balance when ``difference`` is 0 (invariant 6)."""
+
+    deposits: int
+    balances: int
+    pending: int  # effects of committed ops still holding their lock
+    uncredited: int  # prices of sold slots no credit run covers yet
+    fees: int  # the operator's fees on credited sales
+    credited: int  # shares credited to sellers (inside balances)
+    withdrawals: dict[str, tuple[int, int]]  # state -> (count, amount + fee)
+    refunded: int  # given back to rejected withdrawals (inside balances)
+
+    @property
+    def withdrawn(self) -> int:
+        """What left by withdrawals, less their refunds."""
+        return sum(total for _, total in self.withdrawals.values()) - self.refunded
+
+    @property
+    def difference(self) -> int:
+        return self.deposits - (self.balances + self.pending + self.uncredited + self.fees
+                                + self.withdrawn)
+
+
+def books(snap: Snapshot, ledger: Ledger | None = None) -> Books:
+    ledger = ledger if ledger is not None else Ledger.of(snap)
+    credited_slots, fees = _credited_slots(snap)
+    by_state: dict[str, tuple[int, int]] = {}
+    for withdrawal in snap.withdrawals.values():
+        count, total = by_state.get(withdrawal.state.value, (0, 0))
+        by_state[withdrawal.state.value] = (count + 1, total + withdrawal.total)
+    return Books(
+        deposits=sum(d.amount for d in snap.deposits.values()),
+        balances=sum(u.balance for u in snap.users.values()),
+        pending=sum(_pending(ledger, uid, user) for uid, user in snap.users.items()),
+        uncredited=sum(slot.price for key, slot in snap.slots.items()
+                       if isinstance(slot, Fill) and key not in credited_slots),
+        fees=fees, credited=sum(c.amount for c in snap.credits.values()),
+        withdrawals=by_state, refunded=sum(r.amount for r in snap.refunds.values()))
+
+
 def check_conservation(snap: Snapshot, ledger: Ledger) -> list[Violation]:
     """Deposits = balances (with the effects of committed ops still holding their lock) +
     the prices of sold slots not yet credited + the fees of credited ones + what left by
     withdrawals not refunded."""
-    held = sum(user.balance + _pending(ledger, uid, user) for uid, user in snap.users.items())
-    credited, fees = _credited_slots(snap)
-    uncredited = sum(slot.price for key, slot in snap.slots.items()
-                     if isinstance(slot, Fill) and key not in credited)
-    withdrawn = (sum(w.total for w in snap.withdrawals.values())
-                 - sum(r.amount for r in snap.refunds.values()))
-    deposits = sum(d.amount for d in snap.deposits.values())
-    if held + uncredited + fees + withdrawn != deposits:
-        return [Violation(6, f"balances {held} + uncredited sales {uncredited} + fees {fees} + "
-                             f"withdrawn {withdrawn} != deposits {deposits}", ())]
+    b = books(snap, ledger)
+    if b.difference:
+        return [Violation(6, f"balances {b.balances} + pending {b.pending} + uncredited sales "
+                             f"{b.uncredited} + fees {b.fees} + withdrawn {b.withdrawn} != "
+                             f"deposits {b.deposits}", ())]
     return []
 
 

@@ -20,36 +20,39 @@ class CreditLock:
     last: int
     amount: int
     trace: dict[str, str] | None = None
+    at: int = 0
 
     def to_json(self) -> Json:
         return {"op": "credit", "attempt": self.attempt, "campaign": self.campaign,
                 "from": self.first, "to": self.last, "amount": self.amount,
-                "trace": self.trace}
+                "trace": self.trace, "at": self.at}
 
     @classmethod
     def from_json(cls, value: Json) -> CreditLock:
         return cls(value["attempt"], value["campaign"], value["from"], value["to"],
-                   value["amount"], value.get("trace"))
+                   value["amount"], value.get("trace"), value.get("at", 0))
 
 
 @dataclass(frozen=True, slots=True)
 class CreditRecord:
-    """``credit:<cid>:<first>``: the run ``first``..``last`` was credited to ``seller``."""
+    """``credit:<cid>:<first>``: the run ``first``..``last`` was credited to ``seller``
+    (asked for at ``at``, ms)."""
 
     seller: str
     attempt: str
     first: int
     last: int
     amount: int
+    at: int = 0
 
     def to_json(self) -> Json:
         return {"seller": self.seller, "attempt": self.attempt, "from": self.first,
-                "to": self.last, "amount": self.amount}
+                "to": self.last, "amount": self.amount, "at": self.at}
 
     @classmethod
     def from_json(cls, value: Json) -> CreditRecord:
         return cls(value["seller"], value["attempt"], value["from"], value["to"],
-                   value["amount"])
+                   value["amount"], value.get("at", 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ class Withdrawal:
                                      "tries": tries, **changes})
 
 
-def rail_key(uid: str, wid: str, tries: int = 1) -> str:
+def idempotency_key_of(uid: str, wid: str, tries: int = 1) -> str:
     """The idempotency key of a withdrawal's try at the rail: ``<uid>:<w>`` for the first,
     ``<uid>:<w>:<n>`` for the n-th (after the operator retried a refused one). A rail answers
     every request of a key with the key's first definitive answer (paid or refused), so a
@@ -171,26 +174,30 @@ class RefundLock:
     withdrawal: str
     amount: int
     trace: dict[str, str] | None = None
+    at: int = 0
 
     def to_json(self) -> Json:
         return {"op": "refund", "attempt": self.attempt, "withdrawal": self.withdrawal,
-                "amount": self.amount, "trace": self.trace}
+                "amount": self.amount, "trace": self.trace, "at": self.at}
 
     @classmethod
     def from_json(cls, value: Json) -> RefundLock:
-        return cls(value["attempt"], value["withdrawal"], value["amount"], value.get("trace"))
+        return cls(value["attempt"], value["withdrawal"], value["amount"], value.get("trace"),
+                   value.get("at", 0))
 
 
 @dataclass(frozen=True, slots=True)
 class RefundRecord:
-    """``refund:<uid>:<w>``: the rejected withdrawal ``w`` was refunded, by this attempt."""
+    """``refund:<uid>:<w>``: the rejected withdrawal ``w`` was refunded, by this attempt, at
+    ``at`` (ms)."""
 
     attempt: str
     amount: int
+    at: int = 0
 
     def to_json(self) -> Json:
-        return {"attempt": self.attempt, "amount": self.amount}
+        return {"attempt": self.attempt, "amount": self.amount, "at": self.at}
 
     @classmethod
     def from_json(cls, value: Json) -> RefundRecord:
-        return cls(value["attempt"], value["amount"])
+        return cls(value["attempt"], value["amount"], value.get("at", 0))

@@ -47,7 +47,8 @@ async def _refund(store: DocumentStore, ctx: JournalContext, uid: str, wid: str)
     user_doc = await unlocked_user(store, ctx, uid)
     committed = await _committed(store, uid, wid)
     if committed is None:
-        lock = RefundLock(ctx.new_id(), wid, withdrawal.total, ctx.trace_context())
+        lock = RefundLock(ctx.new_id(), wid, withdrawal.total, ctx.trace_context(),
+                          ctx.clock())
         ran = await run_forward(store, ctx, uid, user_doc, lock,
                                 commit=ctx.safeguards.refund_needs_commit)
         if ran.resolution is None:

@@ -19,6 +19,7 @@ from services.journal import (
     Finished,
     Journal,
     JournalContext,
+    Policy,
     Timing,
     User,
     user_key,
@@ -33,6 +34,7 @@ T0 = 1_700_000_000_000
 OWNER = "seller"
 CAMPAIGN = "camp"
 MIN_PRICE = 100
+FEE_BPS = Policy().fee_bps  # the default operator fee every campaign here is made with
 SLOT_SECONDS = 60
 
 

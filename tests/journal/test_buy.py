@@ -26,6 +26,7 @@ from services.journal import (
     User,
     Void,
     campaign_key,
+    fee_of,
     receipt_key,
     slot_key,
     user_key,
@@ -34,6 +35,7 @@ from services.store import DocumentStore, MemoryStore
 
 from .conftest import (
     CAMPAIGN,
+    FEE_BPS,
     MIN_PRICE,
     OWNER,
     SLOT_SECONDS,
@@ -107,10 +109,11 @@ async def test_bought_writes_slot_receipt_debit_and_head() -> None:
     assert await value_of(store, slot_key(CAMPAIGN, 1)) == Fill(
         "alice", "a1", 100, None, T0, T0, T0 + SLOT_MS).to_json()
     assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
-        "alice", OWNER, 100, "a1").to_json()
+        "alice", OWNER, 100, "a1", fee=fee_of(100, FEE_BPS)).to_json()
     assert await user_of(store, "alice") == User(900, None)
     assert await _campaign(store) == Campaign(
-        OWNER, MIN_PRICE, SLOT_SECONDS, 1, Purchase(1, 100, T0, T0, T0 + SLOT_MS))
+        OWNER, MIN_PRICE, SLOT_SECONDS, 1, fee_bps=FEE_BPS,
+        last=Purchase(1, 100, T0, T0, T0 + SLOT_MS))
     assert node.steps == ["buy.intent", "buy.fill", "finish.receipt", "finish.debit",
                           "finish.advance"]
 
@@ -181,7 +184,7 @@ async def test_lost_race_rolls_our_lock_back_and_finishes_the_winners_slot() -> 
                            "finish.advance"]
     # Bob's slot was finished by alice's driver: receipt, bob debited, head past it.
     assert await value_of(inner, receipt_key(CAMPAIGN, 1)) == Receipt(
-        "bob", OWNER, 100, "b1").to_json()
+        "bob", OWNER, 100, "b1", fee=fee_of(100, FEE_BPS)).to_json()
     assert await user_of(inner, "bob") == User(900, None)
     campaign = await _campaign(inner)
     assert campaign.head == 1
@@ -219,7 +222,7 @@ async def test_a_fill_in_doubt_that_landed_is_rolled_forward_once() -> None:
     assert outcome.balance in (None, 900)  # None: "committed, finished by someone"
     assert await user_of(inner, "alice") == User(900, None)  # debited once
     assert await value_of(inner, receipt_key(CAMPAIGN, 1)) == Receipt(
-        "alice", OWNER, 100, "a1").to_json()
+        "alice", OWNER, 100, "a1", fee=fee_of(100, FEE_BPS)).to_json()
     assert (await _campaign(inner)).head == 1
     # The insert's answer was lost, so no "buy.fill"; the slot read back is ours: finished.
     assert node.steps == ["buy.intent", "finish.receipt", "finish.debit", "finish.advance"]
@@ -276,7 +279,7 @@ async def test_an_account_with_an_interrupted_buy_is_resolved_before_the_next_bu
     assert await Node(store, ids=Ids("c")).journal.buy("alice", CAMPAIGN, 1000) == Bought(
         2, 200, "txn:camp:2", T0 + SLOT_MS, T0 + 2 * SLOT_MS, 700)
     assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
-        "alice", OWNER, 100, "a1").to_json()
+        "alice", OWNER, 100, "a1", fee=fee_of(100, FEE_BPS)).to_json()
 
 
 async def test_lock_is_the_price_charged() -> None:

@@ -20,6 +20,7 @@ from services.journal import (
 from services.store import MemoryStore
 
 from .conftest import (
+    T0,
     Crash,
     FakeClock,
     Ids,
@@ -48,7 +49,7 @@ async def test_a_deposit_credits_the_account_and_records_its_id() -> None:
     node = Node(store, ids=Ids("a"))
     assert await node.journal.deposit("alice", "d1", 500) == Deposited(500, 500)
     assert await user_of(store, "alice") == User(500, None)
-    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500).to_json()
+    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500, T0).to_json()
     assert node.steps == ["deposit.intent", "deposit.commit", "deposit.credit"]
     assert await node.journal.deposit("alice", "d2", 250) == Deposited(250, 750)
 
@@ -61,7 +62,7 @@ async def test_a_replayed_deposit_id_is_a_duplicate_and_changes_nothing() -> Non
     assert await replay.deposit("alice", "d1", 7) == DuplicateDeposit("d1")  # any amount
     assert recorder.writes == []
     assert await user_of(store, "alice") == User(500, None)
-    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500).to_json()
+    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500, T0).to_json()
 
 
 async def test_a_deposit_id_is_per_account() -> None:
@@ -94,7 +95,7 @@ async def test_an_in_doubt_record_insert_rolls_forward_exactly_once(applied: boo
     node = Node(recorder, ids=Ids("a"))
     assert await node.journal.deposit("alice", "d1", 500) == Deposited(500, 500)
     assert await user_of(store, "alice") == User(500, None)
-    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500).to_json()
+    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500, T0).to_json()
     # Landed: the record is found and credited. Lost: inserted again on its behalf.
     inserts = [op for op in recorder.writes if op == ("insert", D1)]
     assert len(inserts) == (1 if applied else 2)
@@ -130,5 +131,5 @@ async def test_a_replay_after_a_crash_credits_once(step: str) -> None:
     replay = Node(store, clock=FakeClock(), ids=Ids("b"))
     assert await replay.journal.deposit("alice", "d1", 500) == DuplicateDeposit("d1")
     assert await user_of(store, "alice") == User(500, None)
-    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500).to_json()
+    assert await value_of(store, D1) == DepositRecord("alice", "a1", 500, T0).to_json()
     assert replay.ids.issued == []  # no attempt of its own

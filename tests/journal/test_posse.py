@@ -17,12 +17,14 @@ from services.journal import (
     User,
     Void,
     campaign_key,
+    fee_of,
     receipt_key,
 )
 from services.store import DocumentStore, MemoryStore
 
 from .conftest import (
     CAMPAIGN,
+    FEE_BPS,
     MIN_PRICE,
     OWNER,
     SLOT_SECONDS,
@@ -94,11 +96,11 @@ async def test_a_stranded_slot_is_finished_once_its_driver_had_the_wait(after_ms
     assert (check.repaired.released, check.repaired.advanced) == (True, True)
     assert check.bought_at == T0  # the purchase's time, not the posse's
     assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
-        "alice", OWNER, MIN_PRICE, "a1").to_json()
+        "alice", OWNER, MIN_PRICE, "a1", fee=fee_of(MIN_PRICE, FEE_BPS)).to_json()
     assert await user_of(store, "alice") == User(900, None)
     assert await _campaign(store) == Campaign(
-        OWNER, MIN_PRICE, SLOT_SECONDS, 1,
-        Purchase(1, MIN_PRICE, T0, T0, T0 + SLOT_SECONDS * 1000))
+        OWNER, MIN_PRICE, SLOT_SECONDS, 1, fee_bps=FEE_BPS,
+        last=Purchase(1, MIN_PRICE, T0, T0, T0 + SLOT_SECONDS * 1000))
     assert posse.steps == ["finish.receipt", "finish.debit", "finish.advance"]
     assert posse.finished == [check.repaired]  # to publish the fill event
 
@@ -149,7 +151,8 @@ async def test_a_stranded_void_is_finished_without_a_purchase() -> None:
     assert check.repaired.filled == Void("a1", "alice")
     assert (check.repaired.released, check.repaired.advanced) == (True, True)
     assert check.bought_at is None  # a void is no purchase
-    assert await _campaign(store) == Campaign(OWNER, MIN_PRICE, SLOT_SECONDS, 1, None)
+    assert await _campaign(store) == Campaign(
+OWNER, MIN_PRICE, SLOT_SECONDS, 1, fee_bps=FEE_BPS, last=None)
     assert await user_of(store, "alice") == User(1000, None)
     assert await value_of(store, receipt_key(CAMPAIGN, 1)) is None
     assert posse.steps == ["finish.release", "finish.advance"]

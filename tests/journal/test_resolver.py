@@ -30,6 +30,7 @@ from services.journal import (
     Void,
     campaign_key,
     deposit_key,
+    fee_of,
     receipt_key,
     slot_key,
 )
@@ -37,6 +38,7 @@ from services.store import DocumentStore, MemoryStore
 
 from .conftest import (
     CAMPAIGN,
+    FEE_BPS,
     OWNER,
     T0,
     Crash,
@@ -103,7 +105,7 @@ async def test_a_lock_whose_slot_we_filled_is_rolled_forward_at_once() -> None:
     assert resolver.clock.sleeps == []
     assert await user_of(store, "alice") == User(900, None)  # debited once
     assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
-        "alice", OWNER, 100, attempt).to_json()
+        "alice", OWNER, 100, attempt, fee=fee_of(100, FEE_BPS)).to_json()
     assert await _head(store) == 1
     assert resolver.steps == ["finish.receipt", "finish.debit", "finish.advance"]
 
@@ -159,7 +161,7 @@ async def test_a_commit_that_appears_during_the_wait_is_rolled_forward() -> None
     assert resolver.clock.sleeps == [POLL] * 3
     assert await user_of(store, "alice") == User(900, None)
     assert await value_of(store, receipt_key(CAMPAIGN, 1)) == Receipt(
-        "alice", OWNER, 100, lock.attempt).to_json()
+        "alice", OWNER, 100, lock.attempt, fee=fee_of(100, FEE_BPS)).to_json()
     assert await _head(store) == 1
 
 
@@ -186,13 +188,14 @@ async def test_a_deposit_lock_with_no_record_is_rolled_forward_after_the_grace()
     store = await _world()
     attempt = await _crash(store, "deposit.intent")
     lock = (await user_of(store, "alice")).lock
-    assert lock == DepositLock(attempt, "d2", 500)
+    assert isinstance(lock, DepositLock)
+    assert (lock.attempt, lock.deposit_id, lock.amount) == (attempt, "d2", 500)
     resolver = _resolver(store)
     assert await resolver.journal.resolve_account("alice") == Resolution.ROLLED_FORWARD
     assert resolver.clock.sleeps == WAITS
     # The record inserted on its behalf, naming its attempt; credited once.
     assert await value_of(store, deposit_key("alice", "d2")) == DepositRecord(
-        "alice", attempt, 500).to_json()
+        "alice", attempt, 500, lock.at).to_json()
     assert await user_of(store, "alice") == User(1500, None)
     assert resolver.steps == ["deposit.commit", "deposit.credit"]
 

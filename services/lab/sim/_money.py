@@ -15,7 +15,7 @@ from services.journal import (
     PayoutState,
     Refunded,
     Withdrawal,
-    rail_key,
+    idempotency_key_of,
 )
 
 from ._rail import Answer, SimRail
@@ -84,7 +84,7 @@ async def _pay(journal: Journal, rail: SimRail, uid: str, wid: str, w: Withdrawa
         return False
     # Ours just now, or claimed before by a payer that may have died: paid again with the
     # same key, which the rail answers with the one payment it made for it.
-    answer, reference = rail.pay(rail_key(uid, wid, w.tries))
+    answer, reference = rail.pay(idempotency_key_of(uid, wid, w.tries))
     if answer is Answer.PAID:
         return isinstance(await journal.move_payout(uid, wid, PayoutState.PAID, w.tries,
                                                     reference=reference), Withdrawal)

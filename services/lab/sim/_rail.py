@@ -10,7 +10,7 @@ import enum
 import random
 from dataclasses import dataclass, field
 
-from services.journal import PayoutState, Snapshot, Violation, rail_key, withdrawal_key
+from services.journal import PayoutState, Snapshot, Violation, idempotency_key_of, withdrawal_key
 
 
 class Answer(enum.Enum):
@@ -50,7 +50,7 @@ class SimRail:
         found = []
         paid_keys = set(self.payments)
         for (uid, wid), withdrawal in snap.withdrawals.items():
-            keys = {rail_key(uid, wid, n) for n in range(1, withdrawal.tries + 1)}
+            keys = {idempotency_key_of(uid, wid, n) for n in range(1, withdrawal.tries + 1)}
             paid_keys -= keys
             paid_by = [self.payments[k] for k in sorted(keys) if k in self.payments]
             if len(paid_by) > 1:
