@@ -3,6 +3,7 @@ the journal's context with its hooks, NATS and the publisher, and a served node'
 order. Purchase, notify and recovery all start from here."""
 
 from ._node import ServiceNode, serve_wired
+from ._policy import POLICY_SETTINGS, policy_from_env
 from ._wiring import Wiring, wire
 
-__all__ = ["ServiceNode", "Wiring", "serve_wired", "wire"]
+__all__ = ["POLICY_SETTINGS", "ServiceNode", "Wiring", "policy_from_env", "serve_wired", "wire"]

@@ -8,9 +8,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from services.events import EventPublisher
-from services.journal import STEPS, Journal, JournalContext
+from services.journal import STEPS, Journal, JournalContext, Policy
 from services.runtime import NatsLink, Telemetry, fault_switch
 from services.store import DocumentStore, open_store
+
+from ._policy import policy_from_env
 
 
 @dataclass
@@ -39,15 +41,18 @@ class Wiring:
 
 
 async def wire(name: str, store: str | DocumentStore, nats_url: str | None,
-               telemetry: Telemetry | None = None, faults: bool = False) -> Wiring:
+               telemetry: Telemetry | None = None, faults: bool = False,
+               policy: Policy | None = None) -> Wiring:
     """The parts of process ``name`` (its events' ``publisher``): ``store`` is a URL to open
     or a store already open (tests pass one wrapped to count reads); every slot the journal
     finishes goes out as a fill event; ``faults``: the test-only fault switch may end the process
-    after a step (``ABC_FAULT_EXIT_AFTER``; checked before anything is opened)."""
+    after a step (``ABC_FAULT_EXIT_AFTER``; checked before anything is opened); ``policy``:
+    the operator's money settings (default: from ``ABC_FEE_BPS`` and the like)."""
     exit_after = fault_switch(STEPS) if faults else None
+    policy = policy if policy is not None else policy_from_env()
     opened = await open_store(store) if isinstance(store, str) else store
     link = NatsLink(nats_url) if nats_url else None
-    context = JournalContext()
+    context = JournalContext(policy=policy)
     publisher = EventPublisher(link, name, context.clock)
     context = dataclasses.replace(context, on_finished=publisher.submit)
     if exit_after is not None:

@@ -1,0 +1,37 @@
+"""The operator's money policy, read one way from ``ABC_*`` settings, reaches the journal of
+every wired process: a campaign created there carries the fee."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.journal import Campaign, Created, Policy, campaign_key
+from services.runtime import ConfigError
+from services.wiring import policy_from_env, wire
+
+
+def test_the_defaults_are_the_journals() -> None:
+    assert policy_from_env({}) == Policy()
+
+
+def test_each_setting_is_read_and_bounded() -> None:
+    env = {"ABC_FEE_BPS": "250", "ABC_WITHDRAWAL_FEE": "7", "ABC_MIN_WITHDRAWAL": "100",
+           "ABC_CREDIT_BATCH": "64"}
+    assert policy_from_env(env) == Policy(250, 7, 100, 64)
+    for var, bad in (("ABC_FEE_BPS", "10001"), ("ABC_FEE_BPS", "-1"), ("ABC_FEE_BPS", "1.5"),
+                     ("ABC_MIN_WITHDRAWAL", "0"), ("ABC_CREDIT_BATCH", "lots")):
+        with pytest.raises(ConfigError, match=var):
+            policy_from_env({var: bad})
+
+
+@pytest.mark.asyncio
+async def test_a_wired_journal_creates_campaigns_with_the_operators_fee(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABC_FEE_BPS", "333")
+    wiring = await wire("purchase", "memory://", None)
+    journal = wiring.journal
+    assert await journal.create_account("owner") == Created("user", "owner")
+    assert await journal.create_campaign("c1", "owner", 10, 60) == Created("campaign", "c1")
+    campaign = Campaign.from_json((await wiring.store.get(campaign_key("c1"))).value)
+    assert campaign.fee_bps == 333
+    await wiring.store.close()
