@@ -15,6 +15,7 @@ TIERS = (
     ("services.journal",),  # the protocol: pure logic over the port
     ("services.api",),  # generated protobuf and gRPC code
     ("services.runtime",),  # what every process needs: server, auth, NATS, telemetry, settings
+    ("services.payouts",),  # payout rails (manual, webhook): what a payer calls to pay out
     ("services.messages",),  # journal values <-> API messages
     ("services.events",),  # NATS subjects and the publisher
     ("services.wiring",),  # one process's parts put together

@@ -1,7 +1,9 @@
-"""The recovery service: replica i of N of the posse that finishes interrupted purchases."""
+"""The recovery service: replica i of N of the posse that finishes interrupted purchases and
+credits sellers their sales, with the payer that pays withdrawals out beside it."""
 
 from ._accounts import resolve_locked_accounts
 from ._config import (
+    CREDIT_INTERVAL_MS,
     ORDINAL,
     RECOVERY_PORT_BASE,
     REPLICAS,
@@ -13,6 +15,8 @@ from ._config import (
     ordinal_from_hostname,
     recovery_listen,
 )
+from ._crediting import CreditPacer
+from ._payer import PAYER_PREFIX, Backoff, Payer, PayerCounters
 from ._replica import RepairRecord, Replica
 from ._schedules import (
     MAX_INTERVAL_S,
@@ -28,8 +32,10 @@ from ._service import SERVICE_NAME, RecoveryNode, start_recovery
 from ._servicer import RecoveryServicer
 
 __all__ = [
+    "CREDIT_INTERVAL_MS",
     "MAX_INTERVAL_S",
     "ORDINAL",
+    "PAYER_PREFIX",
     "RECOVERY_PORT_BASE",
     "REPLICAS",
     "SCHEDULE",
@@ -37,7 +43,11 @@ __all__ = [
     "SERVICE_NAME",
     "STATUS_REPLICAS",
     "TICK_MS",
+    "Backoff",
+    "CreditPacer",
     "OrdinalShard",
+    "Payer",
+    "PayerCounters",
     "RandomDuty",
     "RecoveryConfig",
     "RecoveryConfigError",

@@ -1,5 +1,6 @@
-"""A recovery replica's configuration: which replica of how many, its schedule and tick, and
-where it serves; from ``ABC_RECOVERY_*`` and the shared settings."""
+"""A recovery replica's configuration: which replica of how many, its schedule and tick, how
+often it may credit one seller, how its payer pays, and where it serves; from
+``ABC_RECOVERY_*``, ``ABC_PAYOUT_*`` and the shared settings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 
+from services.payouts import PayoutConfig
 from services.runtime import (
     NATS_URL,
     STORE_URL,
@@ -18,6 +20,7 @@ from services.runtime import (
     Setting,
 )
 
+from ._crediting import CREDIT_INTERVAL_MS as DEFAULT_CREDIT_INTERVAL_MS
 from ._schedules import SCHEDULES
 
 RECOVERY_PORT_BASE = 50060  # replica i listens on this + i (abc up, abc recovery status)
@@ -32,6 +35,11 @@ SCHEDULE = Setting("ABC_RECOVERY_SCHEDULE", "ordinal-shard",
 TICK_MS = Setting("ABC_RECOVERY_TICK_MS", "1000",
                   "how often to tick, 50 to 10000 ms (the protocol's second: a repair waits "
                   "for the next tick, so about half a tick plus 100 ms on average)")
+CREDIT_INTERVAL_MS = Setting("ABC_RECOVERY_CREDIT_INTERVAL_MS",
+                             str(DEFAULT_CREDIT_INTERVAL_MS),
+                             "the least time between two credit ops of one seller by one "
+                             "replica, 100 to 60000 ms (a sale reaches its seller within about "
+                             "one or two ticks)")
 STATUS_REPLICAS = dataclasses.replace(REPLICAS, default="3")
 """``abc recovery status``'s replica count: the three that ``abc up`` starts, by default."""
 
@@ -63,6 +71,8 @@ class RecoveryConfig:
     server: ServerConfig = field(default_factory=lambda: ServerConfig(
         listen=recovery_listen(0)))
     tick_ms: int = 1000  # the protocol's second; shorter trades store reads for faster repair
+    credit_interval_ms: int = DEFAULT_CREDIT_INTERVAL_MS
+    payout: PayoutConfig = field(default_factory=PayoutConfig)
 
     def __post_init__(self) -> None:
         if not 50 <= self.tick_ms <= 10_000:
@@ -71,6 +81,9 @@ class RecoveryConfig:
             raise RecoveryConfigError(
                 f"ordinal {self.ordinal} of {self.replicas} replicas: want 0 <= ordinal < "
                 "replicas (set --ordinal/ABC_RECOVERY_ORDINAL and --replicas)")
+        if not 100 <= self.credit_interval_ms <= 60_000:
+            raise RecoveryConfigError(
+                f"credit interval {self.credit_interval_ms} ms: want 100 to 60000")
         if self.schedule not in SCHEDULES:
             raise RecoveryConfigError(
                 f"schedule {self.schedule!r}: want one of {', '.join(SCHEDULES)}")
@@ -78,12 +91,14 @@ class RecoveryConfig:
     @classmethod
     def from_env(cls, env: Environ = os.environ) -> RecoveryConfig:
         """From ``ABC_RECOVERY_ORDINAL`` (else the hostname's ``-<i>``, else 0),
-        ``ABC_RECOVERY_REPLICAS``, ``_SCHEDULE``, ``_TICK_MS``, the store and NATS URLs, and
-        the server's settings (``ABC_RECOVERY_LISTEN``, default port 50060 + ordinal)."""
+        ``ABC_RECOVERY_REPLICAS``, ``_SCHEDULE``, ``_TICK_MS``, ``_CREDIT_INTERVAL_MS``,
+        ``ABC_PAYOUT_*``, the store and NATS URLs, and the server's settings
+        (``ABC_RECOVERY_LISTEN``, default port 50060 + ordinal)."""
         ordinal = ORDINAL.integer(env)
         if ordinal is None:
             ordinal = ordinal_from_hostname() or 0
         return cls(STORE_URL.text(env), ordinal, REPLICAS.integer(env) or 0,
                    SCHEDULE.text(env), NATS_URL.read(env),
                    ServerConfig.from_env("recovery", recovery_listen(ordinal), env),
-                   TICK_MS.integer(env) or 0)
+                   TICK_MS.integer(env) or 0, CREDIT_INTERVAL_MS.integer(env) or 0,
+                   PayoutConfig.from_env(env))

@@ -16,7 +16,7 @@ from typing import ClassVar, Protocol
 MAX_INTERVAL_S = 10
 
 
-def _stable_hash(text: str) -> int:
+def stable_hash(text: str) -> int:
     return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big")
 
 
@@ -39,7 +39,7 @@ class OrdinalShard:
     name: ClassVar[str] = "ordinal-shard"
 
     def on_duty(self, campaign: str, second: int) -> bool:
-        return (_stable_hash(campaign) + second) % self.replicas == self.ordinal
+        return (stable_hash(campaign) + second) % self.replicas == self.ordinal
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class RandomDuty:
     def on_duty(self, campaign: str, second: int) -> bool:
         if second != self._second:
             draw = f"{self.rng.random()}|{second}|{self.ordinal}"
-            self._second, self._duty = second, _stable_hash(draw) % self.replicas == 0
+            self._second, self._duty = second, stable_hash(draw) % self.replicas == 0
         return self._duty
 
 

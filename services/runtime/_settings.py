@@ -89,3 +89,19 @@ def listen_setting(service: str, default: str) -> Setting:
     """``ABC_<SERVICE>_LISTEN``: where ``service`` serves."""
     return Setting(f"ABC_{service.upper()}_LISTEN", default,
                    "address to serve, host:port (port 0: a free one)")
+
+
+PAYOUT_RAIL = Setting("ABC_PAYOUT_RAIL", "manual",
+                      "how withdrawals are paid: manual (they wait in 'requested' for the "
+                      "operator) or webhook (POSTed to ABC_PAYOUT_WEBHOOK_URL by the recovery "
+                      "replicas' payers)")
+PAYOUT_WEBHOOK_URL = Setting("ABC_PAYOUT_WEBHOOK_URL", None,
+                             "the operator's payment system, http(s)://host[:port]/path: one "
+                             "POST per payout, with header Idempotency-Key: <user>:<withdrawal> "
+                             "(:<n> added for the n-th try)")
+PAYOUT_TIMEOUT_MS = Setting("ABC_PAYOUT_TIMEOUT_MS", "5000",
+                            "how long a payout call may take, 100 to 120000 ms; no answer by "
+                            "then leaves the withdrawal paying, retried later with the same key")
+PAYOUT_LEASE_MS = Setting("ABC_PAYOUT_LEASE_MS", "30000",
+                          "how old a payer's claim (or an unclaimed request) may grow before "
+                          "any replica drives it, 1000 to 3600000 ms")
