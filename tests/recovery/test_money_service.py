@@ -16,14 +16,13 @@ from services.journal import (
     Withdrawal,
     WithdrawalRequested,
 )
+from services.lab.payments import payment_system
 from services.payouts import PayoutConfig
 from services.recovery import RecoveryConfig, start_recovery
 from services.runtime import ServerConfig
 from services.store import open_store
 from tests._support.waiting import eventually
 from tests._support.world import store_url
-
-from ._payment_system import payment_system
 
 
 @pytest.mark.asyncio

@@ -1,4 +1,4 @@
-"""The webhook rail against a real HTTP payment system on loopback (``_payment_system.py``),
+"""The webhook rail against a real HTTP payment system on loopback (``services.lab.payments``),
 alone and driven by a payer: a payment; an answer too slow for the timeout; a connection
 dropped unanswered; a refusal; a 5xx and a dead address. Whatever goes wrong, the withdrawal
 stays paying until an answer comes, every call carries the same Idempotency-Key, and the
@@ -11,6 +11,7 @@ import socket
 import pytest
 
 from services.journal import PayoutState
+from services.lab.payments import Mood, payment_system
 from services.payouts import (
     NoAnswer,
     Paid,
@@ -26,7 +27,6 @@ from services.payouts._webhook import Reply
 from services.recovery import Payer
 
 from ._money import Clock, journal_on, state_of, with_withdrawals, withdrawal
-from ._payment_system import Mood, payment_system
 
 ORDER = PayoutOrder("alice", "w1", 100, 2, "IBAN-alice", "alice:w1")
 TIMEOUT_MS = 300
