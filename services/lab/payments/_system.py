@@ -1,8 +1,8 @@
 """A real HTTP payment system on loopback for the webhook rail (the demo and the tests): it
 pays each Idempotency-Key once (a repeat gets the same reference), counts every delivery per
-key, and can misbehave on a key's first delivery: answer too late, or drop the connection unanswered.
-Payments are made before answering, as a real system would: an answer lost is a payment
-made."""
+key, and can misbehave on a key's first delivery: answer too late, or drop the connection
+unanswered. Payments are made before answering, as a real system would: an answer lost is a
+payment made."""
 
 from __future__ import annotations
 
