@@ -4,17 +4,22 @@ Brings the whole system up as ``abc up`` does (NATS, purchase processes, notify,
 posse) on a fresh store, creates funded users and campaigns (one hot, many quiet), then for
 ``--duration`` seconds runs concurrent buyers over gRPC and a watcher on every campaign while
 the chaos SIGKILLs and restarts purchase processes, recovery replicas and the NATS server at
-moments drawn from ``--seed``. Then it stops the chaos, restarts whatever is dead, stops the
-buyers, lets recovery settle (every user logs in, every campaign finishes), runs the quiescent
-audit in process and checks the books and the watcher. Exit 0 only if all of it is clean,
-1 if not, 130 on Ctrl-C (everything is torn down either way).
+moments drawn from ``--seed``. Meanwhile the posse credits the owner's shares as sales
+finish, the owner and some buyers withdraw, and the replicas' payers pay them through a local
+payment system (a webhook rail) while the chaos kills them too. Then it stops the chaos,
+restarts whatever is dead, stops the buyers, lets recovery settle (every user logs in, every
+campaign finishes and is credited, every withdrawal is paid), runs the quiescent audit in
+process and checks the books, every payment and the watcher. Exit 0 only if all of it is
+clean, 1 if not, 130 on Ctrl-C (everything is torn down either way).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
+import os
 import random
 import signal
 import sys
@@ -30,6 +35,7 @@ from services.lab.cluster import (
     StartAborted,
 )
 from services.lab.demo import DemoConfig, DemoError, Verdict, run_demo
+from services.lab.payments import Mood, PaymentSystem, payment_system
 from services.notify import MAX_CAMPAIGNS  # the demo watches every campaign on one stream
 from services.recovery import recovery_listen
 
@@ -37,6 +43,8 @@ from ._common import fail
 from ._options import DATA, described
 from ._up import Stop, add_cluster_options, catch_stop_signals, layout_of, stop_requested
 
+PAYOUT_LEASE_MS = 3000  # before a killed payer's claim is re-driven (production: 30 s)
+PAYMENT_DELAY_S = 0.4  # the local payment system pays, then answers this late
 
 def register(commands: Any, _argv: Sequence[str]) -> None:
     p = commands.add_parser(
@@ -85,12 +93,25 @@ def run_demo_command(args: argparse.Namespace) -> int:
     config = DemoConfig(duration_s=args.duration, seed=seed, users=args.users,
                         campaigns=args.campaigns, buyers=args.buyers, chaos=not args.no_chaos,
                         live=not args.headless and sys.stdout.isatty())
-    cluster = Cluster(layout_of(args, purchase), interrupted=stop_requested)
+    with payment_system(Mood.SLOW, PAYMENT_DELAY_S) as payments:
+        return _run(args, config, purchase, payments)
+
+
+def _run(args: argparse.Namespace, config: DemoConfig, purchase: tuple[str, ...],
+         payments: PaymentSystem) -> int:
+    layout = layout_of(args, purchase)
+    # The payers of the recovery replicas pay through the demo's local payment system; a
+    # claim killed mid-payout is re-driven after a short lease, within the settling.
+    env = {**(layout.env or os.environ), "ABC_PAYOUT_RAIL": "webhook",
+           "ABC_PAYOUT_WEBHOOK_URL": payments.url, "ABC_PAYOUT_LEASE_MS": str(PAYOUT_LEASE_MS)}
+    cluster = Cluster(dataclasses.replace(layout, env=env), interrupted=stop_requested)
     catch_stop_signals()
+    seed = config.seed
     try:
         print(f"abc demo (seed {seed}; again: --seed {seed}): starting the system in "
               f"{args.data}...", flush=True)
-        return asyncio.run(run_demo(cluster, config, sys.stdout, stop_requested)).value
+        return asyncio.run(run_demo(cluster, config, payments, sys.stdout,
+                                    stop_requested)).value
     except (Stop, StartAborted):
         print("\nstopping...", file=sys.stderr)
         return Verdict.INTERRUPTED.value

@@ -6,7 +6,11 @@ Aimed at quiet campaigns: on the hot one the race's losers finish the winner's s
 (a buyer finishes an unfinished slot before trying the next), leaving recovery nothing to do.
 Watched in process on the store around the next moment a quiet campaign's price falls within
 reach (from the price board); a commit whose buyer's Buy call went to another process does not
-count. If none comes within ``AIM_S`` the strike lands anyway."""
+count. If none comes within ``AIM_S`` the strike lands anyway.
+
+A recovery strike lands while the victim's payer holds a withdrawal's claim (``paying``: it is
+calling the payment system, which answers slowly in the demo), so the kill leaves another
+payer to pay it again, with the same key, after the claim's lease."""
 
 from __future__ import annotations
 
@@ -14,7 +18,16 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 
-from services.journal import Fill, slot_from_json, slot_key
+from services.journal import (
+    Fill,
+    IndexKind,
+    PayoutState,
+    Withdrawal,
+    list_index,
+    slot_from_json,
+    slot_key,
+    withdrawal_key,
+)
 from services.store import DocumentStore, NotFound, StoreError
 
 from ._clock import wall_ms
@@ -32,6 +45,7 @@ class Sights:
         self.board = board
         self.campaigns = tuple(campaigns)
         self.calls = calls  # user -> the purchase process its Buy call in flight went to
+        self._paid: set[str] = set()  # withdrawals seen paid: never claimed again
 
     async def aim(self, target: str) -> str:
         """Wait for the moment to strike ``target``; what the strike will interrupt."""
@@ -52,6 +66,34 @@ class Sights:
                 return caught
         in_flight = sum(1 for t in list(self.calls.values()) if t == target)
         return f"{in_flight} Buy calls in flight"
+
+    async def aim_payout(self, victim: str) -> str:
+        """Wait (up to ``AIM_S``) until ``victim``'s payer holds a claim; what it holds."""
+        deadline = time.monotonic() + AIM_S
+        while time.monotonic() < deadline:
+            try:
+                held = await self._claimed_by(f"{victim}-")
+            except StoreError as exc:
+                return f"aiming failed: {exc}"
+            if held is not None:
+                return f"mid-payout of {held}"
+            await asyncio.sleep(WATCH_MS / 1000)
+        return "no payout in flight"
+
+    async def _claimed_by(self, payer: str) -> str | None:
+        for entry in await list_index(self.store, IndexKind.WITHDRAWALS):
+            uid, _, wid = entry.partition(":")
+            if entry in self._paid:
+                continue
+            try:
+                w = Withdrawal.from_json((await self.store.get(withdrawal_key(uid, wid))).value)
+            except NotFound:
+                continue
+            if w.state is PayoutState.PAID:
+                self._paid.add(entry)
+            elif w.state is PayoutState.PAYING and (w.payer or "").startswith(payer):
+                return entry
+        return None
 
     async def _watch(self, cid: str, target: str) -> str | None:
         """Poll the slot after the board's head (one read a turn, to strike within a store

@@ -63,10 +63,11 @@ will interrupt."""
 
 class Chaos:
     def __init__(self, cluster: Cluster, plan: Iterator[Strike], started: float,
-                 aim: Aim | None = None) -> None:
+                 aim: Aim | None = None, aim_payout: Aim | None = None) -> None:
         self.cluster = cluster
         self.plan = plan
         self.aim = aim
+        self.aim_payout = aim_payout
         self.kills: Counter[str] = Counter()
         self.failures: list[str] = []  # restarts that failed (the finale tries again)
         self.events: deque[tuple[float, str]] = deque(maxlen=KEEP_EVENTS)  # (seconds in, what)
@@ -79,9 +80,7 @@ class Chaos:
         if await pause(self.stop, WARM_UP_S):
             return
         for strike in self.plan:
-            target = self.cluster.children[strike.victim].target \
-                if strike.kind == PURCHASE else None
-            what = await self.aim(target) if self.aim is not None and target else ""
+            what = await self._aim(strike)
             if self.stop.is_set():
                 return
             self._kill(strike.victim)
@@ -94,6 +93,15 @@ class Chaos:
                            f"back in {time.monotonic() - began:.1f} s)")
             if await pause(self.stop, strike.pause_s):
                 return
+
+    async def _aim(self, strike: Strike) -> str:
+        """Wait for the moment the strike is aimed at (if it is); what it will interrupt."""
+        if strike.kind == PURCHASE and self.aim is not None:
+            target = self.cluster.children[strike.victim].target
+            return await self.aim(target) if target else ""
+        if strike.kind == RECOVERY and self.aim_payout is not None:
+            return await self.aim_payout(strike.victim)
+        return ""
 
     def _kill(self, victim: str) -> None:
         """SIGKILL and reap: quick, so it runs on the loop and lands when aimed."""

@@ -9,6 +9,7 @@ from services.lab.loadgen import nearest_rank
 
 from ._chaos import KINDS
 from ._finale import Books
+from ._money import MoneySettled, Withdrawers
 from ._settle import Settled
 from ._units import ms
 from ._view import Sources
@@ -23,6 +24,8 @@ class Ending:
     books: Books
     elapsed_s: float  # of buying
     failed_restarts: list[str]  # at the end, after the chaos
+    money: MoneySettled
+    withdrawers: Withdrawers
 
     def problems(self) -> list[str]:
         s, b, w = self.settled, self.books, self.sources.watcher
@@ -37,6 +40,11 @@ class Ending:
             found.append(f"the watcher got {w.duplicates} duplicate and {w.out_of_order} "
                          "out-of-order slots")
         found += [f"restart at the end failed: {f}" for f in self.failed_restarts]
+        found += [f"{cid}: not credited up to its head" for cid in self.money.uncredited]
+        found += [f"withdrawal {key}: not paid" for key in self.money.unpaid]
+        found += b.payouts.mismatches
+        if b.unbalanced:
+            found.append(f"the books do not balance: off by {b.unbalanced}")
         return found
 
     def table(self) -> str:
@@ -77,11 +85,25 @@ class Ending:
             ("slots seen / finished", f"{w.fills} / {finished}",
              f"{w.duplicates} duplicates, {w.out_of_order} out of order, "
              f"{sum(w.stream_errors.values())} stream reconnects"),
+            *self._money_rows(),
         ]
         width = max(len(label) for label, _, _ in rows)
         values = max(len(value) for _, value, _ in rows)
         return "\n".join(f"  {label:<{width}}  {value:>{values}}  {note}".rstrip()
                          for label, value, note in rows)
+
+    def _money_rows(self) -> list[tuple[str, str, str]]:
+        p, asked = self.books.payouts, self.withdrawers
+        return [
+            ("seller's earnings", f"{p.earned}", "the owner's credited shares (price - fee)"),
+            ("withdrawals paid", f"{p.paid} / {p.withdrawals}",
+             f"{len(asked.acknowledged)} acknowledged, {len(asked.unanswered)} unanswered, "
+             f"{sum(asked.refused.values())} refused (not enough earned); {p.paid_amount} paid "
+             f"out in {p.deliveries} deliveries to the payment system, each key paid once"),
+            ("books", "balanced" if not self.books.unbalanced else
+             f"off by {self.books.unbalanced}",
+             "deposits = balances + uncredited sales + fees + withdrawn (abc ledger)"),
+        ]
 
     def report(self) -> str:
         problems = self.problems()
@@ -92,7 +114,8 @@ class Ending:
                 lines.append(f"  ! ... and {len(problems) - SHOW_AT_MOST} more")
             lines.append(f"result: NOT CLEAN ({len(problems)} problems)")
         else:
-            lines.append("result: CLEAN (every invariant holds, every slot seen once in order)")
+            lines.append("result: CLEAN (every invariant holds, every slot seen once in order, "
+                         "the books balance, every withdrawal paid once)")
         return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ class Mood(enum.Enum):
     PAYS = "pays"  # pays, answers 200 {"reference"}
     SLOW_FIRST = "slow_first"  # the first delivery of a key: pays, answers after ``delay_s``
     DIES_FIRST = "dies_first"  # the first delivery of a key: pays, closes without answering
+    SLOW = "slow"  # every delivery: pays, answers after ``delay_s`` (the demo's)
     REFUSES = "refuses"  # answers 422 {"reason"}, pays nothing
     FAILS = "fails"  # answers 503, pays nothing
 
@@ -62,7 +63,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if n == 1 and system.mood is Mood.DIES_FIRST:
             self.close_connection = True  # nothing written: the client sees the line drop
             return
-        if n == 1 and system.mood is Mood.SLOW_FIRST:
+        if system.mood is Mood.SLOW or (n == 1 and system.mood is Mood.SLOW_FIRST):
             time.sleep(system.delay_s)
         data = json.dumps(answer).encode()
         try:

@@ -47,6 +47,12 @@ def test_demo_under_chaos_ends_clean(tmp_path: Path) -> None:
     assert seen is not None, output
     assert int(seen.group(1)) == int(seen.group(2)) > 0
     assert "result: CLEAN" in output
+    # Money out: the seller earned, withdrawals were paid, each once, and the books balance.
+    assert _number(output, "seller's earnings") > 0
+    paid = re.search(r"withdrawals paid\s+(\d+) / (\d+)", output)
+    assert paid is not None, output
+    assert int(paid.group(1)) == int(paid.group(2)) > 0
+    assert re.search(r"^\s+books\s+balanced", output, re.MULTILINE), output
     # Most fills reach the watcher as NATS events (polling covers only NATS's downtime).
     by = re.search(r"fills by (.*)$", output, re.MULTILINE)
     assert by is not None, output
