@@ -33,11 +33,13 @@ from ._outcomes import (
 )
 
 
-async def credit(store: DocumentStore, ctx: JournalContext, cid: str) -> CreditOutcome:
-    """Credit the next run of ``cid``'s finished, uncredited slots to its owner."""
+async def credit(store: DocumentStore, ctx: JournalContext, cid: str,
+                 owner: str | None = None) -> CreditOutcome:
+    """Credit the next run of ``cid``'s finished, uncredited slots to its owner (nothing if
+    ``owner`` is given and is not the campaign's)."""
     try:
         check_id("campaign", cid)
-        return await _credit(store, ctx, cid)
+        return await _credit(store, ctx, cid, owner)
     except Rejected as rejected:
         return rejected.outcome
 
@@ -45,13 +47,17 @@ async def credit(store: DocumentStore, ctx: JournalContext, cid: str) -> CreditO
 async def credit_owner(store: DocumentStore, ctx: JournalContext, uid: str
                        ) -> list[CreditOutcome]:
     """Credit every campaign ``uid`` owns (before a withdrawal of theirs), a run each."""
-    return [await credit(store, ctx, cid) for cid in await list_entries(store, owned_key(uid))]
+    return [await credit(store, ctx, cid, uid)
+            for cid in await list_entries(store, owned_key(uid))]
 
 
-async def _credit(store: DocumentStore, ctx: JournalContext, cid: str) -> CreditOutcome:
+async def _credit(store: DocumentStore, ctx: JournalContext, cid: str,
+                  owner: str | None) -> CreditOutcome:
     campaign = Campaign.from_json(
         (await read_or_missing(store, campaign_key(cid), "campaign", cid)).value)
     seller = campaign.owner
+    if owner is not None and owner != seller:
+        return NothingToCredit(cid, campaign.credited)  # a stray entry of a lost creation
     user_doc = await unlocked_user(store, ctx, seller)
     first = await chain_end(store, cid, campaign)
     last = min(campaign.head, first + ctx.policy.credit_batch - 1)

@@ -50,7 +50,11 @@ async def create_campaign(
         return _creation(rejected)
     if not await exists(store, user_key(owner)):
         return Missing("user", owner)
+    if await exists(store, campaign_key(cid)):
+        return AlreadyExists("campaign", cid)
     await add_to_index(store, ctx, IndexKind.CAMPAIGNS, cid)
+    # Listed under its owner before it exists; a creator that loses the insert to another
+    # owner's leaves a stray entry, which every reader of the list skips (owner != uid).
     await add_entry(store, ctx, owned_key(owner), cid)
     campaign = Campaign(owner, min_price, slot_seconds, fee_bps=ctx.policy.fee_bps)
     return await _insert(store, campaign_key(cid), campaign.to_json(), "campaign", cid)

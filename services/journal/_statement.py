@@ -56,6 +56,8 @@ async def _credits(store: DocumentStore, uid: str) -> list[Entry]:
         first = 1
         while (value := await _value(store, credit_key(cid, first))) is not None:
             run = CreditRecord.from_json(value)
+            if run.seller != uid:
+                break  # a stray entry of a creation that lost to another owner's
             found.append(Entry(run.at, "credit", f"{cid}:{run.first}-{run.last}", run.amount))
             first = run.last + 1
     return found

@@ -27,6 +27,7 @@ from services.journal import (
     credit_key,
     fee_of,
     idempotency_key_of,
+    owned_key,
     receipt_key,
     refund_key,
     user_key,
@@ -97,7 +98,7 @@ async def test_the_next_credit_starts_where_the_chain_ends_even_behind_the_hint(
 
 
 async def test_the_receipt_carries_the_campaigns_fee_and_old_documents_read_as_fee_0() -> None:
-    node, store = await _sold(1)
+    _node, store = await _sold(1)
     receipt = Receipt.from_json(await value_of(store, receipt_key(CAMPAIGN, 1)) or {})
     assert receipt.fee == fee_of(MIN_PRICE, FEE_BPS) == 2  # 1.5% of 100, rounded up
     assert Receipt.from_json({"buyer": "a", "seller": "b", "price": 7, "attempt": "x"}).fee == 0
@@ -137,7 +138,7 @@ async def test_a_withdrawal_takes_amount_and_fee_once_per_id() -> None:
 
 
 async def test_a_withdrawal_first_credits_the_users_own_pending_shares() -> None:
-    node, store = await _sold(1)
+    node, _store = await _sold(1)
     assert await node.journal.withdraw(OWNER, "w1", _shares(100), "bank") == \
         WithdrawalRequested("w1", _shares(100), 0, 0)
     assert await node.journal.withdraw(OWNER, "w2", 1, "bank", credit_first=False) == \
@@ -260,3 +261,19 @@ async def test_the_books_balance_and_say_where_the_money_is() -> None:
     assert found.credited == _shares(100, 200, 400)
     assert found.withdrawals == {"requested": (1, 100)}
     assert found.uncredited == 0
+
+
+async def test_a_lost_creation_neither_lists_nor_credits_the_campaign_under_its_owner() -> None:
+    node, store = await _sold(1)
+    j = node.journal
+    await j.create_account("mallory")
+    store.clear()
+    assert await j.create_campaign(CAMPAIGN, "mallory", 1, 60) == AlreadyExists(
+        "campaign", CAMPAIGN)
+    assert store.writes == []
+    # A creator that lost the insert itself (a race) leaves a stray entry: ignored.
+    await store.upsert(owned_key("mallory"), {"ids": [CAMPAIGN]})
+    await j.credit(CAMPAIGN)
+    assert await j.statement("mallory") == []
+    assert await j.withdraw("mallory", "w1", 1, "bank") == InsufficientFunds(0, 1)
+    assert (await user_of(store, OWNER)).balance == _shares(100)
