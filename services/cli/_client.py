@@ -1,4 +1,5 @@
-"""Thin gRPC clients for people: ``abc account|campaign|filler|buy|login``.
+"""Thin gRPC clients for people: ``abc account|campaign|filler|buy|login`` (what every such
+command shares is in ``_calls``).
 
 Readable output by default, ``--json`` for scripts. Exit 0 on success, 1 when the service
 refused (the status and its reason are printed), 2 for usage errors or an unreachable service.
@@ -10,37 +11,17 @@ import argparse
 import base64
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import grpc
-from google.protobuf import json_format
 from google.protobuf.message import Message
-from grpc_status import rpc_status
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
 
-from ._options import TARGET, TLS_CA, TOKEN, add_setting
-
-Call = Callable[[purchase_pb2_grpc.PurchaseServiceStub, argparse.Namespace], Message]
-Show = Callable[[Any], str]
-TIMEOUT_S = 30.0
-
-
-def _connection_options(parser: argparse.ArgumentParser) -> None:
-    add_setting(parser, "--target", TARGET, metavar="HOST:PORT")
-    add_setting(parser, "--token", TOKEN)
-    add_setting(parser, "--tls-ca", TLS_CA, type=Path, metavar="PEM")
-    parser.add_argument("--json", action="store_true", help="print the response as JSON")
-
-
-def _command(group: Any, name: str, help_: str, call: Call, show: Show) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = group.add_parser(name, help=help_, description=help_)
-    _connection_options(parser)
-    parser.set_defaults(run=lambda args: _run(args, call, show))
-    return parser
+from ._calls import call_options as _kw
+from ._calls import command as _command
 
 
 def register(commands: Any, _argv: Sequence[str]) -> None:
@@ -101,11 +82,6 @@ def register(commands: Any, _argv: Sequence[str]) -> None:
                    help="on a lost race, go on to the next slot within max price")
 
 
-def _kw(args: argparse.Namespace) -> dict[str, Any]:
-    metadata = (("authorization", f"Bearer {args.token}"),) if args.token else ()
-    return {"metadata": metadata, "timeout": TIMEOUT_S}
-
-
 def _deposit(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace) -> Message:
     if a.deposit_id is None:
         a.deposit_id = uuid.uuid4().hex
@@ -155,41 +131,3 @@ def _show_campaign(r: types_pb2.CampaignView) -> str:
 def _show_bought(r: pb.BuyResponse) -> str:
     balance = f"balance {r.balance}" if r.HasField("balance") else "balance settles shortly"
     return f"bought slot {r.slot.slot} of {r.slot.campaign_id} for {r.slot.price}; {balance}"
-
-
-def _channel(args: argparse.Namespace) -> grpc.Channel:
-    if args.tls_ca is None:
-        return grpc.insecure_channel(args.target)
-    credentials = grpc.ssl_channel_credentials(args.tls_ca.read_bytes())
-    return grpc.secure_channel(args.target, credentials)
-
-
-def _run(args: argparse.Namespace, call: Call, show: Show) -> int:
-    with _channel(args) as channel:
-        try:
-            response = call(purchase_pb2_grpc.PurchaseServiceStub(channel), args)
-        except grpc.RpcError as exc:
-            return _explain(exc, args.target)
-    if args.json:
-        print(json_format.MessageToJson(response, preserving_proto_field_name=True))
-    else:
-        print(show(response))
-    return 0
-
-
-def _explain(exc: grpc.RpcError, target: str) -> int:
-    code: grpc.StatusCode = exc.code()
-    details: str = exc.details() or ""
-    if code is grpc.StatusCode.UNAVAILABLE and "connect" in details.lower():
-        print(f"abc: can't reach the purchase service at {target} (is 'abc up' running?)",
-              file=sys.stderr)
-        return 2
-    print(f"abc: {code.name}: {details}", file=sys.stderr)
-    status = rpc_status.from_call(exc) if isinstance(exc, grpc.Call) else None
-    details_list: list[Any] = list(status.details) if status is not None else []
-    for detail in details_list:
-        rejection = pb.BuyRejection()
-        if detail.Unpack(rejection):
-            print(f"  reason {pb.BuyRejection.Reason.Name(rejection.reason)}, current price "
-                  f"{rejection.current_price}", file=sys.stderr)
-    return 1

@@ -1,4 +1,6 @@
-"""Outcomes to gRPC statuses, one class each (see purchase.proto's error table)."""
+"""Outcomes to gRPC statuses, one class each (see purchase.proto's error table). ``refuse``
+attaches a BuyRejection where a detail helps (Buy, Deposit); ``refuse_withdrawal`` a
+WithdrawalRejection (money out)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from typing import NoReturn
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
@@ -19,16 +22,43 @@ from services.journal import (
     LostRace,
     Missing,
     PriceAboveMax,
+    WrongState,
 )
 
 Refusal = (AccountBusy | AlreadyExists | InsufficientFunds | Interrupted | InvalidInput | LostRace
-           | Missing | PriceAboveMax)
+           | Missing | PriceAboveMax | WrongState)
 Reason = pb.BuyRejection.Reason
+Why = pb.WithdrawalRejection.Reason
+Context = grpc.aio.ServicerContext[object, object]
 
 
-async def refuse(context: grpc.aio.ServicerContext[object, object], outcome: Refusal) -> NoReturn:
+async def refuse(context: Context, outcome: Refusal) -> NoReturn:
     """Abort the call with the status (and details) that ``outcome`` calls for."""
-    code, message, detail = _status_of(outcome)
+    await _abort(context, *_status_of(outcome))
+
+
+async def refuse_withdrawal(context: Context, outcome: Refusal) -> NoReturn:
+    """``refuse``, for a money-out call: a refusal about funds, the account or a withdrawal's
+    state carries a WithdrawalRejection."""
+    match outcome:
+        case InsufficientFunds(balance, needed):
+            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                         f"insufficient funds: balance {balance}, the withdrawal needs {needed} "
+                         "(amount + fee)",
+                         pb.WithdrawalRejection(reason=Why.INSUFFICIENT_FUNDS, balance=balance,
+                                                needed=needed))
+        case AlreadyExists(kind, ident):
+            await _abort(context, grpc.StatusCode.ALREADY_EXISTS,
+                         f"{kind} {ident!r} exists with another amount or destination", None)
+        case AccountBusy():
+            code, message, _ = _status_of(outcome)
+            await _abort(context, code, message,
+                         pb.WithdrawalRejection(reason=Why.ACCOUNT_BUSY))
+    await refuse(context, outcome)
+
+
+async def _abort(context: Context, code: grpc.StatusCode, message: str,
+                 detail: Message | None) -> NoReturn:
     status = status_pb2.Status(code=code.value[0], message=message)
     if detail is not None:
         packed = any_pb2.Any()
@@ -39,7 +69,7 @@ async def refuse(context: grpc.aio.ServicerContext[object, object], outcome: Ref
     raise AssertionError("abort returned")  # pragma: no cover - abort always raises
 
 
-def _status_of(outcome: Refusal) -> tuple[grpc.StatusCode, str, pb.BuyRejection | None]:
+def _status_of(outcome: Refusal) -> tuple[grpc.StatusCode, str, Message | None]:
     match outcome:
         case InvalidInput(field, reason):
             return grpc.StatusCode.INVALID_ARGUMENT, f"{field}: {reason}", None
@@ -62,6 +92,10 @@ def _status_of(outcome: Refusal) -> tuple[grpc.StatusCode, str, pb.BuyRejection 
         case PriceAboveMax(price, max_price):
             return (grpc.StatusCode.ABORTED, f"price {price} is above max_price {max_price}",
                     pb.BuyRejection(reason=Reason.PRICE_ABOVE_MAX, current_price=price))
+        case WrongState(ident, state, wanted):
+            return (grpc.StatusCode.FAILED_PRECONDITION,
+                    f"withdrawal {ident!r} is {state}; this needs it {' or '.join(wanted)}",
+                    pb.WithdrawalRejection(reason=Why.WRONG_STATE, state=state, wanted=wanted))
         case Interrupted(detail):
             return (grpc.StatusCode.UNAVAILABLE,
                     f"the store failed mid-operation ({detail}); safe to retry", None)

@@ -1,10 +1,10 @@
-"""Journal values to the purchase API's messages."""
+"""Journal values to the purchase API's messages, and the API's payout states back."""
 
 from __future__ import annotations
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import types_pb2
-from services.journal import Showing, User
+from services.journal import Books, Entry, PayoutState, Showing, User, Withdrawal
 from services.messages import filled_slot, filler_message
 
 RESOLUTIONS = {
@@ -29,3 +29,37 @@ def showing_parts(
     if show.filler is None or show.fill.filler is None:
         return slot, None
     return slot, filler_message(show.fill.buyer, show.fill.filler, show.filler)
+
+
+State = pb.Withdrawal.State
+STATES = {state: State.Value(state.name) for state in PayoutState}
+"""The journal's payout states to the API's (the same names)."""
+
+
+def payout_state(state: State.ValueType) -> PayoutState | None:
+    """The journal's state of an API state; None for STATE_UNSPECIFIED or an unknown one."""
+    return next((ours for ours, theirs in STATES.items() if theirs == state), None)
+
+
+def withdrawal(uid: str, wid: str, w: Withdrawal) -> pb.Withdrawal:
+    return pb.Withdrawal(
+        user_id=uid, withdrawal_id=wid, amount=w.amount, fee=w.fee, destination=w.destination,
+        state=STATES[w.state], requested_at_ms=w.requested_at, updated_at_ms=w.updated_at,
+        reference=w.reference or "", reason=w.reason or "", tries=w.tries,
+        payer=w.payer or "", claimed_at_ms=w.claimed_at or 0)
+
+
+def statement_entry(entry: Entry) -> pb.StatementEntry:
+    return pb.StatementEntry(at_ms=entry.at, kind=entry.kind, ident=entry.ident,
+                             amount=entry.amount, detail=entry.detail)
+
+
+def ledger(books: Books) -> pb.Ledger:
+    by_state = [pb.PayoutTotal(state=STATES[state], count=count, total=total)
+                for state in PayoutState
+                for count, total in [books.withdrawals.get(state.value, (0, 0))] if count]
+    return pb.Ledger(
+        deposits=books.deposits, balances=books.balances, pending=books.pending,
+        uncredited=books.uncredited, fees=books.fees, credited=books.credited,
+        withdrawals=by_state, refunded=books.refunded, withdrawn=books.withdrawn,
+        difference=books.difference, balanced=books.difference == 0)

@@ -25,7 +25,9 @@ from ._servicer import PurchaseServicer
 log = logging.getLogger("abc.purchase")
 
 SERVICE_NAME = purchase_pb2.DESCRIPTOR.services_by_name["PurchaseService"].full_name
-OPERATOR_ONLY = frozenset({f"/{SERVICE_NAME}/Deposit"})
+OPERATOR_ONLY = frozenset(f"/{SERVICE_NAME}/{method}" for method in (
+    "Deposit", "ListPayouts", "MarkPaid", "Reject", "Retry", "GetLedger"))
+"""The methods only an operator token may call: minting money, and moving payouts."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """``PurchaseService``: the journal over gRPC. Each method validates through the journal
 (which writes nothing for bad input, and turns store failures into ``Interrupted``) and maps
-the outcome to a response or a status."""
+the outcome to a response or a status. Accounts, campaigns, fillers and buying are here; money
+out is in ``_withdrawals.py`` (the user's) and ``_payouts.py`` (the operator's)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from services.messages import campaign_message, price_curve
 
 from . import _messages as msg
 from ._errors import refuse
+from ._payouts import PayoutServicer
+from ._withdrawals import WithdrawalServicer
 
 Context = grpc.aio.ServicerContext[Any, Any]
 _meter = metrics.get_meter("abc.purchase")
@@ -37,7 +40,8 @@ lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy c
                                    "the race for their slot")
 
 
-class PurchaseServicer(purchase_pb2_grpc.PurchaseServiceServicer):
+class PurchaseServicer(WithdrawalServicer, PayoutServicer,
+                       purchase_pb2_grpc.PurchaseServiceServicer):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 

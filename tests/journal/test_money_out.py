@@ -238,7 +238,7 @@ async def test_the_statement_lists_deposits_credits_withdrawals_refunds_newest_f
     await j.withdraw(OWNER, "w2", 20, "bank", credit_first=False)
     await j.reject(OWNER, "w2", "no")
     lines = await j.statement(OWNER)
-    assert not isinstance(lines, Missing | InvalidInput)
+    assert isinstance(lines, list)
     assert [(e.kind, e.ident, e.amount, e.detail) for e in lines] == [
         ("withdrawal", "w2", -20, "refunded"), ("refund", "w2", 20, ""),
         ("withdrawal", "w1", -30, "requested"), ("credit", f"{CAMPAIGN}:1-2", _shares(100, 200),

@@ -80,6 +80,51 @@ class PurchaseServiceStub:
                 request_serializer=abc_dot_v1_dot_purchase__pb2.GetCurrentAdRequest.SerializeToString,
                 response_deserializer=abc_dot_v1_dot_purchase__pb2.CurrentAd.FromString,
                 _registered_method=True)
+        self.RequestWithdrawal = channel.unary_unary(
+                '/abc.v1.PurchaseService/RequestWithdrawal',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.RequestWithdrawalRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.RequestWithdrawalResponse.FromString,
+                _registered_method=True)
+        self.GetWithdrawal = channel.unary_unary(
+                '/abc.v1.PurchaseService/GetWithdrawal',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.GetWithdrawalRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+                _registered_method=True)
+        self.ListWithdrawals = channel.unary_unary(
+                '/abc.v1.PurchaseService/ListWithdrawals',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ListWithdrawalsRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ListWithdrawalsResponse.FromString,
+                _registered_method=True)
+        self.GetStatement = channel.unary_unary(
+                '/abc.v1.PurchaseService/GetStatement',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.GetStatementRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.Statement.FromString,
+                _registered_method=True)
+        self.ListPayouts = channel.unary_unary(
+                '/abc.v1.PurchaseService/ListPayouts',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ListPayoutsRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ListPayoutsResponse.FromString,
+                _registered_method=True)
+        self.MarkPaid = channel.unary_unary(
+                '/abc.v1.PurchaseService/MarkPaid',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.MarkPaidRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+                _registered_method=True)
+        self.Reject = channel.unary_unary(
+                '/abc.v1.PurchaseService/Reject',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.RejectRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+                _registered_method=True)
+        self.Retry = channel.unary_unary(
+                '/abc.v1.PurchaseService/Retry',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.RetryRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+                _registered_method=True)
+        self.GetLedger = channel.unary_unary(
+                '/abc.v1.PurchaseService/GetLedger',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.GetLedgerRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.Ledger.FromString,
+                _registered_method=True)
 
 
 class PurchaseServiceServicer:
@@ -150,6 +195,85 @@ class PurchaseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestWithdrawal(self, request, context):
+        """Take amount out of an account to destination: amount plus the operator's flat fee leave
+        the balance now (the shares of the user's campaigns' sales are credited first if the
+        balance alone is short), and the payout follows. Idempotent by withdrawal_id: repeating a
+        request with the same amount and destination returns the withdrawal (replay set, nothing
+        changed); another amount or destination is ALREADY_EXISTS. FAILED_PRECONDITION when the
+        balance is below amount + fee (details: a WithdrawalRejection with both).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWithdrawal(self, request, context):
+        """One withdrawal of a user's, with its payout state. NOT_FOUND for an unknown one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWithdrawals(self, request, context):
+        """A user's withdrawals, newest first. NOT_FOUND for an unknown user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatement(self, request, context):
+        """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
+        withdrawals and refunds (purchases are not in it yet), with the balance now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayouts(self, request, context):
+        """Operator token only: every withdrawal, oldest request first (the payout queue), or those
+        in one state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkPaid(self, request, context):
+        """Operator token only: record that the operator paid a withdrawal by hand (the manual
+        rail). A REQUESTED one is claimed by "operator" and marked PAID, a PAYING one marked PAID.
+        Repeating it with the same reference returns the paid withdrawal; FAILED_PRECONDITION in
+        any other state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reject(self, request, context):
+        """Operator token only: refuse a REQUESTED or FAILED withdrawal and refund its amount and fee
+        to the balance; it ends REFUNDED. A PAYING one (the rail may be paying it) or a PAID one:
+        FAILED_PRECONDITION. Repeating it (same reason) returns the refunded withdrawal.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Retry(self, request, context):
+        """Operator token only: try a FAILED payout again. It goes back to REQUESTED as the next try
+        (tries + 1, which a rail sees under a new idempotency key). A REQUESTED one is returned
+        unchanged; any other state: FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLedger(self, request, context):
+        """Operator token only: the operator's books over the whole store, where every deposited
+        unit is now and whether that balances. Reads every document: for a quiet moment, not a
+        hot path.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PurchaseServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -197,6 +321,51 @@ def add_PurchaseServiceServicer_to_server(servicer, server):
                     servicer.GetCurrentAd,
                     request_deserializer=abc_dot_v1_dot_purchase__pb2.GetCurrentAdRequest.FromString,
                     response_serializer=abc_dot_v1_dot_purchase__pb2.CurrentAd.SerializeToString,
+            ),
+            'RequestWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestWithdrawal,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.RequestWithdrawalRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.RequestWithdrawalResponse.SerializeToString,
+            ),
+            'GetWithdrawal': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWithdrawal,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.GetWithdrawalRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.SerializeToString,
+            ),
+            'ListWithdrawals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWithdrawals,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ListWithdrawalsRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ListWithdrawalsResponse.SerializeToString,
+            ),
+            'GetStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatement,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.GetStatementRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.Statement.SerializeToString,
+            ),
+            'ListPayouts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayouts,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ListPayoutsRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ListPayoutsResponse.SerializeToString,
+            ),
+            'MarkPaid': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkPaid,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.MarkPaidRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.SerializeToString,
+            ),
+            'Reject': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reject,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.RejectRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.SerializeToString,
+            ),
+            'Retry': grpc.unary_unary_rpc_method_handler(
+                    servicer.Retry,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.RetryRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.Withdrawal.SerializeToString,
+            ),
+            'GetLedger': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLedger,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.GetLedgerRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.Ledger.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -442,6 +611,249 @@ class PurchaseService:
             '/abc.v1.PurchaseService/GetCurrentAd',
             abc_dot_v1_dot_purchase__pb2.GetCurrentAdRequest.SerializeToString,
             abc_dot_v1_dot_purchase__pb2.CurrentAd.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/RequestWithdrawal',
+            abc_dot_v1_dot_purchase__pb2.RequestWithdrawalRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.RequestWithdrawalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWithdrawal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/GetWithdrawal',
+            abc_dot_v1_dot_purchase__pb2.GetWithdrawalRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWithdrawals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ListWithdrawals',
+            abc_dot_v1_dot_purchase__pb2.ListWithdrawalsRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ListWithdrawalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/GetStatement',
+            abc_dot_v1_dot_purchase__pb2.GetStatementRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.Statement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayouts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ListPayouts',
+            abc_dot_v1_dot_purchase__pb2.ListPayoutsRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ListPayoutsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkPaid(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/MarkPaid',
+            abc_dot_v1_dot_purchase__pb2.MarkPaidRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/Reject',
+            abc_dot_v1_dot_purchase__pb2.RejectRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Retry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/Retry',
+            abc_dot_v1_dot_purchase__pb2.RetryRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.Withdrawal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLedger(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/GetLedger',
+            abc_dot_v1_dot_purchase__pb2.GetLedgerRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.Ledger.FromString,
             options,
             channel_credentials,
             insecure,
