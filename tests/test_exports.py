@@ -88,12 +88,12 @@ SURFACES: dict[str, list[str]] = {
     "services.runtime": [
         "ALLOW_PLAINTEXT", "AuthInterceptor", "ClientTracing", "ConfigError", "Environ",
         "FAULT_ENV", "FAULT_EXIT_CODE", "FaultConfigError", "LOG_LEVEL", "NATS_URL",
-        "NOTIFY_LISTEN", "NatsLink", "PURCHASE_LISTEN", "Role", "STORE_URL", "Served",
-        "ServerConfig", "ServerConfigError", "ServerTracing", "Setting", "TLS_CERT",
-        "TLS_KEY", "TOKENS", "TOKENS_FILE", "Telemetry", "TokenError", "Tokens",
-        "TracedStore", "bearer", "current_carrier", "fault_switch", "is_loopback",
-        "listen_setting", "overlaid", "serve", "setup_logging", "setup_telemetry",
-        "span_context_of", "stop_on_signals",
+        "NOTIFY_LISTEN", "NatsLink", "PAYOUT_SETTINGS", "PURCHASE_LISTEN", "Role",
+        "STORE_URL", "Served", "ServerConfig", "ServerConfigError", "ServerTracing",
+        "Setting", "TLS_CERT", "TLS_KEY", "TOKENS", "TOKENS_FILE", "Telemetry",
+        "TokenError", "Tokens", "TracedStore", "bearer", "current_carrier", "fault_switch",
+        "is_loopback", "listen_setting", "overlaid", "serve", "setup_logging",
+        "setup_telemetry", "span_context_of", "stop_on_signals",
     ],
     "services.store": [
         "CasMismatch", "CouchbaseSettings", "CouchbaseStore", "DEFAULT_STORE_URL",

@@ -6,6 +6,7 @@ environment with the flags given laid over it."""
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 from services.runtime import (
@@ -36,6 +37,17 @@ def described(doc: str | None, paragraph: int | None = None) -> str | None:
         return None
     text = doc if paragraph is None else doc.split("\n\n")[paragraph]
     return text.replace("``", "")
+
+
+def also_read(*settings: Setting) -> str:
+    """An epilog naming the settings a command reads from the environment only."""
+    lines = ["read from the environment only:"]
+    for setting in settings:
+        default = f" (default {setting.default})" if setting.default else ""
+        lines.append(f"  {setting.var}{default}")
+        lines += textwrap.wrap(setting.help, 76, initial_indent="      ",
+                               subsequent_indent="      ")
+    return "\n".join(lines)
 
 
 def add_setting(parser: argparse.ArgumentParser, flag: str, setting: Setting,

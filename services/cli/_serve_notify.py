@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.notify import NotifyConfig, start_notify
-from services.runtime import NOTIFY_LISTEN
+from services.runtime import LOG_LEVEL, NOTIFY_LISTEN
 
-from ._options import add_service_options, service_env
+from ._options import add_service_options, also_read, service_env
 from ._serving import serve_until_stopped
 
 
@@ -17,7 +17,9 @@ def register(services: Any, _argv: Sequence[str]) -> None:
     p = services.add_parser(
         "notify", help="the notify service (gRPC abc.v1.NotifyService)",
         description="Push every finished slot to Watch streams: from NATS fill events, "
-                    "polling the store only while events can't be trusted.")
+                    "polling the store only while events can't be trusted.",
+        epilog=also_read(LOG_LEVEL),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_service_options(p, "notify", NOTIFY_LISTEN)
     p.set_defaults(run=run)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.recovery import (
+    CREDIT_INTERVAL_MS,
     ORDINAL,
     REPLICAS,
     SCHEDULE,
@@ -15,10 +16,11 @@ from services.recovery import (
     RecoveryConfig,
     start_recovery,
 )
-from services.runtime import ConfigError
+from services.runtime import LOG_LEVEL, PAYOUT_SETTINGS, ConfigError
+from services.wiring import POLICY_SETTINGS
 
 from ._common import fail
-from ._options import add_service_options, add_setting, service_env
+from ._options import add_service_options, add_setting, also_read, service_env
 from ._serving import serve_until_stopped
 
 NO_DEFAULT = ""  # --listen's default depends on the ordinal: the config picks it
@@ -31,7 +33,9 @@ def register(services: Any, _argv: Sequence[str]) -> None:
                     "schedule puts it on duty for (and every campaign at least every 10 s) "
                     "and finish interrupted purchases. The ordinal comes from --ordinal, "
                     "ABC_RECOVERY_ORDINAL, or the trailing -<i> of the hostname (a Kubernetes "
-                    "StatefulSet pod). --listen defaults to 127.0.0.1:50060 + ordinal.")
+                    "StatefulSet pod). --listen defaults to 127.0.0.1:50060 + ordinal.",
+        epilog=also_read(*POLICY_SETTINGS, *PAYOUT_SETTINGS, CREDIT_INTERVAL_MS, LOG_LEVEL),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_setting(p, "--ordinal", ORDINAL, type=int)
     add_setting(p, "--replicas", REPLICAS, type=int, metavar="N")
     add_setting(p, "--schedule", SCHEDULE, choices=list(SCHEDULES))

@@ -105,3 +105,7 @@ PAYOUT_TIMEOUT_MS = Setting("ABC_PAYOUT_TIMEOUT_MS", "5000",
 PAYOUT_LEASE_MS = Setting("ABC_PAYOUT_LEASE_MS", "30000",
                           "how old a payer's claim (or an unclaimed request) may grow before "
                           "any replica drives it, 1000 to 3600000 ms")
+
+
+PAYOUT_SETTINGS = (PAYOUT_RAIL, PAYOUT_WEBHOOK_URL, PAYOUT_TIMEOUT_MS, PAYOUT_LEASE_MS)
+"""What a recovery replica's payer reads (services.payouts)."""
