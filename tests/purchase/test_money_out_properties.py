@@ -9,28 +9,21 @@ if the withdrawal is then refused (the last test)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 from google.protobuf.message import Message
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.api.abc.v1 import purchase_pb2_grpc
 from services.journal import MAX_MONEY
 from services.lab.loadgen import audit_url
-from services.purchase import PurchaseConfig, start_purchase
-from services.runtime import ServerConfig
-from tests._support.loop import blocking_loop
 from tests._support.world import open_world, store_url
 
+from ._contract import contract_server
 from ._money import request
-from ._support import failure_of, purchase_server, send, writes
-
-if TYPE_CHECKING:
-    from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceAsyncStub as Stub
+from ._support import failure_of, purchase_server
 
 Code = grpc.StatusCode
 ANSWERS = {Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.ALREADY_EXISTS,
@@ -78,56 +71,23 @@ calls = st.one_of(
 )
 
 
-async def _answer(stub: Stub, method: str, message: Message) -> tuple[Code, str]:
-    try:
-        await send(stub, method, message)
-    except grpc.aio.AioRpcError as exc:
-        return exc.code(), exc.details() or ""
-    return Code.OK, ""
-
-
 def test_any_money_out_request_gets_a_contract_status(tmp_path: Path) -> None:
-    url = store_url(tmp_path)
-    with blocking_loop() as loop:
-        node = loop.run(start_purchase(PurchaseConfig(
-            store_url=url, server=ServerConfig(listen="127.0.0.1:0"))))
+    with contract_server(store_url(tmp_path)) as server:
+        stub = server.stub
+        server.loop.run(open_world(stub, owner="bob", buyers=("alice", "carol"), funds=1000))
 
-        async def connect() -> grpc.aio.Channel:
-            return grpc.aio.insecure_channel(f"127.0.0.1:{node.port}")
+        @settings(max_examples=200, deadline=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @given(st.lists(calls, min_size=1, max_size=6))
+        def every_answer_is_in_the_contract(batch: list[tuple[str, Message]]) -> None:
+            assert server.misanswers(batch, ANSWERS) == []
 
-        channel = loop.run(connect())
-        stub = purchase_pb2_grpc.PurchaseServiceStub(channel)
-        try:
-            loop.run(open_world(stub, owner="bob", buyers=("alice", "carol"), funds=1000))
+        every_answer_is_in_the_contract()
 
-            async def run_calls(batch: list[tuple[str, Message]]) -> list[str]:
-                wrong = []
-                for method, message in batch:
-                    before = writes(url)
-                    code, details = await _answer(stub, method, message)
-                    event(f"{method} {code.name}")
-                    if code not in ANSWERS:
-                        wrong.append(f"{method}: {code.name} {details!r}")
-                    elif code is not Code.OK and writes(url) != before:
-                        wrong.append(f"{method}: {code.name} but it wrote")
-                return wrong
+        async def ledger() -> pb.Ledger:
+            return await stub.GetLedger(pb.GetLedgerRequest())
 
-            @settings(max_examples=200, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-            @given(st.lists(calls, min_size=1, max_size=6))
-            def every_answer_is_in_the_contract(batch: list[tuple[str, Message]]) -> None:
-                assert loop.run(run_calls(batch)) == []
-
-            every_answer_is_in_the_contract()
-
-            async def ledger() -> pb.Ledger:
-                return await stub.GetLedger(pb.GetLedgerRequest())
-
-            assert loop.run(ledger()).balanced
-        finally:
-            loop.run(channel.close(None))
-            loop.run(node.stop(grace_s=1.0))
-        assert loop.run(audit_url(url, quiescent=True)) == []
+        assert server.loop.run(ledger()).balanced
 
 
 @pytest.mark.asyncio

@@ -5,26 +5,19 @@ refusal writes nothing; and the store stays sound (the quiescent audit is clean)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import grpc
 from google.protobuf.message import Message
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.api.abc.v1 import purchase_pb2 as pb
-from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
+from services.api.abc.v1 import types_pb2
 from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
-from services.lab.loadgen import audit_url
-from services.purchase import PurchaseConfig, start_purchase
-from services.runtime import ServerConfig
-from tests._support.loop import blocking_loop
 from tests._support.world import KITES, open_world, store_url
 
-from ._support import send, writes
-
-if TYPE_CHECKING:
-    from services.api.abc.v1.purchase_pb2_grpc import PurchaseServiceAsyncStub as Stub
+from ._contract import contract_server
+from ._support import writes
 
 Code = grpc.StatusCode
 # What the contract lets a call end with on a healthy store (UNAVAILABLE is for a failing one).
@@ -87,52 +80,17 @@ calls = st.one_of(
 )
 
 
-async def _answer(stub: Stub, method: str, request: Message) -> tuple[Code, str]:
-    try:
-        await send(stub, method, request)
-    except grpc.aio.AioRpcError as exc:
-        return exc.code(), exc.details() or ""
-    return Code.OK, ""
-
-
 def test_any_request_gets_a_contract_status(tmp_path: Path) -> None:
     url = store_url(tmp_path)
-    # One server and one event loop for every example: the loop runs while a call is made.
-    # (A hypothesis test is synchronous: it drives the loop itself.)
-    with blocking_loop() as loop:
-        node = loop.run(start_purchase(PurchaseConfig(
-            store_url=url, server=ServerConfig(listen="127.0.0.1:0"))))
+    with contract_server(url) as server:
+        server.loop.run(open_world(server.stub, owner="bob", funds=1000, min_price=10,
+                                   filler=KITES))
+        assert writes(url) > 0  # the write counter is live
 
-        async def connect() -> grpc.aio.Channel:
-            return grpc.aio.insecure_channel(f"127.0.0.1:{node.port}")
+        @settings(max_examples=100, deadline=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @given(st.lists(calls, min_size=1, max_size=6))
+        def every_answer_is_in_the_contract(batch: list[tuple[str, Message]]) -> None:
+            assert server.misanswers(batch, ANSWERS) == []
 
-        channel = loop.run(connect())
-        stub = purchase_pb2_grpc.PurchaseServiceStub(channel)
-        try:
-            loop.run(open_world(stub, owner="bob", funds=1000, min_price=10, filler=KITES))
-            assert writes(url) > 0  # the write counter is live
-
-            async def run_calls(batch: list[tuple[str, Message]]) -> list[str]:
-                wrong = []
-                for method, request in batch:
-                    before = writes(url)
-                    code, details = await _answer(stub, method, request)
-                    event(f"{method} {code.name}")  # see --hypothesis-show-statistics
-                    if code not in ANSWERS:
-                        wrong.append(f"{method}: {code.name} {details!r}")
-                    elif code is not Code.OK and writes(url) != before:
-                        wrong.append(f"{method}: {code.name} but it wrote")
-                return wrong
-
-            @settings(max_examples=100, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-            @given(st.lists(calls, min_size=1, max_size=6))
-            def every_answer_is_in_the_contract(batch: list[tuple[str, Message]]) -> None:
-                assert loop.run(run_calls(batch)) == []
-
-            every_answer_is_in_the_contract()
-        finally:
-            loop.run(channel.close(None))
-            loop.run(node.stop(grace_s=1.0))
-        assert loop.run(audit_url(url, quiescent=True)) == []
-
+        every_answer_is_in_the_contract()
