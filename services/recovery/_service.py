@@ -53,7 +53,7 @@ async def start_recovery(config: RecoveryConfig,
         schedule = make_schedule(config.schedule, config.ordinal, config.replicas)
     except ValueError as exc:
         raise RecoveryConfigError(str(exc)) from exc
-    wiring = await wire("recovery", config.store_url, config.nats_url, telemetry)
+    wiring = await wire("recovery", config.store_url, config.nats_url, telemetry, faults=True)
     replica = Replica(wiring.journal, schedule, config.ordinal, config.replicas,
                       tick_ms=config.tick_ms, on_head=wiring.publisher.submit_head,
                       credit_interval_ms=config.credit_interval_ms)

@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,6 +30,9 @@ class PaymentSystem:
     def __init__(self, mood: Mood = Mood.PAYS, delay_s: float = 1.0) -> None:
         self.mood = mood
         self.delay_s = delay_s
+        # Told of each delivery's key once its payment is made, before the answer goes out
+        # (a test kills the caller there: paid, and the caller never heard).
+        self.on_paid: Callable[[str], None] | None = None
         self.deliveries: Counter[str] = Counter()  # per Idempotency-Key
         self.payments: dict[str, str] = {}  # key -> reference: each key paid at most once
         self.paid_amounts: dict[str, int] = {}
@@ -59,7 +62,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # the stdlib's name
         system = self.server.system
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        n, status, answer = system.deliver(self.headers["Idempotency-Key"], body)
+        key = self.headers["Idempotency-Key"]
+        n, status, answer = system.deliver(key, body)
+        if status == 200 and system.on_paid is not None:
+            system.on_paid(key)
         if n == 1 and system.mood is Mood.DIES_FIRST:
             self.close_connection = True  # nothing written: the client sees the line drop
             return
