@@ -39,8 +39,9 @@ class _Outgoing:
 
 class EventPublisher:
     def __init__(self, link: NatsLink | None, publisher: str, clock: Callable[[], int],
-                 queue_size: int = 10_000) -> None:
+                 queue_size: int = 10_000, publish_timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
         self._link = link
+        self._timeout_s = publish_timeout_s
         self._publisher = publisher
         self._clock = clock
         self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue(queue_size)
@@ -96,7 +97,7 @@ class EventPublisher:
         while True:
             item = await self._queue.get()
             try:
-                await asyncio.wait_for(self._publish(item), PUBLISH_TIMEOUT_S)
+                await asyncio.wait_for(self._publish(item), self._timeout_s)
                 self.published += 1
             except (NatsError, OSError, TimeoutError) as exc:
                 self._drop(f"{type(exc).__name__}: {exc}")

@@ -167,7 +167,10 @@ BuyOutcome = (
     Bought | LostRace | PriceAboveMax | InsufficientFunds | AccountBusy | Missing | InvalidInput
     | Interrupted
 )
-DepositOutcome = Deposited | DuplicateDeposit | AccountBusy | Missing | InvalidInput | Interrupted
+DepositOutcome = (
+    Deposited | DuplicateDeposit | AlreadyExists | AccountBusy | Missing | InvalidInput
+    | Interrupted
+)
 CreateOutcome = Created | AlreadyExists | Missing | InvalidInput | Interrupted
 CreditOutcome = Credited | NothingToCredit | AccountBusy | Missing | InvalidInput | Interrupted
 WithdrawOutcome = (

@@ -10,7 +10,14 @@ import grpc
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, types_pb2
 from services.journal import filler_key, invalid_id
-from services.messages import filler_message
+from services.messages import (
+    Refusal,
+    abort,
+    filler_message,
+    invalid,
+    missing,
+    store_failed,
+)
 from services.store import InDoubt, NotFound, Unavailable
 
 from ._feed import Feed
@@ -42,7 +49,9 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             while True:
                 yield await watcher.next()
         except FellBehind as exc:
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+            # The one use of RESOURCE_EXHAUSTED: a watcher too slow to keep up.
+            await abort(context, Refusal(grpc.StatusCode.RESOURCE_EXHAUSTED, "FELL_BEHIND",
+                                         str(exc)))
         finally:
             for feed in feeds:
                 feed.watchers.discard(watcher)
@@ -65,28 +74,26 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
 
     async def _check_campaigns(self, context: Context, cids: list[str]) -> None:
         if not 1 <= len(cids) <= MAX_CAMPAIGNS or len(set(cids)) != len(cids):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                f"campaigns: 1 to {MAX_CAMPAIGNS} distinct ids")
+            await abort(context, invalid("campaigns", f"1 to {MAX_CAMPAIGNS} distinct ids"))
         for cid in cids:
             problem = invalid_id("campaign_id", cid)
             if problem is not None:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                    f"{problem.field}: {problem.reason}")
+                await abort(context, invalid(problem.field, problem.reason))
 
     async def _feed(self, cid: str, context: Context) -> Feed:
         try:
             return await self.hub.feed(cid)
         except NotFound:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no campaign {cid!r}")
+            await abort(context, missing("campaign", cid))
         except (Unavailable, InDoubt) as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"store unavailable: {exc}")
+            await abort(context, store_failed(str(exc)))
         raise AssertionError("abort returned")  # pragma: no cover
 
     async def _store_call(self, context: Context, call: Any) -> None:
         try:
             await call
         except (Unavailable, InDoubt) as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"store unavailable: {exc}")
+            await abort(context, store_failed(str(exc)))
 
     async def _filler(self, slot: types_pb2.FilledSlot, context: Context
                       ) -> types_pb2.Filler | None:

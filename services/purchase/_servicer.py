@@ -28,7 +28,7 @@ from services.journal import (
 from services.messages import campaign_message, price_curve
 
 from . import _messages as msg
-from ._errors import refuse
+from ._errors import FILLER_FIELDS, refuse
 from ._payouts import PayoutServicer
 from ._withdrawals import WithdrawalServicer
 
@@ -98,7 +98,7 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer,
         outcome = await self.journal.upload_filler(f.user_id, f.filler_id, f.text, f.link,
                                                    f.image_base64)
         if not isinstance(outcome, Created):
-            await refuse(context, outcome)
+            await refuse(context, outcome, FILLER_FIELDS)
         return f
 
     async def Buy(self, request: pb.BuyRequest, context: Context) -> pb.BuyResponse:

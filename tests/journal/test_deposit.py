@@ -10,6 +10,7 @@ import pytest
 
 from services.journal import (
     MAX_MONEY,
+    AlreadyExists,
     Deposited,
     DepositRecord,
     DuplicateDeposit,
@@ -59,7 +60,8 @@ async def test_a_replayed_deposit_id_is_a_duplicate_and_changes_nothing() -> Non
     await Node(store, ids=Ids("a")).journal.deposit("alice", "d1", 500)
     replay = Node(recorder, ids=Ids("b")).journal
     assert await replay.deposit("alice", "d1", 500) == DuplicateDeposit("d1")
-    assert await replay.deposit("alice", "d1", 7) == DuplicateDeposit("d1")  # any amount
+    # Another amount under the same id is another deposit, refused: the id is used.
+    assert await replay.deposit("alice", "d1", 7) == AlreadyExists("deposit", "d1")
     assert recorder.writes == []
     assert await user_of(store, "alice") == User(500, None)
     assert await value_of(store, D1) == DepositRecord("alice", "a1", 500, T0).to_json()

@@ -5,14 +5,14 @@ journal: no payer runs in these tests)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 import grpc
-from google.rpc import status_pb2
-from grpc_status import rpc_status
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.journal import Journal, PayoutState, Withdrawal
+
+from ._support import detail_of
 
 State = pb.Withdrawal.State
 DESTINATION = "DE89 3704 0044 0532 0130 00"
@@ -25,15 +25,10 @@ def request(uid: str = "alice", wid: str = "w1", amount: int = 100,
                                        destination=destination)
 
 
+
 def withdrawal_rejection_of(exc: grpc.aio.AioRpcError) -> pb.WithdrawalRejection:
     """The WithdrawalRejection in the call's rich status."""
-    status: status_pb2.Status | None = rpc_status.from_call(cast(grpc.Call, exc))
-    assert status is not None, "no grpc-status-details-bin trailer"
-    details = list(status.details)
-    assert len(details) == 1
-    rejection = pb.WithdrawalRejection()
-    assert details[0].Unpack(rejection), details[0].type_url
-    return rejection
+    return detail_of(exc, pb.WithdrawalRejection)
 
 
 class Paged(Protocol):

@@ -11,11 +11,12 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast
 
 import grpc
+from google.protobuf import any_pb2
 from google.protobuf.message import Message
-from google.rpc import status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -85,18 +86,40 @@ async def failure_of(call: Awaitable[object]) -> grpc.aio.AioRpcError:
     raise AssertionError("the call succeeded")
 
 
-def rejection_of(exc: grpc.aio.AioRpcError) -> pb.BuyRejection:
-    """The BuyRejection in the call's rich status (google.rpc.Status in the trailer)."""
+def details_of(exc: grpc.aio.AioRpcError) -> list[any_pb2.Any]:
+    """The details of the call's rich status (google.rpc.Status in the trailer)."""
     # grpcio-status's from_call reads code(), details() and trailing_metadata(), which the
     # aio error has too; its stubs only name the sync grpc.Call.
     status: status_pb2.Status | None = rpc_status.from_call(cast(grpc.Call, exc))
     assert status is not None, "no grpc-status-details-bin trailer"
     assert status.code == exc.code().value[0]
-    details = list(status.details)
-    assert len(details) == 1
-    rejection = pb.BuyRejection()
-    assert details[0].Unpack(rejection), details[0].type_url
-    return rejection
+    return list(status.details)
+
+
+D = TypeVar("D", bound=Message)
+
+
+def detail_of(exc: grpc.aio.AioRpcError, kind: type[D]) -> D:
+    """The one detail of type ``kind`` in the call's rich status."""
+    found = []
+    for packed in details_of(exc):
+        detail = kind()
+        if packed.Unpack(detail):
+            found.append(detail)
+    assert len(found) == 1, [d.type_url for d in details_of(exc)]
+    return found[0]
+
+
+def error_info_of(exc: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    """Every refusal's ErrorInfo: its stable reason, domain abc.v1."""
+    info = detail_of(exc, error_details_pb2.ErrorInfo)
+    assert info.domain == "abc.v1"
+    return info
+
+
+def rejection_of(exc: grpc.aio.AioRpcError) -> pb.BuyRejection:
+    """The BuyRejection in the call's rich status."""
+    return detail_of(exc, pb.BuyRejection)
 
 
 async def documents(store: DocumentStore) -> list[tuple[str, Json, int]]:

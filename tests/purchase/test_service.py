@@ -26,6 +26,7 @@ from tests._support.world import KITES, open_world, store_url
 from ._support import (
     code_of,
     documents,
+    error_info_of,
     failure_of,
     purchase_server,
     rejection_of,
@@ -293,11 +294,15 @@ async def test_refusals_have_their_status_and_write_nothing(tmp_path: Path) -> N
         assert rejection_of(dear) == pb.BuyRejection(
             reason=Reason.PRICE_ABOVE_MAX, current_price=10)
 
-        # A replayed deposit id changes nothing, whatever amount it names.
-        for amount in (1000, 5):
-            replay = await s.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1",
-                                                       amount=amount))
-            assert (replay.applied, replay.balance) == (False, 1000)
+        # A replayed deposit id changes nothing: the same deposit is answered as applied
+        # before; another amount under that id is refused (the id is used).
+        replay = await s.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1",
+                                                   amount=1000))
+        assert (replay.applied, replay.balance) == (False, 1000)
+        other = await failure_of(s.Deposit(pb.DepositRequest(user_id="alice", deposit_id="d1",
+                                                             amount=5)))
+        assert other.code() == Code.ALREADY_EXISTS
+        assert error_info_of(other).reason == "DEPOSIT_ALREADY_EXISTS"
 
         assert await documents(running.node.wiring.store) == before
         assert (await s.GetAccount(pb.GetAccountRequest(user_id="alice"))).balance == 1000

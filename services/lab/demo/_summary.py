@@ -79,9 +79,9 @@ class Ending:
              + (", ".join(f"{k} {n}" for k, n in sorted(w.sources.items())) or "none")),
             ("audit violations", f"{len(b.violations)}", "quiescent audit, in process"),
             ("balance mismatches", f"{len(b.mismatches)}",
-             "every user: GetAccount = deposits - the store's receipts (the audit's per-user "
-             f"ledger checks it too); {b.exact_users} users with every Buy answered also "
-             "match their acknowledged purchases"),
+             "every user: GetAccount = deposits - the store's receipts - withdrawals (the "
+             f"audit's per-user ledger checks it too); {b.exact_users} users with every Buy "
+             "answered also match their acknowledged purchases"),
             ("slots seen / finished", f"{w.fills} / {finished}",
              f"{w.duplicates} duplicates, {w.out_of_order} out of order, "
              f"{sum(w.stream_errors.values())} stream reconnects"),

@@ -79,9 +79,11 @@ async def depositor(sched: Scheduler, journal: Journal, rng: random.Random, uid:
     tally: Tally = Counter()
     for _ in range(rng.randint(1, 2)):
         await sched.sleep(rng.randint(0, 800))
-        # A small pool of ids, so replays of one deposit id happen.
-        tally[_name(await journal.deposit(uid, rng.choice(("d1", "d2", "d3")),
-                                          rng.randint(1, 100)))] += 1
+        # A small pool of ids, so replays of one deposit id happen: mostly of the same
+        # deposit (a duplicate), sometimes with another amount (a used id: AlreadyExists).
+        deposit_id = rng.choice(("d1", "d2", "d3"))
+        amount = 10 * int(deposit_id[1:]) if rng.random() < 0.8 else rng.randint(1, 100)
+        tally[_name(await journal.deposit(uid, deposit_id, amount))] += 1
     return tally
 
 
