@@ -11,7 +11,8 @@ campaign it watches, in slot order, once.
 Errors: INVALID_ARGUMENT (no campaigns, more than 100, or a bad id), NOT_FOUND (an unknown
 campaign), UNAVAILABLE (the store can't be read for the first snapshot),
 RESOURCE_EXHAUSTED (this watcher fell too far behind twice in a row: reconnect with the
-slot numbers you have).
+slot numbers you have). Each carries a google.rpc.ErrorInfo with a stable reason
+(INVALID_FIELD, CAMPAIGN_NOT_FOUND, STORE_UNAVAILABLE, FELL_BEHIND; see types.proto).
 """
 
 from services.api.abc.v1 import notify_pb2 as _notify_pb2

@@ -42,7 +42,9 @@ Lists are paged: page_size 0 means 50, more than 500 means 500; each response's
 next_page_token (empty on the last page) is passed back as page_token, unchanged, with the
 same other fields. Tokens are opaque, and walking them visits every item once.
 Details travel as google.rpc.Status in the "grpc-status-details-bin" trailer (the rich
-error model; e.g. grpcio-status's rpc_status.from_call in Python).
+error model; e.g. grpcio-status's rpc_status.from_call in Python): every refusal carries a
+google.rpc.ErrorInfo with a stable reason (listed in types.proto), bad input also a
+google.rpc.BadRequest naming the proto field.
 """
 
 from services.api.abc.v1 import purchase_pb2 as _purchase_pb2
