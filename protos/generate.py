@@ -3,8 +3,11 @@
 Runs grpc_tools.protoc with mypy stubs, then makes the generated imports absolute under
 ``services.api`` (protoc writes ``from abc.v1 import ...``, which would be the standard
 library's ``abc``). The proto file names inside the descriptors stay ``abc/v1/*.proto``, so
-reflection shows the API as written. ``--check`` regenerates into a temporary folder and
-exits 1 if anything differs from what is committed.
+reflection shows the API as written. The generated _pb2 modules hold the descriptors without
+their comments (protoc's Python output drops source_code_info), so it also writes
+``services/api/source_info.py``: each file's comments, which reflection serves with the
+descriptors. ``--check`` regenerates into a temporary folder and exits 1 if anything differs
+from what is committed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +44,36 @@ def generate(out: Path) -> None:
             path.write_text(_IMPORT.sub("from services.api.abc.v1 import", path.read_text()))
     for package in (out, out / "abc", out / "abc" / "v1"):
         (package / "__init__.py").write_text(_HEADER)
+    (out / "source_info.py").write_text(source_info_module(protos, include))
+
+
+def source_info_module(protos: list[str], include: Path) -> str:
+    """A module mapping each proto file's name to its serialized SourceCodeInfo, cut down to
+    the locations that carry comments (what reflection clients show; spans alone are for
+    editors)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        descriptor_set = Path(tmp) / "api.binpb"
+        args = ["protoc", f"-I{PROTOS}", f"-I{include}", "--include_source_info",
+                f"--descriptor_set_out={descriptor_set}", *protos]
+        if protoc.main(args) != 0:
+            raise SystemExit("protoc failed (descriptor set)")
+        files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes()).file
+    lines = [_HEADER.rstrip("\n").removesuffix('"""'), "",
+             "Each API file's comments: its FileDescriptorProto's source_code_info (the locations",
+             "with comments), serialized. The _pb2 modules leave them out; reflection serves them",
+             'with the descriptors (services/runtime/_reflection.py)."""', "",
+             "SOURCE_CODE_INFO: dict[str, bytes] = {"]
+    for file in sorted(files, key=lambda f: f.name):
+        info = descriptor_pb2.SourceCodeInfo(location=[
+            location for location in file.source_code_info.location
+            if location.leading_comments or location.trailing_comments
+            or location.leading_detached_comments])
+        data = info.SerializeToString(deterministic=True)
+        lines.append(f"    {file.name!r}: (")
+        lines.extend(f"        {data[i:i + 64]!r}" for i in range(0, len(data), 64))
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _plugin(name: str) -> str:

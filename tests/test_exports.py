@@ -60,8 +60,9 @@ SURFACES: dict[str, list[str]] = {
         "UNREACHABLE", "missing_points", "run_seed",
     ],
     "services.messages": [
-        "campaign_message", "campaign_of", "fill_event", "filled_slot", "filler_message",
-        "price_curve", "purchase_message", "purchase_of",
+        "DOMAIN", "Refusal", "abort", "campaign_message", "campaign_of", "exists",
+        "fill_event", "filled_slot", "filler_message", "invalid", "missing", "price_curve",
+        "purchase_message", "purchase_of", "store_failed",
     ],
     "services.notify": [
         "Feed", "FellBehind", "HEAD_GRACE_MS", "Hub", "MAX_CAMPAIGNS", "NotifyConfig",

@@ -1,5 +1,5 @@
-"""A gRPC server as every Abc service runs one: auth, health, reflection, TLS, and the
-refusal to serve a non-loopback address without tokens."""
+"""A gRPC server as every Abc service runs one: auth, health, reflection, TLS, the keepalive
+policy, and the refusal to serve a non-loopback address without tokens."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from grpc_reflection.v1alpha import reflection
+
+from services.api.source_info import SOURCE_CODE_INFO
 
 from ._auth import AuthInterceptor, Tokens
+from ._reflection import enable_reflection
 from ._settings import (
     ALLOW_PLAINTEXT,
     TLS_CERT,
@@ -93,8 +95,44 @@ def is_loopback(listen: str) -> bool:
 # notify all at once, or a burst of Buy calls, would see CANCELLED. A pending call costs
 # little memory; the limit stays, far above any burst we expect.
 MAX_PENDING_CALLS = 20_000
-SERVER_OPTIONS = [("grpc.server.max_pending_requests", MAX_PENDING_CALLS),
-                  ("grpc.server.max_pending_requests_hard_limit", 2 * MAX_PENDING_CALLS)]
+
+# Keepalive. A gateway pings its connections to find dead backends; grpc core's default server
+# policy takes a ping that comes less than 5 minutes after the previous one, while the server
+# has sent nothing, as abuse, and the third such "strike" gets GOAWAY too_many_pings, which
+# ends every call on the connection: a Watch on a quiet campaign, pinged every 10 s by a Go,
+# Java or Envoy gateway, died after ~40 s. The policy below (README, "Keepalive"; the comment
+# above each service in protos/) is what every Abc server runs.
+
+# The least time between a client's pings, while the server sends nothing, that is not a
+# strike. We recommend gateways ping every 10 s or more; every 2 s or slower is always welcome
+# (twice this, for timer and network jitter), so clients tuned for fast failover are too. A
+# ping and its ack are 17 bytes each: one a second per connection costs nothing, and a flood
+# is still cut off.
+KEEPALIVE_MIN_PING_INTERVAL_MS = 1_000
+# Early pings (above) tolerated before GOAWAY too_many_pings. They add up until the server
+# next sends something on the connection (for a quiet Watch, the next fill), so this absorbs
+# occasional jitter, not a client that pings too fast all along.
+KEEPALIVE_MAX_PING_STRIKES = 5
+# Take pings by the rule above on a connection with no call in flight too (grpc core's default
+# is one ping per 2 hours there), so a gateway's idle channel may be kept warm; and let the
+# server's own keepalive pings (below) go out on idle connections.
+KEEPALIVE_PERMIT_WITHOUT_CALLS = 1
+# After this long without hearing from a client the server pings it itself (grpc core's
+# default: 2 hours), so a gateway that vanished without closing its connection (a node gone,
+# a NAT entry expired) is noticed and its Watch streams released within 80 s.
+KEEPALIVE_TIME_MS = 60_000
+# How long the server waits for the ack of its own ping before closing the connection.
+KEEPALIVE_TIMEOUT_MS = 20_000
+
+SERVER_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.server.max_pending_requests", MAX_PENDING_CALLS),
+    ("grpc.server.max_pending_requests_hard_limit", 2 * MAX_PENDING_CALLS),
+    ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MIN_PING_INTERVAL_MS),
+    ("grpc.http2.max_ping_strikes", KEEPALIVE_MAX_PING_STRIKES),
+    ("grpc.keepalive_permit_without_calls", KEEPALIVE_PERMIT_WITHOUT_CALLS),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+]
 
 
 @dataclass
@@ -113,7 +151,8 @@ async def serve(
     config: ServerConfig, service_names: Iterable[str],
     register: Callable[[grpc.aio.Server], None], operator_only: frozenset[str] = frozenset(),
 ) -> Served:
-    """Start a server with ``register``'s servicers plus health and reflection."""
+    """Start a server with ``register``'s servicers plus health and reflection (v1 and
+    v1alpha, serving the API's comments), under the keepalive policy above."""
     config.check()
     names = list(service_names)
     open_ = not config.tokens.by_token
@@ -122,9 +161,8 @@ async def serve(
     register(server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME], server)
+    enable_reflection(server, [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name],
+                      SOURCE_CODE_INFO)
     port = _bind(server, config)
     await server.start()
     for name in ["", *names]:

@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from services.api.abc.v1 import types_pb2 as abc_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x62\x63/v1/events.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\"Y\n\tFillEvent\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x11\n\tpublisher\x18\x02 \x01(\t\x12\x17\n\x0fpublished_at_ms\x18\x03 \x01(\x03\"B\n\tHeadEvent\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0c\n\x04head\x18\x02 \x01(\x03\x12\x12\n\nread_at_ms\x18\x03 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x62\x63/v1/events.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\"Y\n\tFillEvent\x12 \n\x04slot\x18\x01 \x01(\x0b\x32\x12.abc.v1.FilledSlot\x12\x11\n\tpublisher\x18\x02 \x01(\t\x12\x17\n\x0fpublished_at_ms\x18\x03 \x01(\x03\"B\n\tHeadEvent\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0c\n\x04head\x18\x02 \x01(\x03\x12\x12\n\nread_at_ms\x18\x03 \x01(\x03\x42[\n\x13\x63om.abcslots.abc.v1B\x0b\x45ventsProtoP\x01Z,github.com/abc-slots/abc/gen/go/abc/v1;abcv1\xaa\x02\x06\x41\x62\x63.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'abc.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\023com.abcslots.abc.v1B\013EventsProtoP\001Z,github.com/abc-slots/abc/gen/go/abc/v1;abcv1\252\002\006Abc.V1'
   _globals['_FILLEVENT']._serialized_start=51
   _globals['_FILLEVENT']._serialized_end=140
   _globals['_HEADEVENT']._serialized_start=142

@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from services.api.abc.v1 import types_pb2 as abc_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x62\x63/v1/notify.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\":\n\x0cWatchRequest\x12*\n\tcampaigns\x18\x01 \x03(\x0b\x32\x17.abc.v1.WatchedCampaign\"\\\n\x0fWatchedCampaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x1e\n\x11resume_after_slot\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_resume_after_slot\"\x8d\x01\n\x0bWatchUpdate\x12,\n\x08snapshot\x18\x01 \x01(\x0b\x32\x18.abc.v1.CampaignSnapshotH\x00\x12\"\n\x04\x66ill\x18\x02 \x01(\x0b\x32\x12.abc.v1.FilledSlotH\x00\x12\x12\n\nsent_at_ms\x18\x03 \x01(\x03\x12\x0e\n\x06source\x18\x04 \x01(\tB\x08\n\x06update\"\xba\x01\n\x10\x43\x61mpaignSnapshot\x12\"\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x10.abc.v1.Campaign\x12\x0c\n\x04head\x18\x02 \x01(\x03\x12!\n\x05\x63urve\x18\x03 \x01(\x0b\x32\x12.abc.v1.PriceCurve\x12\x15\n\rcurrent_price\x18\x04 \x01(\x03\x12\x10\n\x08\x61s_of_ms\x18\x05 \x01(\x03\x12(\n\x0c\x63urrent_slot\x18\x06 \x01(\x0b\x32\x12.abc.v1.FilledSlot2\x86\x01\n\rNotifyService\x12\x34\n\x05Watch\x12\x14.abc.v1.WatchRequest\x1a\x13.abc.v1.WatchUpdate0\x01\x12?\n\x0bGetCampaign\x12\x1a.abc.v1.GetCampaignRequest\x1a\x14.abc.v1.CampaignViewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x62\x63/v1/notify.proto\x12\x06\x61\x62\x63.v1\x1a\x12\x61\x62\x63/v1/types.proto\":\n\x0cWatchRequest\x12*\n\tcampaigns\x18\x01 \x03(\x0b\x32\x17.abc.v1.WatchedCampaign\"\\\n\x0fWatchedCampaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x1e\n\x11resume_after_slot\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_resume_after_slot\"\x8d\x01\n\x0bWatchUpdate\x12,\n\x08snapshot\x18\x01 \x01(\x0b\x32\x18.abc.v1.CampaignSnapshotH\x00\x12\"\n\x04\x66ill\x18\x02 \x01(\x0b\x32\x12.abc.v1.FilledSlotH\x00\x12\x12\n\nsent_at_ms\x18\x03 \x01(\x03\x12\x0e\n\x06source\x18\x04 \x01(\tB\x08\n\x06update\"\xba\x01\n\x10\x43\x61mpaignSnapshot\x12\"\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x10.abc.v1.Campaign\x12\x0c\n\x04head\x18\x02 \x01(\x03\x12!\n\x05\x63urve\x18\x03 \x01(\x0b\x32\x12.abc.v1.PriceCurve\x12\x15\n\rcurrent_price\x18\x04 \x01(\x03\x12\x10\n\x08\x61s_of_ms\x18\x05 \x01(\x03\x12(\n\x0c\x63urrent_slot\x18\x06 \x01(\x0b\x32\x12.abc.v1.FilledSlot2\x86\x01\n\rNotifyService\x12\x34\n\x05Watch\x12\x14.abc.v1.WatchRequest\x1a\x13.abc.v1.WatchUpdate0\x01\x12?\n\x0bGetCampaign\x12\x1a.abc.v1.GetCampaignRequest\x1a\x14.abc.v1.CampaignViewB[\n\x13\x63om.abcslots.abc.v1B\x0bNotifyProtoP\x01Z,github.com/abc-slots/abc/gen/go/abc/v1;abcv1\xaa\x02\x06\x41\x62\x63.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'abc.v1.notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\023com.abcslots.abc.v1B\013NotifyProtoP\001Z,github.com/abc-slots/abc/gen/go/abc/v1;abcv1\252\002\006Abc.V1'
   _globals['_WATCHREQUEST']._serialized_start=51
   _globals['_WATCHREQUEST']._serialized_end=109
   _globals['_WATCHEDCAMPAIGN']._serialized_start=111

@@ -27,7 +27,13 @@ if _version_not_supported:
 
 
 class NotifyServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    A Watch on a quiet campaign stays open however long nothing is sold.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -48,7 +54,13 @@ class NotifyServiceStub:
 
 
 class NotifyServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    A Watch on a quiet campaign stays open however long nothing is sold.
+    """
 
     def Watch(self, request, context):
         """First one snapshot per campaign, then one update per finished slot.
@@ -87,7 +99,13 @@ def add_NotifyServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class NotifyService:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    A Watch on a quiet campaign stays open however long nothing is sold.
+    """
 
     @staticmethod
     def Watch(request,

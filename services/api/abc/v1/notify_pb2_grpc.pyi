@@ -40,6 +40,14 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class NotifyServiceStub:
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    A Watch on a quiet campaign stays open however long nothing is sold.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -53,6 +61,14 @@ class NotifyServiceStub:
 
 @_typing.type_check_only
 class NotifyServiceAsyncStub(NotifyServiceStub):
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    A Watch on a quiet campaign stays open however long nothing is sold.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     Watch: _aio.UnaryStreamMultiCallable[_notify_pb2.WatchRequest, _notify_pb2.WatchUpdate]  # type: ignore[assignment]
     """First one snapshot per campaign, then one update per finished slot."""
@@ -62,6 +78,14 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     """
 
 class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    A Watch on a quiet campaign stays open however long nothing is sold.
+    """
+
     @_abc_1.abstractmethod
     def Watch(
         self,

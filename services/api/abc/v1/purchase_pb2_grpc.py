@@ -27,7 +27,12 @@ if _version_not_supported:
 
 
 class PurchaseServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -128,7 +133,12 @@ class PurchaseServiceStub:
 
 
 class PurchaseServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
 
     def CreateAccount(self, request, context):
         """Open an account with balance 0. ALREADY_EXISTS if the id is taken.
@@ -376,7 +386,12 @@ def add_PurchaseServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PurchaseService:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
 
     @staticmethod
     def CreateAccount(request,

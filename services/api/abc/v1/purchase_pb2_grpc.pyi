@@ -72,6 +72,13 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class PurchaseServiceStub:
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -142,6 +149,13 @@ class PurchaseServiceStub:
 
 @_typing.type_check_only
 class PurchaseServiceAsyncStub(PurchaseServiceStub):
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateAccount: _aio.UnaryUnaryMultiCallable[_purchase_pb2.CreateAccountRequest, _purchase_pb2.Account]  # type: ignore[assignment]
     """Open an account with balance 0. ALREADY_EXISTS if the id is taken."""
@@ -208,6 +222,13 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     """
 
 class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
+
     @_abc_1.abstractmethod
     def CreateAccount(
         self,

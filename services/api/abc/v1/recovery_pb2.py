@@ -24,13 +24,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61\x62\x63/v1/recovery.proto\x12\x06\x61\x62\x63.v1\"\x0f\n\rStatusRequest\"c\n\x06Repair\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x03\x12\x0c\n\x04void\x18\x03 \x01(\x08\x12\x16\n\x0erepaired_at_ms\x18\x04 \x01(\x03\x12\x10\n\x08\x64\x65lay_ms\x18\x05 \x01(\x03\"\xd3\x01\n\x0eStatusResponse\x12\x0f\n\x07ordinal\x18\x01 \x01(\x05\x12\x10\n\x08replicas\x18\x02 \x01(\x05\x12\x10\n\x08schedule\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61mpaigns_known\x18\x04 \x01(\x03\x12\x0e\n\x06\x63hecks\x18\x05 \x01(\x03\x12\x0f\n\x07repairs\x18\x06 \x01(\x03\x12\x15\n\rfailed_checks\x18\x07 \x01(\x03\x12$\n\x0clast_repairs\x18\x08 \x03(\x0b\x32\x0e.abc.v1.Repair\x12\x15\n\rstarted_at_ms\x18\t \x01(\x03\x32J\n\x0fRecoveryService\x12\x37\n\x06Status\x12\x15.abc.v1.StatusRequest\x1a\x16.abc.v1.StatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61\x62\x63/v1/recovery.proto\x12\x06\x61\x62\x63.v1\"\x0f\n\rStatusRequest\"c\n\x06Repair\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x03\x12\x0c\n\x04void\x18\x03 \x01(\x08\x12\x16\n\x0erepaired_at_ms\x18\x04 \x01(\x03\x12\x10\n\x08\x64\x65lay_ms\x18\x05 \x01(\x03\"\xd3\x01\n\x0eStatusResponse\x12\x0f\n\x07ordinal\x18\x01 \x01(\x05\x12\x10\n\x08replicas\x18\x02 \x01(\x05\x12\x10\n\x08schedule\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61mpaigns_known\x18\x04 \x01(\x03\x12\x0e\n\x06\x63hecks\x18\x05 \x01(\x03\x12\x0f\n\x07repairs\x18\x06 \x01(\x03\x12\x15\n\rfailed_checks\x18\x07 \x01(\x03\x12$\n\x0clast_repairs\x18\x08 \x03(\x0b\x32\x0e.abc.v1.Repair\x12\x15\n\rstarted_at_ms\x18\t \x01(\x03\x32J\n\x0fRecoveryService\x12\x37\n\x06Status\x12\x15.abc.v1.StatusRequest\x1a\x16.abc.v1.StatusResponseB]\n\x13\x63om.abcslots.abc.v1B\rRecoveryProtoP\x01Z,github.com/abc-slots/abc/gen/go/abc/v1;abcv1\xaa\x02\x06\x41\x62\x63.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'abc.v1.recovery_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\023com.abcslots.abc.v1B\rRecoveryProtoP\001Z,github.com/abc-slots/abc/gen/go/abc/v1;abcv1\252\002\006Abc.V1'
   _globals['_STATUSREQUEST']._serialized_start=33
   _globals['_STATUSREQUEST']._serialized_end=48
   _globals['_REPAIR']._serialized_start=50

@@ -26,7 +26,12 @@ if _version_not_supported:
 
 
 class RecoveryServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -42,7 +47,12 @@ class RecoveryServiceStub:
 
 
 class RecoveryServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
 
     def Status(self, request, context):
         """What this replica is and has done since it started.
@@ -68,7 +78,12 @@ def add_RecoveryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RecoveryService:
-    """Missing associated documentation comment in .proto file."""
+    """Keepalive, for gateways: set keepalive_time to 10 s or more (pings every 2 s or slower are
+    always accepted, with or without calls in flight) and keepalive_timeout to 20 s. Of pings
+    more often than once a second while the server sends nothing, five are let pass and the
+    sixth gets GOAWAY too_many_pings. The server pings a client it has not heard from in 60 s,
+    and drops the connection when the ack takes more than 20 s.
+    """
 
     @staticmethod
     def Status(request,

@@ -1,0 +1,373 @@
+"""Generated from protos/ by protos/generate.py: never edit by hand.
+
+Each API file's comments: its FileDescriptorProto's source_code_info (the locations
+with comments), serialized. The _pb2 modules leave them out; reflection serves them
+with the descriptors (services/runtime/_reflection.py)."""
+
+SOURCE_CODE_INFO: dict[str, bytes] = {
+    'abc/v1/events.proto': (
+        b'\n\xd6\x06\n\x01\x0c\x12\x03\x0c\x00\x12\x1a\xcb\x06 Events Abc publishes on NATS.\n\n Subject: abc.camp'
+        b'aign.<campaign_id>.fill, one FillEvent per finished slot (payloa'
+        b'd: the\n serialized FillEvent). Publishing is best effort and dup'
+        b'licates are normal (the purchase\n service and recovery may both '
+        b'publish the same slot): consumers keep the highest slot seen\n pe'
+        b'r campaign and drop anything not above it; a gap (slot > seen + '
+        b'1) means events were lost\n and the campaign should be read again'
+        b'. W3C trace context travels in the NATS headers.\n\n Subject: abc.'
+        b'campaign.<campaign_id>.head, a HeadEvent when a recovery replica'
+        b"'s periodic\n check finds a campaign's head moved since that repl"
+        b'ica last looked. It is how consumers\n learn of fills whose FillE'
+        b'vent never went out (the finishing process died just before\n pub'
+        b'lishing, or lost NATS): a head above the highest slot seen means'
+        b' a read of the campaign.\n\nY\n\x04\x04\x00\x02\x00\x12\x03\x1a\x02\x16\x1aL The slot that was finis'
+        b"hed; the campaign's head is now at least slot.slot.\n\n\xa1\x01\n\x04\x04\x00\x02\x01\x12\x03\x1d"
+        b'\x02\x17\x1a\x93\x01 Which service published it: "purchase" (the buyer\'s own fi'
+        b'nish, or one it helped with\n or settled at a login) or "recovery'
+        b'" (the posse\'s repair).\n\nF\n\x04\x04\x00\x02\x02\x12\x03\x1f\x02\x1c\x1a9 When it was published (m'
+        b's since epoch), to measure lag.\n\n0\n\x04\x04\x01\x02\x00\x12\x03$\x02\x19\x1a# The campaign who'
+        b'se head was read.\n\nC\n\x04\x04\x01\x02\x01\x12\x03&\x02\x11\x1a6 Its head when read: every slot'
+        b' up to it is finished.\n\nQ\n\x04\x04\x01\x02\x02\x12\x03(\x02\x17\x1aD When the head was read (m'
+        b"s since epoch), by the publisher's clock.\n"
+    ),
+    'abc/v1/notify.proto': (
+        b'\n\xb2\x06\n\x01\x0c\x12\x03\x0c\x00\x12\x1a\xa7\x06 The notify service: every purchase pushed to gate'
+        b'ways as it happens.\n\n Fills arrive from NATS (subject abc.campai'
+        b'gn.<id>.fill); while NATS is unreachable, or\n when events went m'
+        b'issing, notify reads the store instead (at most one read per cam'
+        b'paign\n per 100 ms, however many watchers). Either way a watcher '
+        b'sees every finished slot of each\n campaign it watches, in slot o'
+        b'rder, once.\n\n Errors: INVALID_ARGUMENT (no campaigns, more than '
+        b'100, or a bad id), NOT_FOUND (an unknown\n campaign), UNAVAILABLE'
+        b" (the store can't be read for the first snapshot),\n RESOURCE_EXH"
+        b'AUSTED (this watcher fell too far behind twice in a row: reconne'
+        b'ct with the\n slot numbers you have). Each carries a google.rpc.E'
+        b'rrorInfo with a stable reason\n (INVALID_FIELD, CAMPAIGN_NOT_FOUN'
+        b'D, STORE_UNAVAILABLE, FELL_BEHIND; see types.proto).\n\n\xfc\x03\n\x02\x06\x00\x12\x04\x1e\x00'
+        b'$\x01\x1a\xef\x03 Keepalive, for gateways: set keepalive_time to 10 s or mor'
+        b'e (pings every 2 s or slower are\n always accepted, with or witho'
+        b'ut calls in flight) and keepalive_timeout to 20 s. Of pings\n mor'
+        b'e often than once a second while the server sends nothing, five '
+        b'are let pass and the\n sixth gets GOAWAY too_many_pings. The serv'
+        b'er pings a client it has not heard from in 60 s,\n and drops the '
+        b'connection when the ack takes more than 20 s.\n A Watch on a quie'
+        b't campaign stays open however long nothing is sold.\n\nR\n\x04\x06\x00\x02\x00\x12\x03 \x02'
+        b'7\x1aE First one snapshot per campaign, then one update per finishe'
+        b'd slot.\n\n\xa3\x01\n\x04\x06\x00\x02\x01\x12\x03#\x02=\x1a\x95\x01 Like PurchaseService.GetCampaign, serv'
+        b"ed from notify's state when it is at most 100 ms\n old (so a hot "
+        b"campaign costs the store nothing per viewer).\n\n\x98\x02\n\x04\x04\x01\x02\x01\x12\x03/\x02'\x1a\x8a\x02 "
+        b'When reconnecting: the last slot this gateway has seen (0 if it '
+        b'saw none). The slots after\n it, up to the current head, are sent'
+        b' as fills right after the snapshot (source "replay"),\n so nothin'
+        b'g is missed. Unset for a new watcher: just the snapshot, then ne'
+        b'w fills.\n\n\x80\x01\n\x04\x04\x02\x02\x00\x12\x036\x04"\x1as The campaign as it is now. Sent first,'
+        b' and again (instead of the fills it missed) to a\n watcher that f'
+        b'ell behind.\n\n\x84\x01\n\x04\x04\x02\x02\x01\x12\x039\x04\x18\x1aw A finished slot, in order: after re'
+        b"sume_after_slot when resuming, else after the\n snapshot's head; "
+        b'then + 1, + 2, ...\n\n\x8c\x01\n\x04\x04\x02\x02\x02\x12\x03=\x02\x17\x1a\x7f When notify learned of this '
+        b"update (ms since epoch); a gateway's lag for a fill is\n its rece"
+        b'ive time minus fill.bought_at_ms.\n\nX\n\x04\x04\x02\x02\x03\x12\x03?\x02\x14\x1aK How notify lea'
+        b'rned of it: "event" (NATS), "poll" (the store), "snapshot".\n\nN\n\x04'
+        b'\x04\x03\x02\x01\x12\x03E\x02\x11\x1aA The highest finished slot; fills that follow start a'
+        b't head + 1.\n\ni\n\x04\x04\x03\x02\x02\x12\x03G\x02\x17\x1a\\ Draw the falling price from this (se'
+        b'e PriceCurve); current_price is its value at as_of_ms.\n\n4\n\x04\x04\x03\x02\x05\x12'
+        b"\x03K\x02\x1e\x1a' The slot showing at as_of_ms, if any.\n"
+    ),
+    'abc/v1/purchase.proto': (
+        b'\n\x89\x19\n\x01\x0c\x12\x03,\x00\x12\x1a\xfe\x18 The purchase service: accounts, campaigns, filler'
+        b's, buying slots, and money out.\n\n Money out: a user requests a w'
+        b"ithdrawal (its amount and the operator's flat fee leave the\n bal"
+        b'ance at once); a payer (a recovery replica, for an automatic rai'
+        b'l) or the operator (for\n the manual rail) pays it out, and the o'
+        b'perator may retry a failed payout or reject one,\n which refunds '
+        b"it. A withdrawal's state only moves forward:\n   REQUESTED -> PAY"
+        b'ING -> PAID;  PAYING -> FAILED -> REQUESTED (a retry: the next t'
+        b'ry);\n   REQUESTED | FAILED -> REJECTED -> REFUNDED.\n\n Authentica'
+        b'tion: send "authorization: Bearer <token>" in the call metadata.'
+        b" A gateway token\n may call everything except the operator's meth"
+        b'ods - Deposit, ListPayouts, MarkPaid, Reject,\n Retry and GetLedg'
+        b'er - which take an operator token (a gateway can never mint mone'
+        b'y or move\n a payout). Missing or wrong token: UNAUTHENTICATED; a'
+        b" gateway calling an operator's method:\n PERMISSION_DENIED. Nothi"
+        b'ng is written in either case. A server bound to loopback with no'
+        b'\n tokens configured runs open (development only) and says so in '
+        b'its log.\n\n Errors, for every method:\n   INVALID_ARGUMENT     bad'
+        b' input (an id outside [A-Za-z0-9_-]{1,64}, an amount out of rang'
+        b'e,\n                        text too long or with control charact'
+        b'ers, a page_token this method\n                        did not ha'
+        b'nd out, a negative page_size); the message names the\n           '
+        b'             field; nothing was written.\n   NOT_FOUND           '
+        b' an unknown user, campaign, filler or withdrawal (the message sa'
+        b'ys\n                        which).\n   ALREADY_EXISTS       creat'
+        b'ing an id that exists; a withdrawal_id reused with another\n     '
+        b'                   amount or destination.\n   FAILED_PRECONDITION'
+        b'  insufficient funds, or the account is busy with another operat'
+        b'ion\n                        (retry shortly). Details: a BuyRejec'
+        b'tion (Buy, Deposit), a\n                        WithdrawalRejecti'
+        b'on (money out). Money out also: a withdrawal not in a\n          '
+        b'              state the move needs (the message names its state '
+        b'and the states\n                        wanted; details: a Withdr'
+        b'awalRejection).\n   ABORTED              Buy only: lost the race '
+        b'for the slot, or the price is above\n                        max_'
+        b'price. Details: a BuyRejection with the current price.\n   UNAVAI'
+        b'LABLE          the store could not be reached or failed mid-oper'
+        b'ation. Safe to\n                        retry: a committed operat'
+        b'ion is finished by recovery, an uncommitted\n                    '
+        b'    one rolled back (Login tells which); a withdrawal retried wi'
+        b'th the same\n                        withdrawal_id and fields is '
+        b'applied at most once.\n\n Lists are paged: page_size 0 means 50, m'
+        b"ore than 500 means 500; each response's\n next_page_token (empty "
+        b'on the last page) is passed back as page_token, unchanged, with '
+        b'the\n same other fields. Tokens are opaque, and walking them visi'
+        b'ts every item once.\n Details travel as google.rpc.Status in the '
+        b'"grpc-status-details-bin" trailer (the rich\n error model; e.g. g'
+        b"rpcio-status's rpc_status.from_call in Python): every refusal ca"
+        b'rries a\n google.rpc.ErrorInfo with a stable reason (listed in ty'
+        b'pes.proto), bad input also a\n google.rpc.BadRequest naming the p'
+        b'roto field.\n\n\xb6\x03\n\x02\x06\x00\x12\x04=\x00v\x01\x1a\xa9\x03 Keepalive, for gateways: set keepal'
+        b'ive_time to 10 s or more (pings every 2 s or slower are\n always '
+        b'accepted, with or without calls in flight) and keepalive_timeout'
+        b' to 20 s. Of pings\n more often than once a second while the serv'
+        b'er sends nothing, five are let pass and the\n sixth gets GOAWAY t'
+        b'oo_many_pings. The server pings a client it has not heard from i'
+        b'n 60 s,\n and drops the connection when the ack takes more than 2'
+        b'0 s.\n\nQ\n\x04\x06\x00\x02\x00\x12\x03?\x02<\x1aD Open an account with balance 0. ALREADY_EXI'
+        b'STS if the id is taken.\n\nx\n\x04\x06\x00\x02\x01\x12\x03B\x028\x1ak Credit an account; idemp'
+        b'otent by deposit_id (a replay changes nothing and says so).\n Ope'
+        b"rator token only.\n\na\n\x04\x06\x00\x02\x02\x12\x03D\x026\x1aT An account's balance and wheth"
+        b'er an operation holds it. Does not resolve the lock.\n\n\xbb\x01\n\x04\x06\x00\x02\x03\x12\x03'
+        b'G\x022\x1a\xad\x01 Log a user in: settles whatever interrupted operation hol'
+        b'ds the account (may take up to\n about 2 s while an operation sti'
+        b'll in flight elsewhere gets the chance to finish).\n\n9\n\x04\x06\x00\x02\x04\x12\x03I\x02?'
+        b'\x1a, Open a campaign owned by an existing user.\n\n`\n\x04\x06\x00\x02\x05\x12\x03K\x02=\x1aS A '
+        b"campaign's head, last purchase, current price and current slot w"
+        b'ith its filler.\n\nc\n\x04\x06\x00\x02\x06\x12\x03M\x029\x1aV Upload an ad. Fillers are immuta'
+        b'ble: ALREADY_EXISTS for an id the user already used.\n\nE\n\x04\x06\x00\x02\x07\x12\x03O'
+        b'\x02,\x1a8 Buy the next slot of a campaign for at most max_price.\n\n_\n\x04'
+        b"\x06\x00\x02\x08\x12\x03Q\x02<\x1aR What a publisher's page shows now: the filler of the"
+        b' slot whose time covers now.\n\n\x96\x04\n\x04\x06\x00\x02\t\x12\x03Y\x02V\x1a\x88\x04 Take amount out o'
+        b"f an account to destination: amount plus the operator's flat fee"
+        b" leave\n the balance now (the shares of the user's campaigns' sal"
+        b'es are credited first if the\n balance alone is short), and the p'
+        b'ayout follows. Idempotent by withdrawal_id: repeating a\n request'
+        b' with the same amount and destination returns the withdrawal (re'
+        b'play set, nothing\n changed); another amount or destination is AL'
+        b'READY_EXISTS. FAILED_PRECONDITION when the\n balance is below amo'
+        b'unt + fee (details: a WithdrawalRejection with both).\n\n_\n\x04\x06\x00\x02\n\x12\x03'
+        b"[\x02?\x1aR One withdrawal of a user's, with its payout state. NOT_FOU"
+        b"ND for an unknown one.\n\nQ\n\x04\x06\x00\x02\x0b\x12\x03]\x02P\x1aD A user's withdrawals, new"
+        b'est first. NOT_FOUND for an unknown user.\n\n\xb4\x01\n\x04\x06\x00\x02\x0c\x12\x03`\x02<\x1a\xa6\x01 A us'
+        b"er's statement, newest first: deposits, credited shares of their"
+        b" campaigns' sales,\n withdrawals and refunds (purchases are not i"
+        b'n it yet), with the balance now.\n\nv\n\x04\x06\x00\x02\r\x12\x03d\x02D\x1ai Operator token '
+        b'only: every withdrawal, oldest request first (the payout queue),'
+        b' or those\n in one state.\n\n\xab\x02\n\x04\x06\x00\x02\x0e\x12\x03i\x025\x1a\x9d\x02 Operator token only: '
+        b'record that the operator paid a withdrawal by hand (the manual\n '
+        b'rail). A REQUESTED one is claimed by "operator" and marked PAID,'
+        b' a PAYING one marked PAID.\n Repeating it with the same reference'
+        b' returns the paid withdrawal; FAILED_PRECONDITION in\n any other '
+        b'state.\n\n\x97\x02\n\x04\x06\x00\x02\x0f\x12\x03m\x021\x1a\x89\x02 Operator token only: refuse a REQUESTED'
+        b' or FAILED withdrawal and refund its amount and fee\n to the bala'
+        b'nce; it ends REFUNDED. A PAYING one (the rail may be paying it) '
+        b'or a PAID one:\n FAILED_PRECONDITION. Repeating it (same reason) '
+        b'returns the refunded withdrawal.\n\n\xf4\x01\n\x04\x06\x00\x02\x10\x12\x03q\x02/\x1a\xe6\x01 Operator toke'
+        b'n only: try a FAILED payout again. It goes back to REQUESTED as '
+        b'the next try\n (tries + 1, which a rail sees under a new idempote'
+        b'ncy key). A REQUESTED one is returned\n unchanged; any other stat'
+        b'e: FAILED_PRECONDITION.\n\n\xc8\x01\n\x04\x06\x00\x02\x11\x12\x03u\x023\x1a\xba\x01 Operator token only: t'
+        b"he operator's books over the whole store, where every deposited\n"
+        b' unit is now and whether that balances. Reads every document: fo'
+        b'r a quiet moment, not a\n hot path.\n\n\x1b\n\x04\x04\x01\x02\x01\x12\x03\x7f\x02\x14\x1a\x0e Minor units.\n'
+        b'\nT\n\x04\x04\x01\x02\x02\x12\x04\x81\x01\x02\x12\x1aF True while an operation (a purchase or a deposi'
+        b't) holds the account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\x87\x01\x02\x18\x1aZ Chosen by the caller, uni'
+        b'que per user; a retry with the same id is applied at most once.\n'
+        b'\nJ\n\x04\x04\x02\x02\x02\x12\x04\x89\x01\x02\x13\x1a< Minor units, 1 to 10^15; the balance may not ex'
+        b'ceed 10^15.\n\nZ\n\x04\x04\x03\x02\x00\x12\x04\x8e\x01\x02\x13\x1aL False when this deposit_id had alre'
+        b'ady been applied; then nothing changed.\n\nJ\n\x04\x04\x03\x02\x01\x12\x04\x90\x01\x02\x14\x1a< The bal'
+        b'ance after the deposit (when applied), minor units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04'
+        b'\x9f\x01\x04\x0e\x1a\x1b No operation was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12\x04\xa1\x01\x04\x17\x1aF An interrupt'
+        b'ed operation had committed; its effects are now applied.\n\nb\n\x06\x04\x06\x04'
+        b'\x00\x02\x03\x12\x04\xa3\x01\x04\x14\x1aR An interrupted operation had not committed; it was r'
+        b'olled back, nothing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xa5\x01\x04\x1b\x1aE Another node set'
+        b'tled the pending operation while this login waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04'
+        b'\xa7\x01\x04\x17\x1a< The store failed before it could be settled; log in again'
+        b'.\n\n6\n\x04\x04\x07\x02\x01\x12\x04\xb0\x01\x02\x16\x1a( An existing user; NOT_FOUND otherwise.\n\nP\n\x04\x04\x07'
+        b'\x02\x02\x12\x04\xb2\x01\x02\x16\x1aB The lowest price a slot ever sells for, minor units, '
+        b'1 to 10^15.\n\nU\n\x04\x04\x07\x02\x03\x12\x04\xb4\x01\x02\x19\x1aG How long each slot shows its filler'
+        b', seconds, 1 to 2592000 (30 days).\n\nE\n\x04\x04\t\x02\x02\x12\x04\xbf\x01\x02\x16\x1a7 The most the'
+        b' buyer will pay, minor units, 1 to 10^15.\n\nP\n\x04\x04\t\x02\x03\x12\x04\xc1\x01\x02\x17\x1aB One o'
+        b"f the buyer's fillers; empty to buy the slot without an ad.\n\n[\n\x04"
+        b'\x04\t\x02\x04\x12\x04\xc3\x01\x02\x17\x1aM On a lost race, go on to the next slot while its pr'
+        b'ice is within max_price.\n\n \n\x04\x04\n\x02\x00\x12\x04\xc8\x01\x02\x16\x1a\x12 The slot bought.\n\nI\n\x04\x04'
+        b'\n\x02\x01\x12\x04\xca\x01\x02\x15\x1a; The receipt\'s document key, e.g. "txn:<campaign>:<sl'
+        b'ot>".\n\n\xbb\x01\n\x04\x04\n\x02\x02\x12\x04\xcd\x01\x02\x1d\x1a\xac\x01 The buyer\'s balance afterwards; unset i'
+        b'f the purchase committed but its finishing was\n interrupted (rec'
+        b'overy completes it within about a second; Login shows the balanc'
+        b'e).\n\nD\n\x02\x04\x0b\x12\x06\xd1\x01\x00\xe0\x01\x01\x1a6 The details of a FAILED_PRECONDITION or ABO'
+        b'RTED Buy.\n\nQ\n\x04\x04\x0b\x02\x01\x12\x04\xdb\x01\x02\x1a\x1aC The price of the next slot now, minor'
+        b' units (0 for ACCOUNT_BUSY).\n\n2\n\x04\x04\x0b\x02\x02\x12\x04\xdd\x01\x02\x11\x1a$ LOST_RACE: the slo'
+        b't that was lost.\n\n0\n\x04\x04\x0b\x02\x03\x12\x04\xdf\x01\x02\x14\x1a" INSUFFICIENT_FUNDS: the balanc'
+        b'e.\n\n[\n\x04\x04\r\x02\x00\x12\x04\xe8\x01\x02\x16\x1aM Unset when no slot covers now (nothing bough'
+        b't, or the last slot has ended).\n\n;\n\x04\x04\r\x02\x01\x12\x04\xea\x01\x02\x14\x1a- Unset when the '
+        b'covering slot has no filler.\n\n?\n\x04\x04\r\x02\x02\x12\x04\xec\x01\x02\x15\x1a1 When this answer w'
+        b'as computed (ms since epoch).\n\nU\n\x04\x04\x0e\x02\x01\x12\x04\xf2\x01\x02\x1b\x1aG Chosen by the cal'
+        b"ler, unique per user: the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x0e\x02\x02\x12\x04"
+        b'\xf5\x01\x02\x13\x1a\x8e\x01 What reaches the destination, minor units, from the oper'
+        b"ator's minimum (default 1) to\n 10^15. The operator's flat fee is"
+        b' taken on top of it.\n\n\x90\x01\n\x04\x04\x0e\x02\x03\x12\x04\xf8\x01\x02\x19\x1a\x81\x01 Where the payout goes (a'
+        b'n account number, an IBAN, an address at the payout rail): 1 to\n'
+        b' 256 characters, no control characters.\n\n,\n\x04\x04\x0f\x02\x00\x12\x04\xfd\x01\x02\x1c\x1a\x1e The wit'
+        b'hdrawal as it is now.\n\nq\n\x04\x04\x0f\x02\x01\x12\x04\x80\x02\x02\x12\x1ac True when this withdrawal'
+        b'_id had already been requested with these fields; then nothing\n '
+        b'changed.\n\n\xb2\x01\n\x04\x04\x0f\x02\x02\x12\x04\x83\x02\x02\x1d\x1a\xa3\x01 The balance after the withdrawal lef'
+        b't it; unset for a replay, or when the withdrawal\n committed but '
+        b'the debit was left to recovery (GetAccount shows it shortly).\n\n,'
+        b'\n\x02\x04\x10\x12\x06\x87\x02\x00\xaf\x02\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04\x10\x04\x00\x02\x01\x12\x04\x8b\x02\x04\x12\x1a> T'
+        b'aken from the balance, waiting for a payer or the operator.\n\nU\n\x06'
+        b'\x04\x10\x04\x00\x02\x02\x12\x04\x8d\x02\x04\x0f\x1aE Claimed by a payer (see payer), which is asking t'
+        b'he rail to pay it.\n\n.\n\x06\x04\x10\x04\x00\x02\x03\x12\x04\x8f\x02\x04\r\x1a\x1e Paid (see reference). Fina'
+        b'l.\n\n^\n\x06\x04\x10\x04\x00\x02\x04\x12\x04\x91\x02\x04\x0f\x1aN The rail refused this try (see reason): fo'
+        b'r the operator to retry or reject.\n\nP\n\x06\x04\x10\x04\x00\x02\x05\x12\x04\x93\x02\x04\x11\x1a@ Refused by'
+        b' the operator (see reason); its refund is under way.\n\nQ\n\x06\x04\x10\x04\x00\x02\x06\x12'
+        b'\x04\x95\x02\x04\x11\x1aA Refused, and its amount and fee are back in the balance.'
+        b' Final.\n\n7\n\x04\x04\x10\x02\x02\x12\x04\x9a\x02\x02\x13\x1a) What the destination gets, minor units.'
+        b"\n\n]\n\x04\x04\x10\x02\x03\x12\x04\x9c\x02\x02\x10\x1aO The operator's flat fee, minor units, taken fr"
+        b'om the balance with the amount.\n\n&\n\x04\x04\x10\x02\x04\x12\x04\x9e\x02\x02\x19\x1a\x18 Where the payou'
+        b't goes.\n\nV\n\x04\x04\x10\x02\x06\x12\x04\xa1\x02\x02\x1c\x1aH When it was requested, and when its sta'
+        b"te last moved (ms since epoch).\n\n_\n\x04\x04\x10\x02\x08\x12\x04\xa4\x02\x02\x17\x1aQ PAID: the rail'"
+        b"s (or the operator's) reference of the payment; otherwise empty."
+        b'\n\nw\n\x04\x04\x10\x02\t\x12\x04\xa7\x02\x02\x15\x1ai FAILED or REJECTED (and after them): why the l'
+        b'ast try failed, or why it was rejected;\n otherwise empty.\n\nf\n\x04\x04\x10'
+        b'\x02\n\x12\x04\xa9\x02\x02\x13\x1aX Which try at the rail this is, from 1 (each retry of '
+        b'a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x10\x02\x0b\x12\x04\xac\x02\x02\x14\x1av PAYING and a'
+        b'fter: who claimed it ("operator" for a manual payment, or a reco'
+        b"very\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x10\x02\x0c\x12\x04\xae\x02\x02\x1b\x1a< When i"
+        b't was claimed (ms since epoch); 0 when it never was.\n\nD\n\x02\x04\x11\x12\x06\xb2\x02\x00'
+        b'\xc5\x02\x01\x1a6 The details of a FAILED_PRECONDITION money-out call.\n\nW\n\x06\x04'
+        b'\x11\x04\x00\x02\x01\x12\x04\xb6\x02\x04\x1b\x1aG The balance is below what the withdrawal takes (se'
+        b'e balance, needed).\n\nE\n\x06\x04\x11\x04\x00\x02\x02\x12\x04\xb8\x02\x04\x15\x1a5 Another operation holds t'
+        b'he account: retry shortly.\n\nV\n\x06\x04\x11\x04\x00\x02\x03\x12\x04\xba\x02\x04\x14\x1aF The withdrawal is '
+        b'not in a state the move needs (see state, wanted).\n\nl\n\x04\x04\x11\x02\x01\x12\x04\xbf\x02\x02'
+        b'\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and what the withdrawal nee'
+        b'ds (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04\x11\x02\x03\x12\x04\xc3\x02\x02\x13\x1a\xb3\x01 WRONG_STATE:'
+        b" the withdrawal's state, lower case as the journal names it (e.g"
+        b'. "paying",\n or "paying (try 2)" when the move was about another'
+        b' try), and the states the move needs.\n\nX\n\x04\x04\x13\x02\x01\x12\x04\xcf\x02\x02\x16\x1aJ At most t'
+        b'his many withdrawals per page: 0 means 50, above 500 means 500.\n'
+        b'\nW\n\x04\x04\x13\x02\x02\x12\x04\xd1\x02\x02\x18\x1aI Empty for the first page; then the previous res'
+        b"ponse's next_page_token.\n\n%\n\x04\x04\x14\x02\x00\x12\x04\xd6\x02\x02&\x1a\x17 Newest request first.\n"
+        b'\nR\n\x04\x04\x14\x02\x01\x12\x04\xd8\x02\x02\x1d\x1aD Pass as page_token for the next page; empty whe'
+        b'n this is the last.\n\nT\n\x04\x04\x15\x02\x01\x12\x04\xde\x02\x02\x16\x1aF At most this many entries p'
+        b'er page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04\x15\x02\x02\x12\x04\xe0\x02\x02\x18\x1aI Empty'
+        b" for the first page; then the previous response's next_page_toke"
+        b'n.\n\nA\n\x02\x04\x16\x12\x06\xe4\x02\x00\xf1\x02\x01\x1a3 One line of a statement: a change of the bal'
+        b'ance.\n\n`\n\x04\x04\x16\x02\x00\x12\x04\xe6\x02\x02\x12\x1aR When it was asked for (ms since epoch; 0 '
+        b'for records older than records\' times).\n\n\x8a\x01\n\x04\x04\x16\x02\x01\x12\x04\xe9\x02\x02\x12\x1a| "depos'
+        b'it", "credit" (a run of the user\'s campaign\'s sales credited), "'
+        b'withdrawal" or\n "refund" (of a rejected withdrawal).\n\ne\n\x04\x04\x16\x02\x02\x12\x04\xeb'
+        b'\x02\x02\x13\x1aW The deposit id, "<campaign>:<first slot>-<last slot>" of a'
+        b' credit, the withdrawal id.\n\ns\n\x04\x04\x16\x02\x03\x12\x04\xee\x02\x02\x13\x1ae The change of the b'
+        b"alance, minor units: positive in, negative out (a withdrawal's\n "
+        b"amount and fee).\n\n`\n\x04\x04\x16\x02\x04\x12\x04\xf0\x02\x02\x14\x1aR A withdrawal's payout state no"
+        b'w (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04\x17\x02\x00\x12\x04\xf5\x02\x02'
+        b'&\x1a\x0f Newest first.\n\nR\n\x04\x04\x17\x02\x01\x12\x04\xf7\x02\x02\x1d\x1aD Pass as page_token for the ne'
+        b"xt page; empty when this is the last.\n\n4\n\x04\x04\x17\x02\x02\x12\x04\xf9\x02\x02\x14\x1a& The user'"
+        b's balance now, minor units.\n\nR\n\x04\x04\x18\x02\x00\x12\x04\xfe\x02\x02\x1d\x1aD Only withdrawals in'
+        b' this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04\x18\x02\x01\x12\x04\x80\x03\x02\x16\x1aJ'
+        b' At most this many withdrawals per page: 0 means 50, above 500 m'
+        b'eans 500.\n\nW\n\x04\x04\x18\x02\x02\x12\x04\x82\x03\x02\x18\x1aI Empty for the first page; then the pr'
+        b"evious response's next_page_token.\n\n%\n\x04\x04\x19\x02\x00\x12\x04\x87\x03\x02&\x1a\x17 Oldest reque"
+        b'st first.\n\nR\n\x04\x04\x19\x02\x01\x12\x04\x89\x03\x02\x1d\x1aD Pass as page_token for the next page;'
+        b" empty when this is the last.\n\ns\n\x04\x04\x1a\x02\x02\x12\x04\x91\x03\x02\x17\x1ae The payment's ref"
+        b"erence in the operator's own records: 1 to 256 characters, no co"
+        b'ntrol\n characters.\n\nN\n\x04\x04\x1b\x02\x02\x12\x04\x98\x03\x02\x14\x1a@ Why, for the user: 1 to 256 '
+        b'characters, no control characters.\n\nX\n\x02\x04\x1e\x12\x06\xa3\x03\x00\xa8\x03\x01\x1aJ How many wit'
+        b'hdrawals are in one state, and what they took from balances.\n\n4\n'
+        b'\x04\x04\x1e\x02\x02\x12\x04\xa7\x03\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04\x1f\x12\x06\xae\x03\x00\xc5'
+        b"\x03\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit is"
+        b' in a balance, in an operation\n still finishing, in a sale not y'
+        b"et credited to its seller, in the operator's fees, or gone\n out "
+        b'by a withdrawal. They balance when\n   deposits = balances + pend'
+        b'ing + uncredited + fees + withdrawn.\n\n+\n\x04\x04\x1f\x02\x00\x12\x04\xb0\x03\x02\x15\x1a\x1d Every depo'
+        b"sit ever applied.\n\n,\n\x04\x04\x1f\x02\x01\x12\x04\xb2\x03\x02\x15\x1a\x1e Every account's balance now.\n"
+        b'\ne\n\x04\x04\x1f\x02\x02\x12\x04\xb4\x03\x02\x14\x1aW What committed operations still holding their a'
+        b"ccount's lock will change balances by.\n\n^\n\x04\x04\x1f\x02\x03\x12\x04\xb6\x03\x02\x17\x1aP The pric"
+        b'es of sold slots no credit run covers yet (receipts not yet cred'
+        b"ited).\n\n6\n\x04\x04\x1f\x02\x04\x12\x04\xb8\x03\x02\x11\x1a( The operator's fees on credited sales.\n\n"
+        b'A\n\x04\x04\x1f\x02\x05\x12\x04\xba\x03\x02\x15\x1a3 The shares credited to sellers (inside balances)'
+        b".\n\n@\n\x04\x04\x1f\x02\x06\x12\x04\xbc\x03\x02'\x1a2 Withdrawals by state (the states that have an"
+        b'y).\n\nE\n\x04\x04\x1f\x02\x07\x12\x04\xbe\x03\x02\x15\x1a7 Given back to rejected withdrawals (inside '
+        b'balances).\n\n=\n\x04\x04\x1f\x02\x08\x12\x04\xc0\x03\x02\x16\x1a/ What left by withdrawals, less their'
+        b' refunds.\n\na\n\x04\x04\x1f\x02\t\x12\x04\xc2\x03\x02\x18\x1aS deposits - (balances + pending + uncr'
+        b'edited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04\x1f\x02\n\x12\x04\xc4\x03\x02\x15\x1a\x12 di'
+        b'fference == 0.\n'
+    ),
+    'abc/v1/recovery.proto': (
+        b'\n\xa8\x03\n\x01\x0c\x12\x03\x06\x00\x12\x1a\x9d\x03 The recovery service: one replica of the posse th'
+        b'at finishes interrupted purchases.\n\n Replica i of N checks, each'
+        b' second, the campaigns its schedule puts it on duty for, and\n ev'
+        b'ery campaign at least every 10 s whatever the schedule says. Sta'
+        b'tus is open to any\n caller that may reach the replica (it reveal'
+        b's no money and changes nothing) but, like every\n Abc service, re'
+        b'quires a token when tokens are configured.\n\n\xb6\x03\n\x02\x06\x00\x12\x04\x15\x00\x18\x01\x1a\xa9\x03 Keep'
+        b'alive, for gateways: set keepalive_time to 10 s or more (pings e'
+        b'very 2 s or slower are\n always accepted, with or without calls i'
+        b'n flight) and keepalive_timeout to 20 s. Of pings\n more often th'
+        b'an once a second while the server sends nothing, five are let pa'
+        b'ss and the\n sixth gets GOAWAY too_many_pings. The server pings a'
+        b' client it has not heard from in 60 s,\n and drops the connection'
+        b' when the ack takes more than 20 s.\n\nB\n\x04\x06\x00\x02\x00\x12\x03\x17\x025\x1a5 What this re'
+        b'plica is and has done since it started.\n\nZ\n\x04\x04\x01\x02\x02\x12\x03 \x02\x10\x1aM True whe'
+        b'n the repaired slot was a void (a fenced purchase), not a purcha'
+        b'se.\n\n9\n\x04\x04\x01\x02\x03\x12\x03"\x02\x1b\x1a, When the repair finished (ms since epoch).\n\n'
+        b'Q\n\x04\x04\x01\x02\x04\x12\x03$\x02\x15\x1aD From the purchase (its bought_at) to the repair, '
+        b"ms; 0 for a void.\n\nG\n\x04\x04\x02\x02\x00\x12\x03)\x02\x14\x1a: This replica's ordinal, from 0"
+        b", and the replica count N.\n\nI\n\x04\x04\x02\x02\x02\x12\x03,\x02\x16\x1a< The schedule's name: "
+        b'ordinal-shard, round-robin or random.\n\nE\n\x04\x04\x02\x02\x03\x12\x03.\x02\x1c\x1a8 Campaigns '
+        b'found through the index at the last refresh.\n\nf\n\x04\x04\x02\x02\x04\x12\x030\x02\x13\x1aY Che'
+        b'cks run and slots repaired since start; checks that failed (stor'
+        b'e errors, timeouts).\n\nB\n\x04\x04\x02\x02\x07\x12\x034\x02#\x1a5 The most recent repairs, ne'
+        b'west first (at most 20).\n\n:\n\x04\x04\x02\x02\x08\x12\x036\x02\x1a\x1a- When this replica start'
+        b'ed (ms since epoch).\n'
+    ),
+    'abc/v1/types.proto': (
+        b'\n\xbd\x02\n\x01\x0c\x12\x03\x06\x00\x12\x1a\xb2\x02 Shared types of the Abc API, package abc.v1.\n\n Un'
+        b'its, everywhere in this API:\n   money  int64 minor units (think '
+        b'cents or satoshis); never fractional; at most 10^15.\n   times  i'
+        b'nt64 milliseconds since the Unix epoch, UTC.\n   ids    strings m'
+        b'atching [A-Za-z0-9_-]{1,64}; anything else is INVALID_ARGUMENT.\n'
+        b"\n[\n\x02\x04\x00\x12\x04\x11\x00\x1b\x01\x1aO A purchase that set a campaign's price: the last "
+        b'real (non-void) filled slot.\n\n#\n\x04\x04\x00\x02\x00\x12\x03\x13\x02\x11\x1a\x16 Slot number, from 1'
+        b'.\n\n3\n\x04\x04\x00\x02\x01\x12\x03\x15\x02\x12\x1a& What the buyer paid, in minor units.\n\n3\n\x04\x04\x00\x02\x02\x12'
+        b'\x03\x17\x02\x19\x1a& When it was bought (ms since epoch).\n\nl\n\x04\x04\x00\x02\x03\x12\x03\x19\x02\x15\x1a_ When'
+        b' the slot starts and ends showing its filler (ms since epoch); e'
+        b'nd = start + slot length.\n\n\xb3\x02\n\x02\x04\x01\x12\x04!\x00%\x01\x1a\xa6\x02 How the price falls, '
+        b'so a gateway can draw it without asking again:\n with no last pur'
+        b'chase, or at or after last.end_ms, the price is min_price; befor'
+        b'e that it\n falls on a straight line from 2 * last.price at last.'
+        b'bought_at_ms to min_price at\n last.end_ms, computed in integers '
+        b'and rounded up.\n\n;\n\x04\x04\x01\x02\x01\x12\x03$\x02\x14\x1a. Unset when the campaign has no p'
+        b"urchase yet.\n\n'\n\x02\x04\x02\x12\x04(\x003\x01\x1a\x1b An ad: what a slot shows.\n\n'\n\x04\x04\x02\x02\x00\x12\x03"
+        b"*\x02\x15\x1a\x1a The uploading user's id.\n\n0\n\x04\x04\x02\x02\x01\x12\x03,\x02\x17\x1a# The filler's id, "
+        b'unique per user.\n\n1\n\x04\x04\x02\x02\x02\x12\x03.\x02\x12\x1a$ Display text, 1 to 500 characte'
+        b'rs.\n\nF\n\x04\x04\x02\x02\x03\x12\x030\x02\x12\x1a9 Click-through URL, up to 2048 characters; ma'
+        b'y be empty.\n\nK\n\x04\x04\x02\x02\x04\x12\x032\x02\x1a\x1a> Image as base64 text, up to 262144 c'
+        b'haracters; may be empty.\n\n\x9e\x01\n\x02\x04\x03\x12\x047\x00F\x01\x1a\x91\x01 What finished a slot: '
+        b'a purchase, or a void (a fence that closed the slot to an\n inter'
+        b'rupted purchase: nobody bought it, and it shows nothing).\n\n#\n\x04\x04\x03'
+        b'\x02\x01\x12\x03:\x02\x11\x1a\x16 Slot number, from 1.\n\nG\n\x04\x04\x03\x02\x02\x12\x03<\x02\x10\x1a: True for a void; '
+        b'then only campaign_id and slot are set.\n\n#\n\x04\x04\x03\x02\x03\x12\x03>\x02\x16\x1a\x16 The buye'
+        b"r's user id.\n\n'\n\x04\x04\x03\x02\x04\x12\x03@\x02\x12\x1a\x1a Price paid, minor units.\n\nL\n\x04\x04\x03\x02\x05\x12\x03"
+        b"B\x02\x17\x1a? The buyer's filler id; empty if the buyer bought without o"
+        b"ne.\n\ni\n\x02\x04\x04\x12\x04I\x00N\x01\x1a] A campaign: its owner's numbered slots, never"
+        b' sold below min_price, each slot_seconds long.\n\n?\n\x02\x04\x05\x12\x04Q\x00S\x01\x1a3 Se'
+        b'rved by both PurchaseService and NotifyService.\n\n^\n\x02\x04\x06\x12\x04V\x00c\x01\x1aR A'
+        b' campaign as read now: its price curve, its price, the slot show'
+        b'ing and its ad.\n\n7\n\x04\x04\x06\x02\x01\x12\x03Y\x02\x11\x1a* The highest finished slot; 0 = n'
+        b'one yet.\n\nc\n\x04\x04\x06\x02\x02\x12\x03[\x02\x17\x1aV The curve the price follows now (its la'
+        b"st purchase is the campaign's last purchase).\n\nC\n\x04\x04\x06\x02\x03\x12\x03]\x02\x1a\x1a6 Th"
+        b'e price of the next slot at as_of_ms, minor units.\n\n8\n\x04\x04\x06\x02\x04\x12\x03_\x02\x15'
+        b'\x1a+ When this view was read (ms since epoch).\n\n[\n\x04\x04\x06\x02\x05\x12\x03a\x02\x1e\x1aN The'
+        b' slot showing at as_of_ms, if any, and its filler (unset if it h'
+        b'as none).\n'
+    ),
+}
