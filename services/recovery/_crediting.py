@@ -61,6 +61,15 @@ class CreditPacer:
         waiting.pop(cid, None)
         return True
 
+    def returned(self, seller: str, cid: str, at: int) -> None:
+        """The turn ``cid`` took at ``at`` found the seller busy (another replica's credit, or
+        the seller's own op): nothing was credited, so the seller's next turn need not wait
+        out the interval, and ``cid`` waits first in line."""
+        if self._last.get(seller) == at:
+            del self._last[seller]
+        self._waiting.setdefault(seller, {})[cid] = at
+        self._turns[cid] = -1
+
     def _others_first(self, waiting: dict[str, int], cid: str) -> bool:
         mine = self._turns.get(cid, -1)
         return any(self._turns.get(other, -1) < mine for other in waiting if other != cid)
