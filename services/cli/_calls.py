@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import json_format
@@ -107,3 +107,22 @@ def _refusal_detail(refusal: pb.WithdrawalRejection) -> str:
     if refusal.reason == pb.WithdrawalRejection.WRONG_STATE:
         return f", state {refusal.state}, wanted {' or '.join(refusal.wanted)}"
     return ""
+
+
+P = TypeVar("P", bound=Message)
+
+
+def pages(fetch: Callable[[int, str], P], items: Callable[[P], Sequence[Any]], limit: int,
+          page_size: int) -> tuple[list[Any], str, P | None]:
+    """Fetch pages (``fetch(size, token)``) until ``limit`` items or the last page: the
+    items, the token to go on from (empty: none), and the last page."""
+    found: list[Any] = []
+    token, page = "", None
+    for _ in range(limit):  # every page but the last brings at least one item
+        left = limit - len(found)
+        page = fetch(min(left, page_size), token)
+        found.extend(items(page)[:left])
+        token = page.next_page_token  # type: ignore[attr-defined]
+        if not token or len(found) >= limit:
+            break
+    return found, token, page

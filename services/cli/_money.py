@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 
 from services.api.abc.v1 import purchase_pb2 as pb
 
-from ._calls import Stub, call_options, command
+from ._calls import Stub, call_options, command, pages
 
 MAX_PAGE = 500  # the service's largest page
 
@@ -95,19 +95,12 @@ def _show_request(r: pb.RequestWithdrawalResponse) -> str:
 
 def _statement(stub: Stub, a: argparse.Namespace) -> Message:
     """Pages of the statement until --limit entries or the last page."""
-    found = pb.Statement()
-    token = ""
-    for _ in range(a.limit):  # every page but the last brings at least one entry
-        left = a.limit - len(found.entries)
-        page = stub.GetStatement(pb.GetStatementRequest(
-            user_id=a.user, page_size=min(left, MAX_PAGE), page_token=token), **call_options(a))
-        found.balance = page.balance
-        found.entries.extend(page.entries[:left])
-        token = page.next_page_token
-        if not token or len(found.entries) >= a.limit:
-            break
-    found.next_page_token = token
-    return found
+    entries, token, last = pages(
+        lambda size, token: stub.GetStatement(pb.GetStatementRequest(
+            user_id=a.user, page_size=size, page_token=token), **call_options(a)),
+        lambda page: page.entries, a.limit, MAX_PAGE)
+    return pb.Statement(entries=entries, next_page_token=token,
+                        balance=last.balance if last is not None else 0)
 
 
 def _show_statement(r: pb.Statement) -> str:

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from services.api.abc.v1 import purchase_pb2 as pb
 
-from ._calls import Stub, call_options, command
+from ._calls import Stub, call_options, command, pages
 from ._money import MAX_PAGE, describe, positive, state_name, when
 
 STATES = [name.lower() for name, _ in pb.Withdrawal.State.items() if name != "STATE_UNSPECIFIED"]
@@ -71,18 +71,11 @@ def _list(stub: Stub, a: argparse.Namespace) -> Message:
     state = pb.Withdrawal.STATE_UNSPECIFIED
     if a.state:
         state = pb.Withdrawal.State.Value(a.state.upper())
-    found = pb.ListPayoutsResponse()
-    token = ""
-    for _ in range(a.limit):  # every page but the last brings at least one
-        left = a.limit - len(found.withdrawals)
-        page = stub.ListPayouts(pb.ListPayoutsRequest(
-            state=state, page_size=min(left, MAX_PAGE), page_token=token), **call_options(a))
-        found.withdrawals.extend(page.withdrawals[:left])
-        token = page.next_page_token
-        if not token or len(found.withdrawals) >= a.limit:
-            break
-    found.next_page_token = token
-    return found
+    withdrawals, token, _ = pages(
+        lambda size, token: stub.ListPayouts(pb.ListPayoutsRequest(
+            state=state, page_size=size, page_token=token), **call_options(a)),
+        lambda page: page.withdrawals, a.limit, MAX_PAGE)
+    return pb.ListPayoutsResponse(withdrawals=withdrawals, next_page_token=token)
 
 
 def _show_list(r: pb.ListPayoutsResponse) -> str:

@@ -5,9 +5,11 @@ document ever becoming hot (docs/protocol.md, "Money out": credit).
 when the hint is behind, the replica runs ``credit`` for that campaign right after the check:
 one op that credits the next run of up to ``Policy.credit_batch`` finished slots. Every
 campaign is checked every tick by the replica on duty, so a sale is credited at the first tick
-after its slot is finished (half a tick later on average, a tick at most), or at the tick
-after when that seller was just credited: a sale reaches the seller within about one or two
-ticks (1-2 s at the protocol's second).
+after its slot is finished, or at a later tick when that seller was just credited. Measured
+(``bench/money.py``, tick 1 s, 3 sellers x 4 campaigns): median about one tick, the tail 5-12
+ticks with every replica up (replicas that tick together collide on a seller, and a turn the
+pacer keeps for another of the seller's campaigns can leave a tick idle), about 3 s median
+and 8-9 s at worst with 2 of 3 dead.
 
 **Rate.** At most one credit op per seller per ``credit_interval_ms`` (default 1000) in each
 replica, however many of the seller's campaigns sell, and however fast: so at most N ops a
@@ -60,6 +62,15 @@ class CreditPacer:
         self._turns[cid] = at
         waiting.pop(cid, None)
         return True
+
+    def returned(self, seller: str, cid: str, at: int) -> None:
+        """The turn ``cid`` took at ``at`` found the seller busy (another replica's credit, or
+        the seller's own op): nothing was credited, so the seller's next turn need not wait
+        out the interval, and ``cid`` waits first in line."""
+        if self._last.get(seller) == at:
+            del self._last[seller]
+        self._waiting.setdefault(seller, {})[cid] = at
+        self._turns[cid] = -1
 
     def _others_first(self, waiting: dict[str, int], cid: str) -> bool:
         mine = self._turns.get(cid, -1)

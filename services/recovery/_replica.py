@@ -165,6 +165,7 @@ class Replica:
         """Credit the next run of ``check``'s campaign to its owner, if the pacer lets the
         owner be credited at ``at`` (tick time)."""
         cid = check.campaign
+        seller: str | None = None
         try:
             seller = self._owners.get(cid) or await self._owner(cid)
             if seller is None or not self._pacer.may_credit(seller, cid, at):
@@ -183,8 +184,10 @@ class Replica:
                          outcome.last, outcome.seller, outcome.amount)
             case NothingToCredit():
                 self._chain_ends[cid] = max(self._chain_ends.get(cid, 0), outcome.credited)
-            case AccountBusy():
-                pass  # the seller is in an op of their own: a later check credits
+            case AccountBusy() if seller is not None:
+                # Busy with an op of its own, or another replica's credit: nothing credited,
+                # so the turn is given back and the next check credits.
+                self._pacer.returned(seller, cid, at)
             case Interrupted():
                 self.counters.failed_credits += 1
                 log.warning("credit of campaign %s interrupted (%s); a later check retries",

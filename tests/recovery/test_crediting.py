@@ -8,6 +8,7 @@ import pytest
 
 from services.journal import (
     Bought,
+    CreditOutcome,
     Journal,
     JournalContext,
     Policy,
@@ -15,7 +16,6 @@ from services.journal import (
     User,
     receipt_key,
 )
-from services.journal._outcomes import CreditOutcome
 from services.recovery import CreditPacer, OrdinalShard, Replica
 from services.store import DocumentStore, MemoryStore
 
@@ -163,3 +163,11 @@ async def test_a_lagging_hint_costs_no_credit_op_each_tick() -> None:
     assert counted.credit_calls == ["c1"] and replica.counters.credits == 0
     assert await _balance(journal, "bob") == SHARE
     assert await journal.audit(quiescent=True) == []
+
+
+def test_a_turn_that_found_the_seller_busy_is_given_back() -> None:
+    pacer = CreditPacer(interval_ms=1000)
+    assert pacer.may_credit("bob", "c1", 0)
+    assert not pacer.may_credit("bob", "c1", 10)  # within the interval: wait
+    pacer.returned("bob", "c1", 0)  # that credit found bob busy: nothing was credited
+    assert pacer.may_credit("bob", "c1", 10)
