@@ -174,15 +174,20 @@ async def serve(
 
 
 def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
+    credentials = None
     if config.tls_cert is not None and config.tls_key is not None:
         try:
             credentials = grpc.ssl_server_credentials(
                 [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())])
         except OSError as exc:
             raise ServerConfigError(f"can't read TLS files: {exc}") from exc
-        port = server.add_secure_port(config.listen, credentials)
-    else:
-        port = server.add_insecure_port(config.listen)
+    try:
+        if credentials is not None:
+            port = server.add_secure_port(config.listen, credentials)
+        else:
+            port = server.add_insecure_port(config.listen)
+    except RuntimeError:  # grpcio raises where it used to return 0
+        port = 0
     if port == 0:
         raise ServerConfigError(f"can't listen on {config.listen} (address in use?)")
     return port
