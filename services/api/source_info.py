@@ -123,183 +123,222 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b"rpcio-status's rpc_status.from_call in Python): every refusal ca"
         b'rries a\n google.rpc.ErrorInfo with a stable reason (listed in ty'
         b'pes.proto), bad input also a\n google.rpc.BadRequest naming the p'
-        b'roto field.\n\n\xb6\x03\n\x02\x06\x00\x12\x04=\x00v\x01\x1a\xa9\x03 Keepalive, for gateways: set keepal'
-        b'ive_time to 10 s or more (pings every 2 s or slower are\n always '
-        b'accepted, with or without calls in flight) and keepalive_timeout'
-        b' to 20 s. Of pings\n more often than once a second while the serv'
-        b'er sends nothing, five are let pass and the\n sixth gets GOAWAY t'
-        b'oo_many_pings. The server pings a client it has not heard from i'
-        b'n 60 s,\n and drops the connection when the ack takes more than 2'
-        b'0 s.\n\nQ\n\x04\x06\x00\x02\x00\x12\x03?\x02<\x1aD Open an account with balance 0. ALREADY_EXI'
-        b'STS if the id is taken.\n\nx\n\x04\x06\x00\x02\x01\x12\x03B\x028\x1ak Credit an account; idemp'
-        b'otent by deposit_id (a replay changes nothing and says so).\n Ope'
-        b"rator token only.\n\na\n\x04\x06\x00\x02\x02\x12\x03D\x026\x1aT An account's balance and wheth"
-        b'er an operation holds it. Does not resolve the lock.\n\n\xbb\x01\n\x04\x06\x00\x02\x03\x12\x03'
-        b'G\x022\x1a\xad\x01 Log a user in: settles whatever interrupted operation hol'
-        b'ds the account (may take up to\n about 2 s while an operation sti'
-        b'll in flight elsewhere gets the chance to finish).\n\n9\n\x04\x06\x00\x02\x04\x12\x03I\x02?'
-        b'\x1a, Open a campaign owned by an existing user.\n\n`\n\x04\x06\x00\x02\x05\x12\x03K\x02=\x1aS A '
-        b"campaign's head, last purchase, current price and current slot w"
-        b'ith its filler.\n\nc\n\x04\x06\x00\x02\x06\x12\x03M\x029\x1aV Upload an ad. Fillers are immuta'
-        b'ble: ALREADY_EXISTS for an id the user already used.\n\nE\n\x04\x06\x00\x02\x07\x12\x03O'
-        b'\x02,\x1a8 Buy the next slot of a campaign for at most max_price.\n\n_\n\x04'
-        b"\x06\x00\x02\x08\x12\x03Q\x02<\x1aR What a publisher's page shows now: the filler of the"
-        b' slot whose time covers now.\n\n\x96\x04\n\x04\x06\x00\x02\t\x12\x03Y\x02V\x1a\x88\x04 Take amount out o'
-        b"f an account to destination: amount plus the operator's flat fee"
-        b" leave\n the balance now (the shares of the user's campaigns' sal"
-        b'es are credited first if the\n balance alone is short), and the p'
-        b'ayout follows. Idempotent by withdrawal_id: repeating a\n request'
-        b' with the same amount and destination returns the withdrawal (re'
-        b'play set, nothing\n changed); another amount or destination is AL'
-        b'READY_EXISTS. FAILED_PRECONDITION when the\n balance is below amo'
-        b'unt + fee (details: a WithdrawalRejection with both).\n\n_\n\x04\x06\x00\x02\n\x12\x03'
-        b"[\x02?\x1aR One withdrawal of a user's, with its payout state. NOT_FOU"
-        b"ND for an unknown one.\n\nQ\n\x04\x06\x00\x02\x0b\x12\x03]\x02P\x1aD A user's withdrawals, new"
-        b'est first. NOT_FOUND for an unknown user.\n\n\xb4\x01\n\x04\x06\x00\x02\x0c\x12\x03`\x02<\x1a\xa6\x01 A us'
-        b"er's statement, newest first: deposits, credited shares of their"
-        b" campaigns' sales,\n withdrawals and refunds (purchases are not i"
-        b'n it yet), with the balance now.\n\nv\n\x04\x06\x00\x02\r\x12\x03d\x02D\x1ai Operator token '
-        b'only: every withdrawal, oldest request first (the payout queue),'
-        b' or those\n in one state.\n\n\xab\x02\n\x04\x06\x00\x02\x0e\x12\x03i\x025\x1a\x9d\x02 Operator token only: '
-        b'record that the operator paid a withdrawal by hand (the manual\n '
-        b'rail). A REQUESTED one is claimed by "operator" and marked PAID,'
-        b' a PAYING one marked PAID.\n Repeating it with the same reference'
-        b' returns the paid withdrawal; FAILED_PRECONDITION in\n any other '
-        b'state.\n\n\x97\x02\n\x04\x06\x00\x02\x0f\x12\x03m\x021\x1a\x89\x02 Operator token only: refuse a REQUESTED'
-        b' or FAILED withdrawal and refund its amount and fee\n to the bala'
-        b'nce; it ends REFUNDED. A PAYING one (the rail may be paying it) '
-        b'or a PAID one:\n FAILED_PRECONDITION. Repeating it (same reason) '
-        b'returns the refunded withdrawal.\n\n\xf4\x01\n\x04\x06\x00\x02\x10\x12\x03q\x02/\x1a\xe6\x01 Operator toke'
-        b'n only: try a FAILED payout again. It goes back to REQUESTED as '
-        b'the next try\n (tries + 1, which a rail sees under a new idempote'
-        b'ncy key). A REQUESTED one is returned\n unchanged; any other stat'
-        b'e: FAILED_PRECONDITION.\n\n\xc8\x01\n\x04\x06\x00\x02\x11\x12\x03u\x023\x1a\xba\x01 Operator token only: t'
-        b"he operator's books over the whole store, where every deposited\n"
-        b' unit is now and whether that balances. Reads every document: fo'
-        b'r a quiet moment, not a\n hot path.\n\n\x1b\n\x04\x04\x01\x02\x01\x12\x03\x7f\x02\x14\x1a\x0e Minor units.\n'
-        b'\nT\n\x04\x04\x01\x02\x02\x12\x04\x81\x01\x02\x12\x1aF True while an operation (a purchase or a deposi'
-        b't) holds the account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\x87\x01\x02\x18\x1aZ Chosen by the caller, uni'
-        b'que per user; a retry with the same id is applied at most once.\n'
-        b'\nJ\n\x04\x04\x02\x02\x02\x12\x04\x89\x01\x02\x13\x1a< Minor units, 1 to 10^15; the balance may not ex'
-        b'ceed 10^15.\n\nZ\n\x04\x04\x03\x02\x00\x12\x04\x8e\x01\x02\x13\x1aL False when this deposit_id had alre'
-        b'ady been applied; then nothing changed.\n\nJ\n\x04\x04\x03\x02\x01\x12\x04\x90\x01\x02\x14\x1a< The bal'
-        b'ance after the deposit (when applied), minor units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04'
-        b'\x9f\x01\x04\x0e\x1a\x1b No operation was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12\x04\xa1\x01\x04\x17\x1aF An interrupt'
-        b'ed operation had committed; its effects are now applied.\n\nb\n\x06\x04\x06\x04'
-        b'\x00\x02\x03\x12\x04\xa3\x01\x04\x14\x1aR An interrupted operation had not committed; it was r'
-        b'olled back, nothing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xa5\x01\x04\x1b\x1aE Another node set'
-        b'tled the pending operation while this login waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04'
-        b'\xa7\x01\x04\x17\x1a< The store failed before it could be settled; log in again'
-        b'.\n\n6\n\x04\x04\x07\x02\x01\x12\x04\xb0\x01\x02\x16\x1a( An existing user; NOT_FOUND otherwise.\n\nP\n\x04\x04\x07'
-        b'\x02\x02\x12\x04\xb2\x01\x02\x16\x1aB The lowest price a slot ever sells for, minor units, '
-        b'1 to 10^15.\n\nU\n\x04\x04\x07\x02\x03\x12\x04\xb4\x01\x02\x19\x1aG How long each slot shows its filler'
-        b', seconds, 1 to 2592000 (30 days).\n\nE\n\x04\x04\t\x02\x02\x12\x04\xbf\x01\x02\x16\x1a7 The most the'
-        b' buyer will pay, minor units, 1 to 10^15.\n\nP\n\x04\x04\t\x02\x03\x12\x04\xc1\x01\x02\x17\x1aB One o'
-        b"f the buyer's fillers; empty to buy the slot without an ad.\n\n[\n\x04"
-        b'\x04\t\x02\x04\x12\x04\xc3\x01\x02\x17\x1aM On a lost race, go on to the next slot while its pr'
-        b'ice is within max_price.\n\n \n\x04\x04\n\x02\x00\x12\x04\xc8\x01\x02\x16\x1a\x12 The slot bought.\n\nI\n\x04\x04'
-        b'\n\x02\x01\x12\x04\xca\x01\x02\x15\x1a; The receipt\'s document key, e.g. "txn:<campaign>:<sl'
-        b'ot>".\n\n\xbb\x01\n\x04\x04\n\x02\x02\x12\x04\xcd\x01\x02\x1d\x1a\xac\x01 The buyer\'s balance afterwards; unset i'
-        b'f the purchase committed but its finishing was\n interrupted (rec'
-        b'overy completes it within about a second; Login shows the balanc'
-        b'e).\n\nD\n\x02\x04\x0b\x12\x06\xd1\x01\x00\xe0\x01\x01\x1a6 The details of a FAILED_PRECONDITION or ABO'
-        b'RTED Buy.\n\nQ\n\x04\x04\x0b\x02\x01\x12\x04\xdb\x01\x02\x1a\x1aC The price of the next slot now, minor'
-        b' units (0 for ACCOUNT_BUSY).\n\n2\n\x04\x04\x0b\x02\x02\x12\x04\xdd\x01\x02\x11\x1a$ LOST_RACE: the slo'
-        b't that was lost.\n\n0\n\x04\x04\x0b\x02\x03\x12\x04\xdf\x01\x02\x14\x1a" INSUFFICIENT_FUNDS: the balanc'
-        b'e.\n\n[\n\x04\x04\r\x02\x00\x12\x04\xe8\x01\x02\x16\x1aM Unset when no slot covers now (nothing bough'
-        b't, or the last slot has ended).\n\n;\n\x04\x04\r\x02\x01\x12\x04\xea\x01\x02\x14\x1a- Unset when the '
-        b'covering slot has no filler.\n\n?\n\x04\x04\r\x02\x02\x12\x04\xec\x01\x02\x15\x1a1 When this answer w'
-        b'as computed (ms since epoch).\n\nU\n\x04\x04\x0e\x02\x01\x12\x04\xf2\x01\x02\x1b\x1aG Chosen by the cal'
-        b"ler, unique per user: the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x0e\x02\x02\x12\x04"
-        b'\xf5\x01\x02\x13\x1a\x8e\x01 What reaches the destination, minor units, from the oper'
-        b"ator's minimum (default 1) to\n 10^15. The operator's flat fee is"
-        b' taken on top of it.\n\n\x90\x01\n\x04\x04\x0e\x02\x03\x12\x04\xf8\x01\x02\x19\x1a\x81\x01 Where the payout goes (a'
-        b'n account number, an IBAN, an address at the payout rail): 1 to\n'
-        b' 256 characters, no control characters.\n\n,\n\x04\x04\x0f\x02\x00\x12\x04\xfd\x01\x02\x1c\x1a\x1e The wit'
-        b'hdrawal as it is now.\n\nq\n\x04\x04\x0f\x02\x01\x12\x04\x80\x02\x02\x12\x1ac True when this withdrawal'
-        b'_id had already been requested with these fields; then nothing\n '
-        b'changed.\n\n\xb2\x01\n\x04\x04\x0f\x02\x02\x12\x04\x83\x02\x02\x1d\x1a\xa3\x01 The balance after the withdrawal lef'
-        b't it; unset for a replay, or when the withdrawal\n committed but '
-        b'the debit was left to recovery (GetAccount shows it shortly).\n\n,'
-        b'\n\x02\x04\x10\x12\x06\x87\x02\x00\xaf\x02\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04\x10\x04\x00\x02\x01\x12\x04\x8b\x02\x04\x12\x1a> T'
-        b'aken from the balance, waiting for a payer or the operator.\n\nU\n\x06'
-        b'\x04\x10\x04\x00\x02\x02\x12\x04\x8d\x02\x04\x0f\x1aE Claimed by a payer (see payer), which is asking t'
-        b'he rail to pay it.\n\n.\n\x06\x04\x10\x04\x00\x02\x03\x12\x04\x8f\x02\x04\r\x1a\x1e Paid (see reference). Fina'
-        b'l.\n\n^\n\x06\x04\x10\x04\x00\x02\x04\x12\x04\x91\x02\x04\x0f\x1aN The rail refused this try (see reason): fo'
-        b'r the operator to retry or reject.\n\nP\n\x06\x04\x10\x04\x00\x02\x05\x12\x04\x93\x02\x04\x11\x1a@ Refused by'
-        b' the operator (see reason); its refund is under way.\n\nQ\n\x06\x04\x10\x04\x00\x02\x06\x12'
-        b'\x04\x95\x02\x04\x11\x1aA Refused, and its amount and fee are back in the balance.'
-        b' Final.\n\n7\n\x04\x04\x10\x02\x02\x12\x04\x9a\x02\x02\x13\x1a) What the destination gets, minor units.'
-        b"\n\n]\n\x04\x04\x10\x02\x03\x12\x04\x9c\x02\x02\x10\x1aO The operator's flat fee, minor units, taken fr"
-        b'om the balance with the amount.\n\n&\n\x04\x04\x10\x02\x04\x12\x04\x9e\x02\x02\x19\x1a\x18 Where the payou'
-        b't goes.\n\nV\n\x04\x04\x10\x02\x06\x12\x04\xa1\x02\x02\x1c\x1aH When it was requested, and when its sta'
-        b"te last moved (ms since epoch).\n\n_\n\x04\x04\x10\x02\x08\x12\x04\xa4\x02\x02\x17\x1aQ PAID: the rail'"
-        b"s (or the operator's) reference of the payment; otherwise empty."
-        b'\n\nw\n\x04\x04\x10\x02\t\x12\x04\xa7\x02\x02\x15\x1ai FAILED or REJECTED (and after them): why the l'
-        b'ast try failed, or why it was rejected;\n otherwise empty.\n\nf\n\x04\x04\x10'
-        b'\x02\n\x12\x04\xa9\x02\x02\x13\x1aX Which try at the rail this is, from 1 (each retry of '
-        b'a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x10\x02\x0b\x12\x04\xac\x02\x02\x14\x1av PAYING and a'
-        b'fter: who claimed it ("operator" for a manual payment, or a reco'
-        b"very\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x10\x02\x0c\x12\x04\xae\x02\x02\x1b\x1a< When i"
-        b't was claimed (ms since epoch); 0 when it never was.\n\nD\n\x02\x04\x11\x12\x06\xb2\x02\x00'
-        b'\xc5\x02\x01\x1a6 The details of a FAILED_PRECONDITION money-out call.\n\nW\n\x06\x04'
-        b'\x11\x04\x00\x02\x01\x12\x04\xb6\x02\x04\x1b\x1aG The balance is below what the withdrawal takes (se'
-        b'e balance, needed).\n\nE\n\x06\x04\x11\x04\x00\x02\x02\x12\x04\xb8\x02\x04\x15\x1a5 Another operation holds t'
-        b'he account: retry shortly.\n\nV\n\x06\x04\x11\x04\x00\x02\x03\x12\x04\xba\x02\x04\x14\x1aF The withdrawal is '
-        b'not in a state the move needs (see state, wanted).\n\nl\n\x04\x04\x11\x02\x01\x12\x04\xbf\x02\x02'
-        b'\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and what the withdrawal nee'
-        b'ds (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04\x11\x02\x03\x12\x04\xc3\x02\x02\x13\x1a\xb3\x01 WRONG_STATE:'
-        b" the withdrawal's state, lower case as the journal names it (e.g"
-        b'. "paying",\n or "paying (try 2)" when the move was about another'
-        b' try), and the states the move needs.\n\nX\n\x04\x04\x13\x02\x01\x12\x04\xcf\x02\x02\x16\x1aJ At most t'
-        b'his many withdrawals per page: 0 means 50, above 500 means 500.\n'
-        b'\nW\n\x04\x04\x13\x02\x02\x12\x04\xd1\x02\x02\x18\x1aI Empty for the first page; then the previous res'
-        b"ponse's next_page_token.\n\n%\n\x04\x04\x14\x02\x00\x12\x04\xd6\x02\x02&\x1a\x17 Newest request first.\n"
-        b'\nR\n\x04\x04\x14\x02\x01\x12\x04\xd8\x02\x02\x1d\x1aD Pass as page_token for the next page; empty whe'
-        b'n this is the last.\n\nT\n\x04\x04\x15\x02\x01\x12\x04\xde\x02\x02\x16\x1aF At most this many entries p'
-        b'er page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04\x15\x02\x02\x12\x04\xe0\x02\x02\x18\x1aI Empty'
-        b" for the first page; then the previous response's next_page_toke"
-        b'n.\n\nA\n\x02\x04\x16\x12\x06\xe4\x02\x00\xf1\x02\x01\x1a3 One line of a statement: a change of the bal'
-        b'ance.\n\n`\n\x04\x04\x16\x02\x00\x12\x04\xe6\x02\x02\x12\x1aR When it was asked for (ms since epoch; 0 '
-        b'for records older than records\' times).\n\n\x8a\x01\n\x04\x04\x16\x02\x01\x12\x04\xe9\x02\x02\x12\x1a| "depos'
-        b'it", "credit" (a run of the user\'s campaign\'s sales credited), "'
-        b'withdrawal" or\n "refund" (of a rejected withdrawal).\n\ne\n\x04\x04\x16\x02\x02\x12\x04\xeb'
-        b'\x02\x02\x13\x1aW The deposit id, "<campaign>:<first slot>-<last slot>" of a'
-        b' credit, the withdrawal id.\n\ns\n\x04\x04\x16\x02\x03\x12\x04\xee\x02\x02\x13\x1ae The change of the b'
-        b"alance, minor units: positive in, negative out (a withdrawal's\n "
-        b"amount and fee).\n\n`\n\x04\x04\x16\x02\x04\x12\x04\xf0\x02\x02\x14\x1aR A withdrawal's payout state no"
-        b'w (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04\x17\x02\x00\x12\x04\xf5\x02\x02'
-        b'&\x1a\x0f Newest first.\n\nR\n\x04\x04\x17\x02\x01\x12\x04\xf7\x02\x02\x1d\x1aD Pass as page_token for the ne'
-        b"xt page; empty when this is the last.\n\n4\n\x04\x04\x17\x02\x02\x12\x04\xf9\x02\x02\x14\x1a& The user'"
-        b's balance now, minor units.\n\nR\n\x04\x04\x18\x02\x00\x12\x04\xfe\x02\x02\x1d\x1aD Only withdrawals in'
-        b' this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04\x18\x02\x01\x12\x04\x80\x03\x02\x16\x1aJ'
-        b' At most this many withdrawals per page: 0 means 50, above 500 m'
-        b'eans 500.\n\nW\n\x04\x04\x18\x02\x02\x12\x04\x82\x03\x02\x18\x1aI Empty for the first page; then the pr'
-        b"evious response's next_page_token.\n\n%\n\x04\x04\x19\x02\x00\x12\x04\x87\x03\x02&\x1a\x17 Oldest reque"
-        b'st first.\n\nR\n\x04\x04\x19\x02\x01\x12\x04\x89\x03\x02\x1d\x1aD Pass as page_token for the next page;'
-        b" empty when this is the last.\n\ns\n\x04\x04\x1a\x02\x02\x12\x04\x91\x03\x02\x17\x1ae The payment's ref"
-        b"erence in the operator's own records: 1 to 256 characters, no co"
-        b'ntrol\n characters.\n\nN\n\x04\x04\x1b\x02\x02\x12\x04\x98\x03\x02\x14\x1a@ Why, for the user: 1 to 256 '
-        b'characters, no control characters.\n\nX\n\x02\x04\x1e\x12\x06\xa3\x03\x00\xa8\x03\x01\x1aJ How many wit'
-        b'hdrawals are in one state, and what they took from balances.\n\n4\n'
-        b'\x04\x04\x1e\x02\x02\x12\x04\xa7\x03\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04\x1f\x12\x06\xae\x03\x00\xc5'
-        b"\x03\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit is"
-        b' in a balance, in an operation\n still finishing, in a sale not y'
-        b"et credited to its seller, in the operator's fees, or gone\n out "
-        b'by a withdrawal. They balance when\n   deposits = balances + pend'
-        b'ing + uncredited + fees + withdrawn.\n\n+\n\x04\x04\x1f\x02\x00\x12\x04\xb0\x03\x02\x15\x1a\x1d Every depo'
-        b"sit ever applied.\n\n,\n\x04\x04\x1f\x02\x01\x12\x04\xb2\x03\x02\x15\x1a\x1e Every account's balance now.\n"
-        b'\ne\n\x04\x04\x1f\x02\x02\x12\x04\xb4\x03\x02\x14\x1aW What committed operations still holding their a'
-        b"ccount's lock will change balances by.\n\n^\n\x04\x04\x1f\x02\x03\x12\x04\xb6\x03\x02\x17\x1aP The pric"
-        b'es of sold slots no credit run covers yet (receipts not yet cred'
-        b"ited).\n\n6\n\x04\x04\x1f\x02\x04\x12\x04\xb8\x03\x02\x11\x1a( The operator's fees on credited sales.\n\n"
-        b'A\n\x04\x04\x1f\x02\x05\x12\x04\xba\x03\x02\x15\x1a3 The shares credited to sellers (inside balances)'
-        b".\n\n@\n\x04\x04\x1f\x02\x06\x12\x04\xbc\x03\x02'\x1a2 Withdrawals by state (the states that have an"
-        b'y).\n\nE\n\x04\x04\x1f\x02\x07\x12\x04\xbe\x03\x02\x15\x1a7 Given back to rejected withdrawals (inside '
-        b'balances).\n\n=\n\x04\x04\x1f\x02\x08\x12\x04\xc0\x03\x02\x16\x1a/ What left by withdrawals, less their'
-        b' refunds.\n\na\n\x04\x04\x1f\x02\t\x12\x04\xc2\x03\x02\x18\x1aS deposits - (balances + pending + uncr'
-        b'edited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04\x1f\x02\n\x12\x04\xc4\x03\x02\x15\x1a\x12 di'
-        b'fference == 0.\n'
+        b'roto field.\n\n\xb7\x03\n\x02\x06\x00\x12\x05=\x00\x88\x01\x01\x1a\xa9\x03 Keepalive, for gateways: set keepa'
+        b'live_time to 10 s or more (pings every 2 s or slower are\n always'
+        b' accepted, with or without calls in flight) and keepalive_timeou'
+        b't to 20 s. Of pings\n more often than once a second while the ser'
+        b'ver sends nothing, five are let pass and the\n sixth gets GOAWAY '
+        b'too_many_pings. The server pings a client it has not heard from '
+        b'in 60 s,\n and drops the connection when the ack takes more than '
+        b'20 s.\n\nQ\n\x04\x06\x00\x02\x00\x12\x03?\x02<\x1aD Open an account with balance 0. ALREADY_EX'
+        b'ISTS if the id is taken.\n\nx\n\x04\x06\x00\x02\x01\x12\x03B\x028\x1ak Credit an account; idem'
+        b'potent by deposit_id (a replay changes nothing and says so).\n Op'
+        b"erator token only.\n\na\n\x04\x06\x00\x02\x02\x12\x03D\x026\x1aT An account's balance and whet"
+        b'her an operation holds it. Does not resolve the lock.\n\n\xbb\x01\n\x04\x06\x00\x02\x03\x12'
+        b'\x03G\x022\x1a\xad\x01 Log a user in: settles whatever interrupted operation ho'
+        b'lds the account (may take up to\n about 2 s while an operation st'
+        b'ill in flight elsewhere gets the chance to finish).\n\n9\n\x04\x06\x00\x02\x04\x12\x03I\x02'
+        b'?\x1a, Open a campaign owned by an existing user.\n\n`\n\x04\x06\x00\x02\x05\x12\x03K\x02=\x1aS A'
+        b" campaign's head, last purchase, current price and current slot "
+        b'with its filler.\n\nc\n\x04\x06\x00\x02\x06\x12\x03M\x029\x1aV Upload an ad. Fillers are immut'
+        b'able: ALREADY_EXISTS for an id the user already used.\n\nE\n\x04\x06\x00\x02\x07\x12\x03'
+        b'O\x02,\x1a8 Buy the next slot of a campaign for at most max_price.\n\n_\n'
+        b"\x04\x06\x00\x02\x08\x12\x03Q\x02<\x1aR What a publisher's page shows now: the filler of th"
+        b'e slot whose time covers now.\n\n\x91\x02\n\x04\x06\x00\x02\t\x12\x03X\x02J\x1a\x83\x02 Lists for a gate'
+        b"way, each read from list documents and one page's documents (nev"
+        b'er a\n scan of the store).\n\n Campaigns in campaign_id order, each'
+        b" with its head and current price: every campaign, or\n one owner'"
+        b's (owner_id set; NOT_FOUND for an unknown owner).\n\n\xdc\x02\n\x04\x06\x00\x02\n\x12\x03]\x02>'
+        b"\x1a\xce\x02 A campaign's finished slots, newest first (from its head dow"
+        b'n to slot 1): the buyer,\n price, times and filler of each, or th'
+        b"at it is a void. NOT_FOUND for an unknown campaign.\n A user's pu"
+        b'rchases across campaigns are not listed (yet): that needs a per-'
+        b'user purchase\n index written on the buy path, whose cost must be'
+        b" measured first.\n\n\x84\x02\n\x04\x06\x00\x02\x0b\x12\x03a\x02D\x1a\xf6\x01 A user's fillers in filler_id"
+        b' order, without their images (GetFiller has the image).\n Only fi'
+        b'llers uploaded since the per-user list exists are listed: older '
+        b'ones are not,\n though GetFiller and Buy still find them. NOT_FOU'
+        b"ND for an unknown user.\n\nT\n\x04\x06\x00\x02\x0c\x12\x03c\x023\x1aG One filler of a user's, "
+        b'with its image. NOT_FOUND for an unknown one.\n\n\x96\x04\n\x04\x06\x00\x02\r\x12\x03k\x02V\x1a\x88\x04 '
+        b'Take amount out of an account to destination: amount plus the op'
+        b"erator's flat fee leave\n the balance now (the shares of the user"
+        b"'s campaigns' sales are credited first if the\n balance alone is "
+        b'short), and the payout follows. Idempotent by withdrawal_id: rep'
+        b'eating a\n request with the same amount and destination returns t'
+        b'he withdrawal (replay set, nothing\n changed); another amount or '
+        b'destination is ALREADY_EXISTS. FAILED_PRECONDITION when the\n bal'
+        b'ance is below amount + fee (details: a WithdrawalRejection with '
+        b"both).\n\n_\n\x04\x06\x00\x02\x0e\x12\x03m\x02?\x1aR One withdrawal of a user's, with its payo"
+        b"ut state. NOT_FOUND for an unknown one.\n\nQ\n\x04\x06\x00\x02\x0f\x12\x03o\x02P\x1aD A user's"
+        b' withdrawals, newest first. NOT_FOUND for an unknown user.\n\n\xb4\x01\n\x04'
+        b"\x06\x00\x02\x10\x12\x03r\x02<\x1a\xa6\x01 A user's statement, newest first: deposits, credite"
+        b"d shares of their campaigns' sales,\n withdrawals and refunds (pu"
+        b'rchases are not in it yet), with the balance now.\n\nv\n\x04\x06\x00\x02\x11\x12\x03v\x02D\x1a'
+        b'i Operator token only: every withdrawal, oldest request first (t'
+        b'he payout queue), or those\n in one state.\n\n\xab\x02\n\x04\x06\x00\x02\x12\x12\x03{\x025\x1a\x9d\x02 Oper'
+        b'ator token only: record that the operator paid a withdrawal by h'
+        b'and (the manual\n rail). A REQUESTED one is claimed by "operator"'
+        b' and marked PAID, a PAYING one marked PAID.\n Repeating it with t'
+        b'he same reference returns the paid withdrawal; FAILED_PRECONDITI'
+        b'ON in\n any other state.\n\n\x97\x02\n\x04\x06\x00\x02\x13\x12\x03\x7f\x021\x1a\x89\x02 Operator token only: r'
+        b'efuse a REQUESTED or FAILED withdrawal and refund its amount and'
+        b' fee\n to the balance; it ends REFUNDED. A PAYING one (the rail m'
+        b'ay be paying it) or a PAID one:\n FAILED_PRECONDITION. Repeating '
+        b'it (same reason) returns the refunded withdrawal.\n\n\xf5\x01\n\x04\x06\x00\x02\x14\x12\x04\x83\x01\x02'
+        b'/\x1a\xe6\x01 Operator token only: try a FAILED payout again. It goes bac'
+        b'k to REQUESTED as the next try\n (tries + 1, which a rail sees un'
+        b'der a new idempotency key). A REQUESTED one is returned\n unchang'
+        b'ed; any other state: FAILED_PRECONDITION.\n\n\xc9\x01\n\x04\x06\x00\x02\x15\x12\x04\x87\x01\x023\x1a\xba\x01 Ope'
+        b"rator token only: the operator's books over the whole store, whe"
+        b're every deposited\n unit is now and whether that balances. Reads'
+        b' every document: for a quiet moment, not a\n hot path.\n\n\x1c\n\x04\x04\x01\x02\x01\x12\x04'
+        b'\x91\x01\x02\x14\x1a\x0e Minor units.\n\nT\n\x04\x04\x01\x02\x02\x12\x04\x93\x01\x02\x12\x1aF True while an operation (a '
+        b'purchase or a deposit) holds the account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\x99\x01\x02\x18\x1aZ Chose'
+        b'n by the caller, unique per user; a retry with the same id is ap'
+        b'plied at most once.\n\nJ\n\x04\x04\x02\x02\x02\x12\x04\x9b\x01\x02\x13\x1a< Minor units, 1 to 10^15; th'
+        b'e balance may not exceed 10^15.\n\nZ\n\x04\x04\x03\x02\x00\x12\x04\xa0\x01\x02\x13\x1aL False when this'
+        b' deposit_id had already been applied; then nothing changed.\n\nJ\n\x04'
+        b'\x04\x03\x02\x01\x12\x04\xa2\x01\x02\x14\x1a< The balance after the deposit (when applied), minor'
+        b' units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04\xb1\x01\x04\x0e\x1a\x1b No operation was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12'
+        b'\x04\xb3\x01\x04\x17\x1aF An interrupted operation had committed; its effects are '
+        b'now applied.\n\nb\n\x06\x04\x06\x04\x00\x02\x03\x12\x04\xb5\x01\x04\x14\x1aR An interrupted operation had not'
+        b' committed; it was rolled back, nothing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xb7\x01\x04'
+        b'\x1b\x1aE Another node settled the pending operation while this login '
+        b'waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04\xb9\x01\x04\x17\x1a< The store failed before it could be s'
+        b'ettled; log in again.\n\n6\n\x04\x04\x07\x02\x01\x12\x04\xc2\x01\x02\x16\x1a( An existing user; NOT_FOU'
+        b'ND otherwise.\n\nP\n\x04\x04\x07\x02\x02\x12\x04\xc4\x01\x02\x16\x1aB The lowest price a slot ever sell'
+        b's for, minor units, 1 to 10^15.\n\nU\n\x04\x04\x07\x02\x03\x12\x04\xc6\x01\x02\x19\x1aG How long each s'
+        b'lot shows its filler, seconds, 1 to 2592000 (30 days).\n\nE\n\x04\x04\t\x02\x02\x12'
+        b'\x04\xd1\x01\x02\x16\x1a7 The most the buyer will pay, minor units, 1 to 10^15.\n\nP'
+        b"\n\x04\x04\t\x02\x03\x12\x04\xd3\x01\x02\x17\x1aB One of the buyer's fillers; empty to buy the slot"
+        b' without an ad.\n\n[\n\x04\x04\t\x02\x04\x12\x04\xd5\x01\x02\x17\x1aM On a lost race, go on to the ne'
+        b'xt slot while its price is within max_price.\n\n \n\x04\x04\n\x02\x00\x12\x04\xda\x01\x02\x16\x1a\x12 Th'
+        b"e slot bought.\n\nI\n\x04\x04\n\x02\x01\x12\x04\xdc\x01\x02\x15\x1a; The receipt's document key, e.g."
+        b' "txn:<campaign>:<slot>".\n\n\xbb\x01\n\x04\x04\n\x02\x02\x12\x04\xdf\x01\x02\x1d\x1a\xac\x01 The buyer\'s balance'
+        b' afterwards; unset if the purchase committed but its finishing w'
+        b'as\n interrupted (recovery completes it within about a second; Lo'
+        b'gin shows the balance).\n\nD\n\x02\x04\x0b\x12\x06\xe3\x01\x00\xf2\x01\x01\x1a6 The details of a FAILED'
+        b'_PRECONDITION or ABORTED Buy.\n\nQ\n\x04\x04\x0b\x02\x01\x12\x04\xed\x01\x02\x1a\x1aC The price of the '
+        b'next slot now, minor units (0 for ACCOUNT_BUSY).\n\n2\n\x04\x04\x0b\x02\x02\x12\x04\xef\x01\x02\x11\x1a'
+        b'$ LOST_RACE: the slot that was lost.\n\n0\n\x04\x04\x0b\x02\x03\x12\x04\xf1\x01\x02\x14\x1a" INSUFFICIE'
+        b'NT_FUNDS: the balance.\n\n[\n\x04\x04\r\x02\x00\x12\x04\xfa\x01\x02\x16\x1aM Unset when no slot cover'
+        b's now (nothing bought, or the last slot has ended).\n\n;\n\x04\x04\r\x02\x01\x12\x04\xfc\x01'
+        b'\x02\x14\x1a- Unset when the covering slot has no filler.\n\n?\n\x04\x04\r\x02\x02\x12\x04\xfe\x01\x02\x15\x1a'
+        b'1 When this answer was computed (ms since epoch).\n\nE\n\x04\x04\x0e\x02\x00\x12\x04\x83\x02\x02\x16'
+        b"\x1a7 Only this user's campaigns; empty for every campaign.\n\nV\n\x04\x04\x0e\x02"
+        b'\x01\x12\x04\x85\x02\x02\x16\x1aH At most this many campaigns per page: 0 means 50, abov'
+        b'e 500 means 500.\n\nW\n\x04\x04\x0e\x02\x02\x12\x04\x87\x02\x02\x18\x1aI Empty for the first page; then'
+        b" the previous response's next_page_token.\n\nY\n\x02\x04\x0f\x12\x06\x8b\x02\x00\x91\x02\x01\x1aK A cam"
+        b'paign as listed: what it is, how far it has sold, and its price '
+        b'now.\n\n8\n\x04\x04\x0f\x02\x01\x12\x04\x8e\x02\x02\x11\x1a* The highest finished slot; 0 = none yet.\n\n'
+        b"S\n\x04\x04\x0f\x02\x02\x12\x04\x90\x02\x02\x1a\x1aE The price of the next slot at the response's as_"
+        b'of_ms, minor units.\n\n%\n\x04\x04\x10\x02\x00\x12\x04\x95\x02\x02)\x1a\x17 In campaign_id order.\n\nR\n\x04\x04'
+        b'\x10\x02\x01\x12\x04\x97\x02\x02\x1d\x1aD Pass as page_token for the next page; empty when thi'
+        b's is the last.\n\n?\n\x04\x04\x10\x02\x02\x12\x04\x99\x02\x02\x15\x1a1 When the prices were computed (m'
+        b's since epoch).\n\nR\n\x04\x04\x11\x02\x01\x12\x04\x9f\x02\x02\x16\x1aD At most this many slots per pag'
+        b'e: 0 means 50, above 500 means 500.\n\n\x98\x01\n\x04\x04\x11\x02\x02\x12\x04\xa2\x02\x02\x18\x1a\x89\x01 Empty for'
+        b' the first page (which starts at the head); then the previous re'
+        b"sponse's\n next_page_token (which names the next slot to read).\n\n"
+        b'\\\n\x04\x04\x12\x02\x00\x12\x04\xa7\x02\x02 \x1aN Newest (highest slot) first; a void has only cam'
+        b'paign_id, slot and void set.\n\nR\n\x04\x04\x12\x02\x01\x12\x04\xa9\x02\x02\x1d\x1aD Pass as page_token'
+        b' for the next page; empty when this is the last.\n\nT\n\x04\x04\x13\x02\x01\x12\x04\xaf\x02\x02\x16\x1a'
+        b'F At most this many fillers per page: 0 means 50, above 500 mean'
+        b's 500.\n\nW\n\x04\x04\x13\x02\x02\x12\x04\xb1\x02\x02\x18\x1aI Empty for the first page; then the previ'
+        b"ous response's next_page_token.\n\n\xaa\x01\n\x04\x04\x14\x02\x00\x12\x04\xb7\x02\x02\x1e\x1a\x9b\x01 In filler_id "
+        b'order; image_base64 is left empty (an image may be 256 KiB, and '
+        b"a page of\n them would pass gRPC's 4 MB message limit): GetFiller"
+        b' returns it.\n\nR\n\x04\x04\x14\x02\x01\x12\x04\xb9\x02\x02\x1d\x1aD Pass as page_token for the next pa'
+        b'ge; empty when this is the last.\n\nU\n\x04\x04\x16\x02\x01\x12\x04\xc4\x02\x02\x1b\x1aG Chosen by the '
+        b"caller, unique per user: the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x16\x02"
+        b'\x02\x12\x04\xc7\x02\x02\x13\x1a\x8e\x01 What reaches the destination, minor units, from the o'
+        b"perator's minimum (default 1) to\n 10^15. The operator's flat fee"
+        b' is taken on top of it.\n\n\x90\x01\n\x04\x04\x16\x02\x03\x12\x04\xca\x02\x02\x19\x1a\x81\x01 Where the payout goes'
+        b' (an account number, an IBAN, an address at the payout rail): 1 '
+        b'to\n 256 characters, no control characters.\n\n,\n\x04\x04\x17\x02\x00\x12\x04\xcf\x02\x02\x1c\x1a\x1e The '
+        b'withdrawal as it is now.\n\nq\n\x04\x04\x17\x02\x01\x12\x04\xd2\x02\x02\x12\x1ac True when this withdra'
+        b'wal_id had already been requested with these fields; then nothin'
+        b'g\n changed.\n\n\xb2\x01\n\x04\x04\x17\x02\x02\x12\x04\xd5\x02\x02\x1d\x1a\xa3\x01 The balance after the withdrawal '
+        b'left it; unset for a replay, or when the withdrawal\n committed b'
+        b'ut the debit was left to recovery (GetAccount shows it shortly).'
+        b'\n\n,\n\x02\x04\x18\x12\x06\xd9\x02\x00\x81\x03\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04\x18\x04\x00\x02\x01\x12\x04\xdd\x02\x04\x12\x1a'
+        b'> Taken from the balance, waiting for a payer or the operator.\n\n'
+        b'U\n\x06\x04\x18\x04\x00\x02\x02\x12\x04\xdf\x02\x04\x0f\x1aE Claimed by a payer (see payer), which is askin'
+        b'g the rail to pay it.\n\n.\n\x06\x04\x18\x04\x00\x02\x03\x12\x04\xe1\x02\x04\r\x1a\x1e Paid (see reference). F'
+        b'inal.\n\n^\n\x06\x04\x18\x04\x00\x02\x04\x12\x04\xe3\x02\x04\x0f\x1aN The rail refused this try (see reason):'
+        b' for the operator to retry or reject.\n\nP\n\x06\x04\x18\x04\x00\x02\x05\x12\x04\xe5\x02\x04\x11\x1a@ Refused'
+        b' by the operator (see reason); its refund is under way.\n\nQ\n\x06\x04\x18\x04\x00'
+        b'\x02\x06\x12\x04\xe7\x02\x04\x11\x1aA Refused, and its amount and fee are back in the balan'
+        b'ce. Final.\n\n7\n\x04\x04\x18\x02\x02\x12\x04\xec\x02\x02\x13\x1a) What the destination gets, minor uni'
+        b"ts.\n\n]\n\x04\x04\x18\x02\x03\x12\x04\xee\x02\x02\x10\x1aO The operator's flat fee, minor units, taken"
+        b' from the balance with the amount.\n\n&\n\x04\x04\x18\x02\x04\x12\x04\xf0\x02\x02\x19\x1a\x18 Where the pa'
+        b'yout goes.\n\nV\n\x04\x04\x18\x02\x06\x12\x04\xf3\x02\x02\x1c\x1aH When it was requested, and when its '
+        b'state last moved (ms since epoch).\n\n_\n\x04\x04\x18\x02\x08\x12\x04\xf6\x02\x02\x17\x1aQ PAID: the ra'
+        b"il's (or the operator's) reference of the payment; otherwise emp"
+        b'ty.\n\nw\n\x04\x04\x18\x02\t\x12\x04\xf9\x02\x02\x15\x1ai FAILED or REJECTED (and after them): why th'
+        b'e last try failed, or why it was rejected;\n otherwise empty.\n\nf\n'
+        b'\x04\x04\x18\x02\n\x12\x04\xfb\x02\x02\x13\x1aX Which try at the rail this is, from 1 (each retry '
+        b'of a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x18\x02\x0b\x12\x04\xfe\x02\x02\x14\x1av PAYING an'
+        b'd after: who claimed it ("operator" for a manual payment, or a r'
+        b"ecovery\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x18\x02\x0c\x12\x04\x80\x03\x02\x1b\x1a< Whe"
+        b'n it was claimed (ms since epoch); 0 when it never was.\n\nD\n\x02\x04\x19\x12\x06'
+        b'\x84\x03\x00\x97\x03\x01\x1a6 The details of a FAILED_PRECONDITION money-out call.\n\nW'
+        b'\n\x06\x04\x19\x04\x00\x02\x01\x12\x04\x88\x03\x04\x1b\x1aG The balance is below what the withdrawal takes '
+        b'(see balance, needed).\n\nE\n\x06\x04\x19\x04\x00\x02\x02\x12\x04\x8a\x03\x04\x15\x1a5 Another operation hold'
+        b's the account: retry shortly.\n\nV\n\x06\x04\x19\x04\x00\x02\x03\x12\x04\x8c\x03\x04\x14\x1aF The withdrawal '
+        b'is not in a state the move needs (see state, wanted).\n\nl\n\x04\x04\x19\x02\x01\x12\x04'
+        b'\x91\x03\x02\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and what the withdrawal '
+        b'needs (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04\x19\x02\x03\x12\x04\x95\x03\x02\x13\x1a\xb3\x01 WRONG_STA'
+        b"TE: the withdrawal's state, lower case as the journal names it ("
+        b'e.g. "paying",\n or "paying (try 2)" when the move was about anot'
+        b'her try), and the states the move needs.\n\nX\n\x04\x04\x1b\x02\x01\x12\x04\xa1\x03\x02\x16\x1aJ At mos'
+        b't this many withdrawals per page: 0 means 50, above 500 means 50'
+        b'0.\n\nW\n\x04\x04\x1b\x02\x02\x12\x04\xa3\x03\x02\x18\x1aI Empty for the first page; then the previous '
+        b"response's next_page_token.\n\n%\n\x04\x04\x1c\x02\x00\x12\x04\xa8\x03\x02&\x1a\x17 Newest request firs"
+        b't.\n\nR\n\x04\x04\x1c\x02\x01\x12\x04\xaa\x03\x02\x1d\x1aD Pass as page_token for the next page; empty '
+        b'when this is the last.\n\nT\n\x04\x04\x1d\x02\x01\x12\x04\xb0\x03\x02\x16\x1aF At most this many entrie'
+        b's per page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04\x1d\x02\x02\x12\x04\xb2\x03\x02\x18\x1aI Em'
+        b"pty for the first page; then the previous response's next_page_t"
+        b'oken.\n\nA\n\x02\x04\x1e\x12\x06\xb6\x03\x00\xc3\x03\x01\x1a3 One line of a statement: a change of the '
+        b'balance.\n\n`\n\x04\x04\x1e\x02\x00\x12\x04\xb8\x03\x02\x12\x1aR When it was asked for (ms since epoch;'
+        b' 0 for records older than records\' times).\n\n\x8a\x01\n\x04\x04\x1e\x02\x01\x12\x04\xbb\x03\x02\x12\x1a| "de'
+        b'posit", "credit" (a run of the user\'s campaign\'s sales credited)'
+        b', "withdrawal" or\n "refund" (of a rejected withdrawal).\n\ne\n\x04\x04\x1e\x02\x02'
+        b'\x12\x04\xbd\x03\x02\x13\x1aW The deposit id, "<campaign>:<first slot>-<last slot>" o'
+        b'f a credit, the withdrawal id.\n\ns\n\x04\x04\x1e\x02\x03\x12\x04\xc0\x03\x02\x13\x1ae The change of th'
+        b"e balance, minor units: positive in, negative out (a withdrawal'"
+        b"s\n amount and fee).\n\n`\n\x04\x04\x1e\x02\x04\x12\x04\xc2\x03\x02\x14\x1aR A withdrawal's payout state"
+        b' now (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04\x1f\x02\x00\x12\x04'
+        b'\xc7\x03\x02&\x1a\x0f Newest first.\n\nR\n\x04\x04\x1f\x02\x01\x12\x04\xc9\x03\x02\x1d\x1aD Pass as page_token for the'
+        b' next page; empty when this is the last.\n\n4\n\x04\x04\x1f\x02\x02\x12\x04\xcb\x03\x02\x14\x1a& The us'
+        b"er's balance now, minor units.\n\nR\n\x04\x04 \x02\x00\x12\x04\xd0\x03\x02\x1d\x1aD Only withdrawals"
+        b' in this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04 \x02\x01\x12\x04\xd2\x03\x02'
+        b'\x16\x1aJ At most this many withdrawals per page: 0 means 50, above 50'
+        b'0 means 500.\n\nW\n\x04\x04 \x02\x02\x12\x04\xd4\x03\x02\x18\x1aI Empty for the first page; then the'
+        b" previous response's next_page_token.\n\n%\n\x04\x04!\x02\x00\x12\x04\xd9\x03\x02&\x1a\x17 Oldest re"
+        b'quest first.\n\nR\n\x04\x04!\x02\x01\x12\x04\xdb\x03\x02\x1d\x1aD Pass as page_token for the next pa'
+        b'ge; empty when this is the last.\n\ns\n\x04\x04"\x02\x02\x12\x04\xe3\x03\x02\x17\x1ae The payment\'s '
+        b"reference in the operator's own records: 1 to 256 characters, no"
+        b' control\n characters.\n\nN\n\x04\x04#\x02\x02\x12\x04\xea\x03\x02\x14\x1a@ Why, for the user: 1 to 2'
+        b'56 characters, no control characters.\n\nX\n\x02\x04&\x12\x06\xf5\x03\x00\xfa\x03\x01\x1aJ How many '
+        b'withdrawals are in one state, and what they took from balances.\n'
+        b"\n4\n\x04\x04&\x02\x02\x12\x04\xf9\x03\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04'\x12\x06\x80"
+        b"\x04\x00\x97\x04\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit"
+        b' is in a balance, in an operation\n still finishing, in a sale no'
+        b"t yet credited to its seller, in the operator's fees, or gone\n o"
+        b'ut by a withdrawal. They balance when\n   deposits = balances + p'
+        b"ending + uncredited + fees + withdrawn.\n\n+\n\x04\x04'\x02\x00\x12\x04\x82\x04\x02\x15\x1a\x1d Every d"
+        b"eposit ever applied.\n\n,\n\x04\x04'\x02\x01\x12\x04\x84\x04\x02\x15\x1a\x1e Every account's balance no"
+        b"w.\n\ne\n\x04\x04'\x02\x02\x12\x04\x86\x04\x02\x14\x1aW What committed operations still holding thei"
+        b"r account's lock will change balances by.\n\n^\n\x04\x04'\x02\x03\x12\x04\x88\x04\x02\x17\x1aP The p"
+        b'rices of sold slots no credit run covers yet (receipts not yet c'
+        b"redited).\n\n6\n\x04\x04'\x02\x04\x12\x04\x8a\x04\x02\x11\x1a( The operator's fees on credited sales"
+        b".\n\nA\n\x04\x04'\x02\x05\x12\x04\x8c\x04\x02\x15\x1a3 The shares credited to sellers (inside balanc"
+        b"es).\n\n@\n\x04\x04'\x02\x06\x12\x04\x8e\x04\x02'\x1a2 Withdrawals by state (the states that have"
+        b" any).\n\nE\n\x04\x04'\x02\x07\x12\x04\x90\x04\x02\x15\x1a7 Given back to rejected withdrawals (insi"
+        b"de balances).\n\n=\n\x04\x04'\x02\x08\x12\x04\x92\x04\x02\x16\x1a/ What left by withdrawals, less th"
+        b"eir refunds.\n\na\n\x04\x04'\x02\t\x12\x04\x94\x04\x02\x18\x1aS deposits - (balances + pending + u"
+        b"ncredited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04'\x02\n\x12\x04\x96\x04\x02\x15\x1a\x12"
+        b' difference == 0.\n'
     ),
     'abc/v1/recovery.proto': (
         b'\n\xa8\x03\n\x01\x0c\x12\x03\x06\x00\x12\x1a\x9d\x03 The recovery service: one replica of the posse th'

@@ -18,6 +18,7 @@ from ._ids import (
     credit_key,
     deposit_key,
     filler_key,
+    fillers_key,
     owned_key,
     receipt_key,
     refund_key,
@@ -117,8 +118,9 @@ async def read_documents(store: DocumentStore) -> AsyncIterator[tuple[str, Json,
             async for found in _get(store, key):
                 yield found
     for uid in sorted(entries[IndexKind.USERS]):
-        async for found in _get(store, owned_key(uid)):
-            yield found
+        for key in (owned_key(uid), fillers_key(uid)):
+            async for found in _get(store, key):
+                yield found
     for cid in sorted(entries[IndexKind.CAMPAIGNS]):
         async for found in _campaign_documents(store, cid):
             yield found

@@ -74,3 +74,8 @@ def refund_key(uid: str, wid: str) -> str:
 def owned_key(uid: str) -> str:
     """The list of the campaigns ``uid`` owns."""
     return f"owned:{uid}"
+
+
+def fillers_key(uid: str) -> str:
+    """The list of the fillers ``uid`` uploaded (those uploaded since the list was added)."""
+    return f"fillers:{uid}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from services.store import DocumentStore, InDoubt, Unavailable
+from services.store import DocumentStore, InDoubt, Json, Unavailable
 
 from ._account import read_or_missing, read_user
 from ._audit import audit, read_snapshot
@@ -22,11 +22,12 @@ from ._buy import buy
 from ._context import JournalContext
 from ._credit import credit, credit_owner
 from ._deposit import deposit
-from ._documents import Campaign, User
+from ._documents import Campaign, Slot, User
 from ._finish import Finished, finish_slot
 from ._ids import campaign_key, check_id, invalid_id, withdrawal_key
 from ._index import IndexKind, list_index
 from ._ledger import Books, books
+from ._listings import campaigns_after, fillers_after, get_filler, slots_below
 from ._login import login
 from ._money_out import PayoutState, Withdrawal
 from ._outcomes import (
@@ -179,6 +180,29 @@ class Journal:
 
     async def get_campaign(self, cid: str) -> Campaign | Missing | InvalidInput | Interrupted:
         return await _read(self._get_campaign(cid))
+
+    async def list_campaigns(self, owner: str | None, after: str | None, count: int
+                             ) -> list[tuple[str, Campaign]] | Missing | InvalidInput \
+            | Interrupted:
+        """At most ``count`` campaigns (``owner``'s, or everyone's when None) with ids above
+        ``after``, in id order (see ``campaigns_after``)."""
+        return await _read(campaigns_after(self.store, owner, after, count))
+
+    async def list_slots(self, cid: str, below: int | None, count: int
+                         ) -> list[tuple[int, Slot]] | Missing | InvalidInput | Interrupted:
+        """At most ``count`` of ``cid``'s finished slots below ``below`` (None: from the
+        head), newest first."""
+        return await _read(slots_below(self.store, cid, below, count))
+
+    async def list_fillers(self, uid: str, after: str | None, count: int
+                           ) -> list[tuple[str, Json]] | Missing | InvalidInput | Interrupted:
+        """At most ``count`` of ``uid``'s listed fillers with ids above ``after``, in id
+        order (fillers uploaded before the per-user list existed are not listed)."""
+        return await _read(fillers_after(self.store, uid, after, count))
+
+    async def get_filler(self, uid: str, fid: str
+                         ) -> Json | Missing | InvalidInput | Interrupted:
+        return await _read(get_filler(self.store, uid, fid))
 
     def price_now(self, campaign: Campaign) -> int:
         return price_at(campaign, self.now())

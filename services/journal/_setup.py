@@ -20,7 +20,15 @@ from ._documents import (
     User,
     filler_json,
 )
-from ._ids import campaign_key, check_amount, check_id, filler_key, owned_key, user_key
+from ._ids import (
+    campaign_key,
+    check_amount,
+    check_id,
+    filler_key,
+    fillers_key,
+    owned_key,
+    user_key,
+)
 from ._index import IndexKind, add_entry, add_to_index
 from ._outcomes import AlreadyExists, Created, CreateOutcome, InvalidInput, Missing, Rejected
 
@@ -77,6 +85,8 @@ async def upload_filler(
     if not await exists(store, user_key(uid)):
         return Missing("user", uid)
     await add_to_index(store, ctx, IndexKind.FILLERS, f"{uid}:{fid}")
+    # Also listed under its user, so a user's fillers are read without the global index.
+    await add_entry(store, ctx, fillers_key(uid), fid)
     return await _insert(store, filler_key(uid, fid), filler_json(text, link, image), "filler", fid)
 
 

@@ -1,7 +1,8 @@
 """``PurchaseService``: the journal over gRPC. Each method validates through the journal
 (which writes nothing for bad input, and turns store failures into ``Interrupted``) and maps
 the outcome to a response or a status. Accounts, campaigns, fillers and buying are here; money
-out is in ``_withdrawals.py`` (the user's) and ``_payouts.py`` (the operator's)."""
+out is in ``_withdrawals.py`` (the user's) and ``_payouts.py`` (the operator's), a gateway's
+lists in ``_listings.py``."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from services.messages import campaign_message, price_curve
 
 from . import _messages as msg
 from ._errors import FILLER_FIELDS, refuse
+from ._listings import ListingServicer
 from ._payouts import PayoutServicer
 from ._withdrawals import WithdrawalServicer
 
@@ -40,7 +42,7 @@ lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy c
                                    "the race for their slot")
 
 
-class PurchaseServicer(WithdrawalServicer, PayoutServicer,
+class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer,
                        purchase_pb2_grpc.PurchaseServiceServicer):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal

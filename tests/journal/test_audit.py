@@ -155,7 +155,7 @@ async def test_read_documents_finds_everything_through_the_indexes() -> None:
         "user:seller", "user:alice", "user:bob",
         "deposit:alice:initial", "deposit:bob:initial",
         "filler:alice:ad",
-        "campaign:camp", "owned:seller",
+        "campaign:camp", "owned:seller", "fillers:alice",
         "slot:camp:1", "slot:camp:2", "slot:camp:3",
         "txn:camp:1", "txn:camp:2", "txn:camp:3",
     }

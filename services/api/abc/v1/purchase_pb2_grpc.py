@@ -85,6 +85,26 @@ class PurchaseServiceStub:
                 request_serializer=abc_dot_v1_dot_purchase__pb2.GetCurrentAdRequest.SerializeToString,
                 response_deserializer=abc_dot_v1_dot_purchase__pb2.CurrentAd.FromString,
                 _registered_method=True)
+        self.ListCampaigns = channel.unary_unary(
+                '/abc.v1.PurchaseService/ListCampaigns',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ListCampaignsRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ListCampaignsResponse.FromString,
+                _registered_method=True)
+        self.ListSlots = channel.unary_unary(
+                '/abc.v1.PurchaseService/ListSlots',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ListSlotsRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ListSlotsResponse.FromString,
+                _registered_method=True)
+        self.ListFillers = channel.unary_unary(
+                '/abc.v1.PurchaseService/ListFillers',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ListFillersRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ListFillersResponse.FromString,
+                _registered_method=True)
+        self.GetFiller = channel.unary_unary(
+                '/abc.v1.PurchaseService/GetFiller',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.GetFillerRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_types__pb2.Filler.FromString,
+                _registered_method=True)
         self.RequestWithdrawal = channel.unary_unary(
                 '/abc.v1.PurchaseService/RequestWithdrawal',
                 request_serializer=abc_dot_v1_dot_purchase__pb2.RequestWithdrawalRequest.SerializeToString,
@@ -200,6 +220,43 @@ class PurchaseServiceServicer:
 
     def GetCurrentAd(self, request, context):
         """What a publisher's page shows now: the filler of the slot whose time covers now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCampaigns(self, request, context):
+        """Lists for a gateway, each read from list documents and one page's documents (never a
+        scan of the store).
+
+        Campaigns in campaign_id order, each with its head and current price: every campaign, or
+        one owner's (owner_id set; NOT_FOUND for an unknown owner).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSlots(self, request, context):
+        """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
+        price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
+        A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+        index written on the buy path, whose cost must be measured first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFillers(self, request, context):
+        """A user's fillers in filler_id order, without their images (GetFiller has the image).
+        Only fillers uploaded since the per-user list exists are listed: older ones are not,
+        though GetFiller and Buy still find them. NOT_FOUND for an unknown user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFiller(self, request, context):
+        """One filler of a user's, with its image. NOT_FOUND for an unknown one.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -331,6 +388,26 @@ def add_PurchaseServiceServicer_to_server(servicer, server):
                     servicer.GetCurrentAd,
                     request_deserializer=abc_dot_v1_dot_purchase__pb2.GetCurrentAdRequest.FromString,
                     response_serializer=abc_dot_v1_dot_purchase__pb2.CurrentAd.SerializeToString,
+            ),
+            'ListCampaigns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCampaigns,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ListCampaignsRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ListCampaignsResponse.SerializeToString,
+            ),
+            'ListSlots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSlots,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ListSlotsRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ListSlotsResponse.SerializeToString,
+            ),
+            'ListFillers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFillers,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ListFillersRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ListFillersResponse.SerializeToString,
+            ),
+            'GetFiller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFiller,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.GetFillerRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_types__pb2.Filler.SerializeToString,
             ),
             'RequestWithdrawal': grpc.unary_unary_rpc_method_handler(
                     servicer.RequestWithdrawal,
@@ -626,6 +703,114 @@ class PurchaseService:
             '/abc.v1.PurchaseService/GetCurrentAd',
             abc_dot_v1_dot_purchase__pb2.GetCurrentAdRequest.SerializeToString,
             abc_dot_v1_dot_purchase__pb2.CurrentAd.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCampaigns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ListCampaigns',
+            abc_dot_v1_dot_purchase__pb2.ListCampaignsRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ListCampaignsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSlots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ListSlots',
+            abc_dot_v1_dot_purchase__pb2.ListSlotsRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ListSlotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFillers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ListFillers',
+            abc_dot_v1_dot_purchase__pb2.ListFillersRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ListFillersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFiller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/GetFiller',
+            abc_dot_v1_dot_purchase__pb2.GetFillerRequest.SerializeToString,
+            abc_dot_v1_dot_types__pb2.Filler.FromString,
             options,
             channel_credentials,
             insecure,

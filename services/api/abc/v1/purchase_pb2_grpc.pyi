@@ -105,6 +105,26 @@ class PurchaseServiceStub:
     """Buy the next slot of a campaign for at most max_price."""
     GetCurrentAd: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.GetCurrentAdRequest, _purchase_pb2.CurrentAd]
     """What a publisher's page shows now: the filler of the slot whose time covers now."""
+    ListCampaigns: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListCampaignsRequest, _purchase_pb2.ListCampaignsResponse]
+    """Lists for a gateway, each read from list documents and one page's documents (never a
+    scan of the store).
+
+    Campaigns in campaign_id order, each with its head and current price: every campaign, or
+    one owner's (owner_id set; NOT_FOUND for an unknown owner).
+    """
+    ListSlots: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListSlotsRequest, _purchase_pb2.ListSlotsResponse]
+    """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
+    price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
+    A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+    index written on the buy path, whose cost must be measured first.
+    """
+    ListFillers: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListFillersRequest, _purchase_pb2.ListFillersResponse]
+    """A user's fillers in filler_id order, without their images (GetFiller has the image).
+    Only fillers uploaded since the per-user list exists are listed: older ones are not,
+    though GetFiller and Buy still find them. NOT_FOUND for an unknown user.
+    """
+    GetFiller: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.GetFillerRequest, _types_pb2.Filler]
+    """One filler of a user's, with its image. NOT_FOUND for an unknown one."""
     RequestWithdrawal: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.RequestWithdrawalRequest, _purchase_pb2.RequestWithdrawalResponse]
     """Take amount out of an account to destination: amount plus the operator's flat fee leave
     the balance now (the shares of the user's campaigns' sales are credited first if the
@@ -179,6 +199,26 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     """Buy the next slot of a campaign for at most max_price."""
     GetCurrentAd: _aio.UnaryUnaryMultiCallable[_purchase_pb2.GetCurrentAdRequest, _purchase_pb2.CurrentAd]  # type: ignore[assignment]
     """What a publisher's page shows now: the filler of the slot whose time covers now."""
+    ListCampaigns: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListCampaignsRequest, _purchase_pb2.ListCampaignsResponse]  # type: ignore[assignment]
+    """Lists for a gateway, each read from list documents and one page's documents (never a
+    scan of the store).
+
+    Campaigns in campaign_id order, each with its head and current price: every campaign, or
+    one owner's (owner_id set; NOT_FOUND for an unknown owner).
+    """
+    ListSlots: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListSlotsRequest, _purchase_pb2.ListSlotsResponse]  # type: ignore[assignment]
+    """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
+    price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
+    A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+    index written on the buy path, whose cost must be measured first.
+    """
+    ListFillers: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListFillersRequest, _purchase_pb2.ListFillersResponse]  # type: ignore[assignment]
+    """A user's fillers in filler_id order, without their images (GetFiller has the image).
+    Only fillers uploaded since the per-user list exists are listed: older ones are not,
+    though GetFiller and Buy still find them. NOT_FOUND for an unknown user.
+    """
+    GetFiller: _aio.UnaryUnaryMultiCallable[_purchase_pb2.GetFillerRequest, _types_pb2.Filler]  # type: ignore[assignment]
+    """One filler of a user's, with its image. NOT_FOUND for an unknown one."""
     RequestWithdrawal: _aio.UnaryUnaryMultiCallable[_purchase_pb2.RequestWithdrawalRequest, _purchase_pb2.RequestWithdrawalResponse]  # type: ignore[assignment]
     """Take amount out of an account to destination: amount plus the operator's flat fee leave
     the balance now (the shares of the user's campaigns' sales are credited first if the
@@ -304,6 +344,50 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_purchase_pb2.CurrentAd, _abc.Awaitable[_purchase_pb2.CurrentAd]]:
         """What a publisher's page shows now: the filler of the slot whose time covers now."""
+
+    @_abc_1.abstractmethod
+    def ListCampaigns(
+        self,
+        request: _purchase_pb2.ListCampaignsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_purchase_pb2.ListCampaignsResponse, _abc.Awaitable[_purchase_pb2.ListCampaignsResponse]]:
+        """Lists for a gateway, each read from list documents and one page's documents (never a
+        scan of the store).
+
+        Campaigns in campaign_id order, each with its head and current price: every campaign, or
+        one owner's (owner_id set; NOT_FOUND for an unknown owner).
+        """
+
+    @_abc_1.abstractmethod
+    def ListSlots(
+        self,
+        request: _purchase_pb2.ListSlotsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_purchase_pb2.ListSlotsResponse, _abc.Awaitable[_purchase_pb2.ListSlotsResponse]]:
+        """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
+        price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
+        A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+        index written on the buy path, whose cost must be measured first.
+        """
+
+    @_abc_1.abstractmethod
+    def ListFillers(
+        self,
+        request: _purchase_pb2.ListFillersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_purchase_pb2.ListFillersResponse, _abc.Awaitable[_purchase_pb2.ListFillersResponse]]:
+        """A user's fillers in filler_id order, without their images (GetFiller has the image).
+        Only fillers uploaded since the per-user list exists are listed: older ones are not,
+        though GetFiller and Buy still find them. NOT_FOUND for an unknown user.
+        """
+
+    @_abc_1.abstractmethod
+    def GetFiller(
+        self,
+        request: _purchase_pb2.GetFillerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_types_pb2.Filler, _abc.Awaitable[_types_pb2.Filler]]:
+        """One filler of a user's, with its image. NOT_FOUND for an unknown one."""
 
     @_abc_1.abstractmethod
     def RequestWithdrawal(
