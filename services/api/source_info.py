@@ -385,28 +385,32 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b'e that it\n falls on a straight line from 2 * last.price at last.'
         b'bought_at_ms to min_price at\n last.end_ms, computed in integers '
         b'and rounded up.\n\n;\n\x04\x04\x01\x02\x01\x12\x03$\x02\x14\x1a. Unset when the campaign has no p'
-        b"urchase yet.\n\n'\n\x02\x04\x02\x12\x04(\x003\x01\x1a\x1b An ad: what a slot shows.\n\n'\n\x04\x04\x02\x02\x00\x12\x03"
+        b"urchase yet.\n\n'\n\x02\x04\x02\x12\x04(\x006\x01\x1a\x1b An ad: what a slot shows.\n\n'\n\x04\x04\x02\x02\x00\x12\x03"
         b"*\x02\x15\x1a\x1a The uploading user's id.\n\n0\n\x04\x04\x02\x02\x01\x12\x03,\x02\x17\x1a# The filler's id, "
-        b'unique per user.\n\n1\n\x04\x04\x02\x02\x02\x12\x03.\x02\x12\x1a$ Display text, 1 to 500 characte'
-        b'rs.\n\nF\n\x04\x04\x02\x02\x03\x12\x030\x02\x12\x1a9 Click-through URL, up to 2048 characters; ma'
-        b'y be empty.\n\nK\n\x04\x04\x02\x02\x04\x12\x032\x02\x1a\x1a> Image as base64 text, up to 262144 c'
-        b'haracters; may be empty.\n\n\x9e\x01\n\x02\x04\x03\x12\x047\x00F\x01\x1a\x91\x01 What finished a slot: '
-        b'a purchase, or a void (a fence that closed the slot to an\n inter'
-        b'rupted purchase: nobody bought it, and it shows nothing).\n\n#\n\x04\x04\x03'
-        b'\x02\x01\x12\x03:\x02\x11\x1a\x16 Slot number, from 1.\n\nG\n\x04\x04\x03\x02\x02\x12\x03<\x02\x10\x1a: True for a void; '
-        b'then only campaign_id and slot are set.\n\n#\n\x04\x04\x03\x02\x03\x12\x03>\x02\x16\x1a\x16 The buye'
-        b"r's user id.\n\n'\n\x04\x04\x03\x02\x04\x12\x03@\x02\x12\x1a\x1a Price paid, minor units.\n\nL\n\x04\x04\x03\x02\x05\x12\x03"
-        b"B\x02\x17\x1a? The buyer's filler id; empty if the buyer bought without o"
-        b"ne.\n\ni\n\x02\x04\x04\x12\x04I\x00N\x01\x1a] A campaign: its owner's numbered slots, never"
-        b' sold below min_price, each slot_seconds long.\n\n?\n\x02\x04\x05\x12\x04Q\x00S\x01\x1a3 Se'
-        b'rved by both PurchaseService and NotifyService.\n\n^\n\x02\x04\x06\x12\x04V\x00c\x01\x1aR A'
-        b' campaign as read now: its price curve, its price, the slot show'
-        b'ing and its ad.\n\n7\n\x04\x04\x06\x02\x01\x12\x03Y\x02\x11\x1a* The highest finished slot; 0 = n'
-        b'one yet.\n\nc\n\x04\x04\x06\x02\x02\x12\x03[\x02\x17\x1aV The curve the price follows now (its la'
-        b"st purchase is the campaign's last purchase).\n\nC\n\x04\x04\x06\x02\x03\x12\x03]\x02\x1a\x1a6 Th"
-        b'e price of the next slot at as_of_ms, minor units.\n\n8\n\x04\x04\x06\x02\x04\x12\x03_\x02\x15'
-        b'\x1a+ When this view was read (ms since epoch).\n\n[\n\x04\x04\x06\x02\x05\x12\x03a\x02\x1e\x1aN The'
-        b' slot showing at as_of_ms, if any, and its filler (unset if it h'
-        b'as none).\n'
+        b'unique per user.\n\n]\n\x04\x04\x02\x02\x02\x12\x03.\x02\x12\x1aP Display text, 1 to 500 characte'
+        b'rs, plain: no control characters (no newlines).\n\n\x9b\x01\n\x04\x04\x02\x02\x03\x12\x031\x02\x12\x1a\x8d'
+        b'\x01 Click-through URL: http or https, with a host and no user:pass'
+        b'word@, no spaces or\n control characters, up to 2048 characters; '
+        b'may be empty.\n\n\xd7\x01\n\x04\x04\x02\x02\x04\x12\x035\x02\x1a\x1a\xc9\x01 Image as base64 text (it must de'
+        b'code), up to 262144 characters; may be empty. The image\n itself '
+        b'is not checked yet (its format, size and pixels): show it only f'
+        b'rom a sandboxed\n origin or as an <img>.\n\n\x9e\x01\n\x02\x04\x03\x12\x04:\x00I\x01\x1a\x91\x01 What fi'
+        b'nished a slot: a purchase, or a void (a fence that closed the sl'
+        b'ot to an\n interrupted purchase: nobody bought it, and it shows n'
+        b'othing).\n\n#\n\x04\x04\x03\x02\x01\x12\x03=\x02\x11\x1a\x16 Slot number, from 1.\n\nG\n\x04\x04\x03\x02\x02\x12\x03?\x02\x10\x1a: Tr'
+        b'ue for a void; then only campaign_id and slot are set.\n\n#\n\x04\x04\x03\x02\x03\x12'
+        b"\x03A\x02\x16\x1a\x16 The buyer's user id.\n\n'\n\x04\x04\x03\x02\x04\x12\x03C\x02\x12\x1a\x1a Price paid, minor un"
+        b"its.\n\nL\n\x04\x04\x03\x02\x05\x12\x03E\x02\x17\x1a? The buyer's filler id; empty if the buyer b"
+        b"ought without one.\n\ni\n\x02\x04\x04\x12\x04L\x00Q\x01\x1a] A campaign: its owner's number"
+        b'ed slots, never sold below min_price, each slot_seconds long.\n\n?'
+        b'\n\x02\x04\x05\x12\x04T\x00V\x01\x1a3 Served by both PurchaseService and NotifyService.\n\n'
+        b'^\n\x02\x04\x06\x12\x04Y\x00f\x01\x1aR A campaign as read now: its price curve, its price'
+        b', the slot showing and its ad.\n\n7\n\x04\x04\x06\x02\x01\x12\x03\\\x02\x11\x1a* The highest finis'
+        b'hed slot; 0 = none yet.\n\nc\n\x04\x04\x06\x02\x02\x12\x03^\x02\x17\x1aV The curve the price foll'
+        b"ows now (its last purchase is the campaign's last purchase).\n\nC\n"
+        b'\x04\x04\x06\x02\x03\x12\x03`\x02\x1a\x1a6 The price of the next slot at as_of_ms, minor units'
+        b'.\n\n8\n\x04\x04\x06\x02\x04\x12\x03b\x02\x15\x1a+ When this view was read (ms since epoch).\n\n[\n\x04'
+        b'\x04\x06\x02\x05\x12\x03d\x02\x1e\x1aN The slot showing at as_of_ms, if any, and its filler'
+        b' (unset if it has none).\n'
     ),
 }

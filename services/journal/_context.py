@@ -104,6 +104,7 @@ class Policy:
     withdrawal_fee: int = 0  # a flat fee per withdrawal, minor units
     min_withdrawal: int = 1  # the smallest amount one withdrawal may take out
     credit_batch: int = 1000  # the most slots one credit op covers
+    min_campaign_price: int = 1  # the lowest min_price a campaign may be opened with
 
 
 def _wall_clock() -> int:

@@ -6,6 +6,11 @@ entry without a document (skipped by readers), and a retry of the same id comple
 
 from __future__ import annotations
 
+import base64
+import binascii
+import unicodedata
+from urllib.parse import urlsplit
+
 from services.store import DocumentStore, Exists
 
 from ._account import exists
@@ -52,7 +57,7 @@ async def create_campaign(
     try:
         check_id("campaign", cid)
         check_id("owner", owner)
-        check_amount("min_price", min_price, 1, MAX_MONEY)
+        check_amount("min_price", min_price, ctx.policy.min_campaign_price, MAX_MONEY)
         check_amount("slot_seconds", slot_seconds, 1, MAX_SLOT_SECONDS)
     except Rejected as rejected:
         return _creation(rejected)
@@ -78,8 +83,11 @@ async def upload_filler(
         check_id("user", uid)
         check_id("filler", fid)
         _check_text("text", text, MAX_FILLER_TEXT, required=True)
+        _check_plain("text", text)
         _check_text("link", link, MAX_FILLER_LINK)
+        _check_link(link)
         _check_text("image", image, MAX_FILLER_IMAGE)
+        _check_base64(image)
     except Rejected as rejected:
         return _creation(rejected)
     if not await exists(store, user_key(uid)):
@@ -94,6 +102,36 @@ def _check_text(field: str, value: object, limit: int, required: bool = False) -
     if not isinstance(value, str) or len(value) > limit or (required and not value):
         need = "1" if required else "0"
         raise Rejected(InvalidInput(field, f"must be text of {need} to {limit} characters"))
+
+
+def _check_plain(field: str, text: str) -> None:
+    """Plain text: shown as is, so no control characters (no newlines, no escapes)."""
+    if any(unicodedata.category(c).startswith("C") for c in text):
+        raise Rejected(InvalidInput(field, "must be plain text: no control characters"))
+
+
+def _check_link(link: str) -> None:
+    """Empty, or an http(s) URL with a host and no credentials: never javascript:, data:,
+    a relative path, or a user:password@ to trick a reader."""
+    if not link:
+        return
+    try:
+        parts = urlsplit(link)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if (host is None or parts.scheme not in ("http", "https") or parts.username is not None
+            or parts.password is not None
+            or any(c.isspace() or unicodedata.category(c).startswith("C") for c in link)):
+        raise Rejected(InvalidInput("link", "must be an http(s) URL with a host and no "
+                                            "credentials, or empty"))
+
+
+def _check_base64(image: str) -> None:
+    try:
+        base64.b64decode(image, validate=True)
+    except (binascii.Error, ValueError):
+        raise Rejected(InvalidInput("image", "must be base64, or empty")) from None
 
 
 def _creation(rejected: Rejected) -> CreateOutcome:

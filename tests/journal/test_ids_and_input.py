@@ -161,6 +161,22 @@ FILLER_TEXTS: dict[str, tuple[str, Call, object]] = {
                   "x" * (MAX_FILLER_LINK + 1)),
     "long image": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi", image=v),
                    "x" * (MAX_FILLER_IMAGE + 1)),
+    "control characters in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v),
+                                   "buy\x1b[31m now"),
+    "a newline in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v), "a\nb"),
+    "javascript: link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
+                         "javascript:alert(1)"),
+    "data: link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
+                   "data:text/html,<script>alert(1)</script>"),
+    "relative link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
+                      "/evil"),
+    "link with credentials": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                   link=v),
+                              "https://user:pw@bank.example/"),
+    "link with a space": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
+                          "https://a.example/x y"),
+    "image not base64": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi", image=v),
+                         "not base64!!"),
 }
 
 
@@ -176,7 +192,7 @@ async def test_a_filler_out_of_bounds_is_invalid_input(case: str) -> None:
 async def test_a_filler_at_every_limit_is_accepted() -> None:
     outcome, _ = await _attempt(
         lambda j, v: j.upload_filler("alice", "ad2", "t" * MAX_FILLER_TEXT,
-                                     link="l" * MAX_FILLER_LINK, image=v),
+                                     link="https://" + "l" * (MAX_FILLER_LINK - 8), image=v),
         "i" * MAX_FILLER_IMAGE)
     assert outcome == Created("filler", "ad2")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.journal import Campaign, Created, Policy, campaign_key
+from services.journal import Campaign, Created, InvalidInput, Policy, campaign_key
 from services.runtime import ConfigError
 from services.wiring import policy_from_env, wire
 
@@ -34,4 +34,18 @@ async def test_a_wired_journal_creates_campaigns_with_the_operators_fee(
     assert await journal.create_campaign("c1", "owner", 10, 60) == Created("campaign", "c1")
     campaign = Campaign.from_json((await wiring.store.get(campaign_key("c1"))).value)
     assert campaign.fee_bps == 333
+    await wiring.store.close()
+
+
+@pytest.mark.asyncio
+async def test_the_operators_floor_refuses_a_cheaper_campaign(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABC_MIN_CAMPAIGN_PRICE", "500")
+    wiring = await wire("purchase", "memory://", None)
+    journal = wiring.journal
+    await journal.create_account("owner")
+    refused = await journal.create_campaign("c1", "owner", 499, 60)
+    assert isinstance(refused, InvalidInput) and refused.field == "min_price"
+    assert "500" in refused.reason
+    assert await journal.create_campaign("c1", "owner", 500, 60) == Created("campaign", "c1")
     await wiring.store.close()

@@ -106,11 +106,16 @@ class Filler(_message.Message):
     filler_id: _builtins.str
     """The filler's id, unique per user."""
     text: _builtins.str
-    """Display text, 1 to 500 characters."""
+    """Display text, 1 to 500 characters, plain: no control characters (no newlines)."""
     link: _builtins.str
-    """Click-through URL, up to 2048 characters; may be empty."""
+    """Click-through URL: http or https, with a host and no user:password@, no spaces or
+    control characters, up to 2048 characters; may be empty.
+    """
     image_base64: _builtins.str
-    """Image as base64 text, up to 262144 characters; may be empty."""
+    """Image as base64 text (it must decode), up to 262144 characters; may be empty. The image
+    itself is not checked yet (its format, size and pixels): show it only from a sandboxed
+    origin or as an <img>.
+    """
     def __init__(
         self,
         *,
