@@ -36,9 +36,9 @@ SURFACES: dict[str, list[str]] = {
         "WrongState", "audit", "books", "campaign_key", "check_campaign",
         "check_invariants", "credit_key", "deposit_key", "fee_of", "filler_key",
         "fillers_key", "finish_slot", "idempotency_key_of", "invalid_id", "list_entries",
-        "list_index", "owned_key", "price_at", "purchases_key", "read_documents",
-        "read_snapshot", "receipt_key", "refund_key", "resolve_account", "showing",
-        "slot_from_json", "slot_key", "slot_window", "user_key", "withdrawal_key",
+        "list_index", "owned_key", "price_at", "read_documents", "read_snapshot", "receipt_key",
+        "refund_key", "resolve_account", "showing", "slot_from_json", "slot_key",
+        "slot_window", "user_key", "withdrawal_key",
     ],
     "services.lab.cluster": [
         "Child", "Cluster", "ClusterError", "Layout", "NatsServer", "NatsServerError",

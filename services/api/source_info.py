@@ -123,7 +123,7 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b"rpcio-status's rpc_status.from_call in Python): every refusal ca"
         b'rries a\n google.rpc.ErrorInfo with a stable reason (listed in ty'
         b'pes.proto), bad input also a\n google.rpc.BadRequest naming the p'
-        b'roto field.\n\n\xb7\x03\n\x02\x06\x00\x12\x05=\x00\x89\x01\x01\x1a\xa9\x03 Keepalive, for gateways: set keepa'
+        b'roto field.\n\n\xb7\x03\n\x02\x06\x00\x12\x05=\x00\x88\x01\x01\x1a\xa9\x03 Keepalive, for gateways: set keepa'
         b'live_time to 10 s or more (pings every 2 s or slower are\n always'
         b' accepted, with or without calls in flight) and keepalive_timeou'
         b't to 20 s. Of pings\n more often than once a second while the ser'
@@ -148,199 +148,197 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b"way, each read from list documents and one page's documents (nev"
         b'er a\n scan of the store).\n\n Campaigns in campaign_id order, each'
         b" with its head and current price: every campaign, or\n one owner'"
-        b's (owner_id set; NOT_FOUND for an unknown owner).\n\n\x89\x02\n\x04\x06\x00\x02\n\x12\x03\\\x02>'
-        b"\x1a\xfb\x01 A campaign's finished slots, newest first (from its head dow"
+        b's (owner_id set; NOT_FOUND for an unknown owner).\n\n\xdc\x02\n\x04\x06\x00\x02\n\x12\x03]\x02>'
+        b"\x1a\xce\x02 A campaign's finished slots, newest first (from its head dow"
         b'n to slot 1): the buyer,\n price, times and filler of each, or th'
         b"at it is a void. NOT_FOUND for an unknown campaign.\n A user's pu"
-        b'rchases across campaigns: see GetStatement (kind "purchase").\n\n\x84'
-        b"\x02\n\x04\x06\x00\x02\x0b\x12\x03`\x02D\x1a\xf6\x01 A user's fillers in filler_id order, without the"
-        b'ir images (GetFiller has the image).\n Only fillers uploaded sinc'
-        b'e the per-user list exists are listed: older ones are not,\n thou'
-        b'gh GetFiller and Buy still find them. NOT_FOUND for an unknown u'
-        b"ser.\n\nT\n\x04\x06\x00\x02\x0c\x12\x03b\x023\x1aG One filler of a user's, with its image. NOT"
-        b'_FOUND for an unknown one.\n\n\x96\x04\n\x04\x06\x00\x02\r\x12\x03j\x02V\x1a\x88\x04 Take amount out of '
-        b"an account to destination: amount plus the operator's flat fee l"
-        b"eave\n the balance now (the shares of the user's campaigns' sales"
-        b' are credited first if the\n balance alone is short), and the pay'
-        b'out follows. Idempotent by withdrawal_id: repeating a\n request w'
-        b'ith the same amount and destination returns the withdrawal (repl'
-        b'ay set, nothing\n changed); another amount or destination is ALRE'
-        b'ADY_EXISTS. FAILED_PRECONDITION when the\n balance is below amoun'
-        b't + fee (details: a WithdrawalRejection with both).\n\n_\n\x04\x06\x00\x02\x0e\x12\x03l\x02'
-        b"?\x1aR One withdrawal of a user's, with its payout state. NOT_FOUND"
-        b" for an unknown one.\n\nQ\n\x04\x06\x00\x02\x0f\x12\x03n\x02P\x1aD A user's withdrawals, newes"
-        b't first. NOT_FOUND for an unknown user.\n\n\xd2\x02\n\x04\x06\x00\x02\x10\x12\x03s\x02<\x1a\xc4\x02 A user'
-        b"'s statement, newest first: deposits, purchases, credited shares"
-        b" of their\n campaigns' sales, withdrawals and refunds, with the b"
-        b'alance now. A purchase is listed\n once its sale is credited to t'
-        b'he seller (about a second after it; the balance has it at\n once)'
-        b', so for a moment the entries may not add up to the balance.\n\nv\n'
-        b'\x04\x06\x00\x02\x11\x12\x03w\x02D\x1ai Operator token only: every withdrawal, oldest reque'
-        b'st first (the payout queue), or those\n in one state.\n\n\xab\x02\n\x04\x06\x00\x02\x12\x12\x03'
-        b'|\x025\x1a\x9d\x02 Operator token only: record that the operator paid a with'
-        b'drawal by hand (the manual\n rail). A REQUESTED one is claimed by'
-        b' "operator" and marked PAID, a PAYING one marked PAID.\n Repeatin'
-        b'g it with the same reference returns the paid withdrawal; FAILED'
-        b'_PRECONDITION in\n any other state.\n\n\x98\x02\n\x04\x06\x00\x02\x13\x12\x04\x80\x01\x021\x1a\x89\x02 Operator t'
-        b'oken only: refuse a REQUESTED or FAILED withdrawal and refund it'
-        b's amount and fee\n to the balance; it ends REFUNDED. A PAYING one'
-        b' (the rail may be paying it) or a PAID one:\n FAILED_PRECONDITION'
-        b'. Repeating it (same reason) returns the refunded withdrawal.\n\n\xf5'
-        b'\x01\n\x04\x06\x00\x02\x14\x12\x04\x84\x01\x02/\x1a\xe6\x01 Operator token only: try a FAILED payout again.'
-        b' It goes back to REQUESTED as the next try\n (tries + 1, which a '
-        b'rail sees under a new idempotency key). A REQUESTED one is retur'
-        b'ned\n unchanged; any other state: FAILED_PRECONDITION.\n\n\xc9\x01\n\x04\x06\x00\x02\x15\x12'
-        b"\x04\x88\x01\x023\x1a\xba\x01 Operator token only: the operator's books over the whol"
-        b'e store, where every deposited\n unit is now and whether that bal'
-        b'ances. Reads every document: for a quiet moment, not a\n hot path'
-        b'.\n\n\x1c\n\x04\x04\x01\x02\x01\x12\x04\x92\x01\x02\x14\x1a\x0e Minor units.\n\nT\n\x04\x04\x01\x02\x02\x12\x04\x94\x01\x02\x12\x1aF True while an o'
-        b'peration (a purchase or a deposit) holds the account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04'
-        b'\x9a\x01\x02\x18\x1aZ Chosen by the caller, unique per user; a retry with the s'
-        b'ame id is applied at most once.\n\nJ\n\x04\x04\x02\x02\x02\x12\x04\x9c\x01\x02\x13\x1a< Minor units, 1 '
-        b'to 10^15; the balance may not exceed 10^15.\n\nZ\n\x04\x04\x03\x02\x00\x12\x04\xa1\x01\x02\x13\x1aL Fal'
-        b'se when this deposit_id had already been applied; then nothing c'
-        b'hanged.\n\nJ\n\x04\x04\x03\x02\x01\x12\x04\xa3\x01\x02\x14\x1a< The balance after the deposit (when app'
-        b'lied), minor units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04\xb2\x01\x04\x0e\x1a\x1b No operation was pending.'
-        b'\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12\x04\xb4\x01\x04\x17\x1aF An interrupted operation had committed; its '
-        b'effects are now applied.\n\nb\n\x06\x04\x06\x04\x00\x02\x03\x12\x04\xb6\x01\x04\x14\x1aR An interrupted opera'
-        b'tion had not committed; it was rolled back, nothing charged.\n\nU\n'
-        b'\x06\x04\x06\x04\x00\x02\x04\x12\x04\xb8\x01\x04\x1b\x1aE Another node settled the pending operation while'
-        b' this login waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04\xba\x01\x04\x17\x1a< The store failed before i'
-        b't could be settled; log in again.\n\n6\n\x04\x04\x07\x02\x01\x12\x04\xc3\x01\x02\x16\x1a( An existing u'
-        b'ser; NOT_FOUND otherwise.\n\nP\n\x04\x04\x07\x02\x02\x12\x04\xc5\x01\x02\x16\x1aB The lowest price a sl'
-        b'ot ever sells for, minor units, 1 to 10^15.\n\nU\n\x04\x04\x07\x02\x03\x12\x04\xc7\x01\x02\x19\x1aG How'
-        b' long each slot shows its filler, seconds, 1 to 2592000 (30 days'
-        b').\n\nE\n\x04\x04\t\x02\x02\x12\x04\xd2\x01\x02\x16\x1a7 The most the buyer will pay, minor units, 1 '
-        b"to 10^15.\n\nP\n\x04\x04\t\x02\x03\x12\x04\xd4\x01\x02\x17\x1aB One of the buyer's fillers; empty to "
-        b'buy the slot without an ad.\n\n[\n\x04\x04\t\x02\x04\x12\x04\xd6\x01\x02\x17\x1aM On a lost race, go '
-        b'on to the next slot while its price is within max_price.\n\n \n\x04\x04\n\x02'
-        b"\x00\x12\x04\xdb\x01\x02\x16\x1a\x12 The slot bought.\n\nI\n\x04\x04\n\x02\x01\x12\x04\xdd\x01\x02\x15\x1a; The receipt's docume"
-        b'nt key, e.g. "txn:<campaign>:<slot>".\n\n\xbb\x01\n\x04\x04\n\x02\x02\x12\x04\xe0\x01\x02\x1d\x1a\xac\x01 The buy'
-        b"er's balance afterwards; unset if the purchase committed but its"
-        b' finishing was\n interrupted (recovery completes it within about '
-        b'a second; Login shows the balance).\n\nD\n\x02\x04\x0b\x12\x06\xe4\x01\x00\xf3\x01\x01\x1a6 The details'
-        b' of a FAILED_PRECONDITION or ABORTED Buy.\n\nQ\n\x04\x04\x0b\x02\x01\x12\x04\xee\x01\x02\x1a\x1aC The p'
-        b'rice of the next slot now, minor units (0 for ACCOUNT_BUSY).\n\n2\n'
-        b'\x04\x04\x0b\x02\x02\x12\x04\xf0\x01\x02\x11\x1a$ LOST_RACE: the slot that was lost.\n\n0\n\x04\x04\x0b\x02\x03\x12\x04\xf2\x01\x02\x14\x1a'
-        b'" INSUFFICIENT_FUNDS: the balance.\n\n[\n\x04\x04\r\x02\x00\x12\x04\xfb\x01\x02\x16\x1aM Unset when n'
-        b'o slot covers now (nothing bought, or the last slot has ended).\n'
-        b'\n;\n\x04\x04\r\x02\x01\x12\x04\xfd\x01\x02\x14\x1a- Unset when the covering slot has no filler.\n\n?\n'
-        b'\x04\x04\r\x02\x02\x12\x04\xff\x01\x02\x15\x1a1 When this answer was computed (ms since epoch).\n\nE'
-        b"\n\x04\x04\x0e\x02\x00\x12\x04\x84\x02\x02\x16\x1a7 Only this user's campaigns; empty for every campa"
-        b'ign.\n\nV\n\x04\x04\x0e\x02\x01\x12\x04\x86\x02\x02\x16\x1aH At most this many campaigns per page: 0 me'
-        b'ans 50, above 500 means 500.\n\nW\n\x04\x04\x0e\x02\x02\x12\x04\x88\x02\x02\x18\x1aI Empty for the firs'
-        b"t page; then the previous response's next_page_token.\n\nY\n\x02\x04\x0f\x12\x06\x8c\x02"
-        b'\x00\x92\x02\x01\x1aK A campaign as listed: what it is, how far it has sold, an'
-        b'd its price now.\n\n8\n\x04\x04\x0f\x02\x01\x12\x04\x8f\x02\x02\x11\x1a* The highest finished slot; 0 ='
-        b' none yet.\n\nS\n\x04\x04\x0f\x02\x02\x12\x04\x91\x02\x02\x1a\x1aE The price of the next slot at the re'
-        b"sponse's as_of_ms, minor units.\n\n%\n\x04\x04\x10\x02\x00\x12\x04\x96\x02\x02)\x1a\x17 In campaign_id "
-        b'order.\n\nR\n\x04\x04\x10\x02\x01\x12\x04\x98\x02\x02\x1d\x1aD Pass as page_token for the next page; em'
-        b'pty when this is the last.\n\n?\n\x04\x04\x10\x02\x02\x12\x04\x9a\x02\x02\x15\x1a1 When the prices were'
-        b' computed (ms since epoch).\n\nR\n\x04\x04\x11\x02\x01\x12\x04\xa0\x02\x02\x16\x1aD At most this many s'
-        b'lots per page: 0 means 50, above 500 means 500.\n\n\x98\x01\n\x04\x04\x11\x02\x02\x12\x04\xa3\x02\x02\x18\x1a'
-        b'\x89\x01 Empty for the first page (which starts at the head); then the'
-        b" previous response's\n next_page_token (which names the next slot"
-        b' to read).\n\n\\\n\x04\x04\x12\x02\x00\x12\x04\xa8\x02\x02 \x1aN Newest (highest slot) first; a void '
-        b'has only campaign_id, slot and void set.\n\nR\n\x04\x04\x12\x02\x01\x12\x04\xaa\x02\x02\x1d\x1aD Pass a'
-        b's page_token for the next page; empty when this is the last.\n\nT\n'
-        b'\x04\x04\x13\x02\x01\x12\x04\xb0\x02\x02\x16\x1aF At most this many fillers per page: 0 means 50, ab'
-        b'ove 500 means 500.\n\nW\n\x04\x04\x13\x02\x02\x12\x04\xb2\x02\x02\x18\x1aI Empty for the first page; th'
-        b"en the previous response's next_page_token.\n\n\xaa\x01\n\x04\x04\x14\x02\x00\x12\x04\xb8\x02\x02\x1e\x1a\x9b\x01 I"
-        b'n filler_id order; image_base64 is left empty (an image may be 2'
-        b"56 KiB, and a page of\n them would pass gRPC's 4 MB message limit"
-        b'): GetFiller returns it.\n\nR\n\x04\x04\x14\x02\x01\x12\x04\xba\x02\x02\x1d\x1aD Pass as page_token for'
-        b' the next page; empty when this is the last.\n\nU\n\x04\x04\x16\x02\x01\x12\x04\xc5\x02\x02\x1b\x1aG Ch'
-        b"osen by the caller, unique per user: the request's idempotency k"
-        b'ey.\n\n\x9d\x01\n\x04\x04\x16\x02\x02\x12\x04\xc8\x02\x02\x13\x1a\x8e\x01 What reaches the destination, minor units'
-        b", from the operator's minimum (default 1) to\n 10^15. The operato"
-        b"r's flat fee is taken on top of it.\n\n\x90\x01\n\x04\x04\x16\x02\x03\x12\x04\xcb\x02\x02\x19\x1a\x81\x01 Where the"
-        b' payout goes (an account number, an IBAN, an address at the payo'
-        b'ut rail): 1 to\n 256 characters, no control characters.\n\n,\n\x04\x04\x17\x02\x00\x12'
-        b'\x04\xd0\x02\x02\x1c\x1a\x1e The withdrawal as it is now.\n\nq\n\x04\x04\x17\x02\x01\x12\x04\xd3\x02\x02\x12\x1ac True when '
-        b'this withdrawal_id had already been requested with these fields;'
-        b' then nothing\n changed.\n\n\xb2\x01\n\x04\x04\x17\x02\x02\x12\x04\xd6\x02\x02\x1d\x1a\xa3\x01 The balance after the'
-        b' withdrawal left it; unset for a replay, or when the withdrawal\n'
-        b' committed but the debit was left to recovery (GetAccount shows '
-        b'it shortly).\n\n,\n\x02\x04\x18\x12\x06\xda\x02\x00\x82\x03\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04'
-        b'\x18\x04\x00\x02\x01\x12\x04\xde\x02\x04\x12\x1a> Taken from the balance, waiting for a payer or the'
-        b' operator.\n\nU\n\x06\x04\x18\x04\x00\x02\x02\x12\x04\xe0\x02\x04\x0f\x1aE Claimed by a payer (see payer), wh'
-        b'ich is asking the rail to pay it.\n\n.\n\x06\x04\x18\x04\x00\x02\x03\x12\x04\xe2\x02\x04\r\x1a\x1e Paid (see r'
-        b'eference). Final.\n\n^\n\x06\x04\x18\x04\x00\x02\x04\x12\x04\xe4\x02\x04\x0f\x1aN The rail refused this try ('
-        b'see reason): for the operator to retry or reject.\n\nP\n\x06\x04\x18\x04\x00\x02\x05\x12\x04\xe6\x02'
-        b'\x04\x11\x1a@ Refused by the operator (see reason); its refund is under w'
-        b'ay.\n\nQ\n\x06\x04\x18\x04\x00\x02\x06\x12\x04\xe8\x02\x04\x11\x1aA Refused, and its amount and fee are back '
-        b'in the balance. Final.\n\n7\n\x04\x04\x18\x02\x02\x12\x04\xed\x02\x02\x13\x1a) What the destination get'
-        b"s, minor units.\n\n]\n\x04\x04\x18\x02\x03\x12\x04\xef\x02\x02\x10\x1aO The operator's flat fee, minor "
-        b'units, taken from the balance with the amount.\n\n&\n\x04\x04\x18\x02\x04\x12\x04\xf1\x02\x02\x19\x1a\x18 '
-        b'Where the payout goes.\n\nV\n\x04\x04\x18\x02\x06\x12\x04\xf4\x02\x02\x1c\x1aH When it was requested, a'
-        b'nd when its state last moved (ms since epoch).\n\n_\n\x04\x04\x18\x02\x08\x12\x04\xf7\x02\x02\x17\x1aQ '
-        b"PAID: the rail's (or the operator's) reference of the payment; o"
-        b'therwise empty.\n\nw\n\x04\x04\x18\x02\t\x12\x04\xfa\x02\x02\x15\x1ai FAILED or REJECTED (and after t'
-        b'hem): why the last try failed, or why it was rejected;\n otherwis'
-        b'e empty.\n\nf\n\x04\x04\x18\x02\n\x12\x04\xfc\x02\x02\x13\x1aX Which try at the rail this is, from 1 '
-        b'(each retry of a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x18\x02\x0b\x12\x04\xff\x02\x02\x14'
-        b'\x1av PAYING and after: who claimed it ("operator" for a manual pay'
-        b"ment, or a recovery\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x18\x02\x0c"
-        b'\x12\x04\x81\x03\x02\x1b\x1a< When it was claimed (ms since epoch); 0 when it never w'
-        b'as.\n\nD\n\x02\x04\x19\x12\x06\x85\x03\x00\x98\x03\x01\x1a6 The details of a FAILED_PRECONDITION money-'
-        b'out call.\n\nW\n\x06\x04\x19\x04\x00\x02\x01\x12\x04\x89\x03\x04\x1b\x1aG The balance is below what the withd'
-        b'rawal takes (see balance, needed).\n\nE\n\x06\x04\x19\x04\x00\x02\x02\x12\x04\x8b\x03\x04\x15\x1a5 Another op'
-        b'eration holds the account: retry shortly.\n\nV\n\x06\x04\x19\x04\x00\x02\x03\x12\x04\x8d\x03\x04\x14\x1aF The'
-        b' withdrawal is not in a state the move needs (see state, wanted)'
-        b'.\n\nl\n\x04\x04\x19\x02\x01\x12\x04\x92\x03\x02\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and what the'
-        b' withdrawal needs (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04\x19\x02\x03\x12\x04\x96\x03\x02\x13\x1a'
-        b"\xb3\x01 WRONG_STATE: the withdrawal's state, lower case as the journa"
-        b'l names it (e.g. "paying",\n or "paying (try 2)" when the move wa'
-        b's about another try), and the states the move needs.\n\nX\n\x04\x04\x1b\x02\x01\x12\x04\xa2'
-        b'\x03\x02\x16\x1aJ At most this many withdrawals per page: 0 means 50, above '
-        b'500 means 500.\n\nW\n\x04\x04\x1b\x02\x02\x12\x04\xa4\x03\x02\x18\x1aI Empty for the first page; then t'
-        b"he previous response's next_page_token.\n\n%\n\x04\x04\x1c\x02\x00\x12\x04\xa9\x03\x02&\x1a\x17 Newest "
-        b'request first.\n\nR\n\x04\x04\x1c\x02\x01\x12\x04\xab\x03\x02\x1d\x1aD Pass as page_token for the next '
-        b'page; empty when this is the last.\n\nT\n\x04\x04\x1d\x02\x01\x12\x04\xb1\x03\x02\x16\x1aF At most this'
-        b' many entries per page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04\x1d\x02'
-        b"\x02\x12\x04\xb3\x03\x02\x18\x1aI Empty for the first page; then the previous response's"
-        b' next_page_token.\n\nA\n\x02\x04\x1e\x12\x06\xb7\x03\x00\xc5\x03\x01\x1a3 One line of a statement: a ch'
-        b'ange of the balance.\n\n`\n\x04\x04\x1e\x02\x00\x12\x04\xb9\x03\x02\x12\x1aR When it was asked for (ms '
-        b"since epoch; 0 for records older than records' times).\n\n\x97\x01\n\x04\x04\x1e\x02\x01"
-        b'\x12\x04\xbc\x03\x02\x12\x1a\x88\x01 "deposit", "purchase", "credit" (a run of the user\'s c'
-        b'ampaign\'s sales credited),\n "withdrawal" or "refund" (of a rejec'
-        b'ted withdrawal).\n\n\x89\x01\n\x04\x04\x1e\x02\x02\x12\x04\xbf\x03\x02\x13\x1a{ The deposit id, "<campaign>:<'
-        b'slot>" of a purchase, "<campaign>:<first slot>-<last slot>"\n of '
-        b'a credit, the withdrawal id.\n\ns\n\x04\x04\x1e\x02\x03\x12\x04\xc2\x03\x02\x13\x1ae The change of the '
-        b"balance, minor units: positive in, negative out (a withdrawal's\n"
-        b" amount and fee).\n\n`\n\x04\x04\x1e\x02\x04\x12\x04\xc4\x03\x02\x14\x1aR A withdrawal's payout state n"
-        b'ow (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04\x1f\x02\x00\x12\x04\xc9\x03'
-        b'\x02&\x1a\x0f Newest first.\n\nR\n\x04\x04\x1f\x02\x01\x12\x04\xcb\x03\x02\x1d\x1aD Pass as page_token for the n'
-        b'ext page; empty when this is the last.\n\n4\n\x04\x04\x1f\x02\x02\x12\x04\xcd\x03\x02\x14\x1a& The user'
-        b"'s balance now, minor units.\n\nR\n\x04\x04 \x02\x00\x12\x04\xd2\x03\x02\x1d\x1aD Only withdrawals i"
-        b'n this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04 \x02\x01\x12\x04\xd4\x03\x02\x16\x1a'
-        b'J At most this many withdrawals per page: 0 means 50, above 500 '
-        b'means 500.\n\nW\n\x04\x04 \x02\x02\x12\x04\xd6\x03\x02\x18\x1aI Empty for the first page; then the p'
-        b"revious response's next_page_token.\n\n%\n\x04\x04!\x02\x00\x12\x04\xdb\x03\x02&\x1a\x17 Oldest requ"
-        b'est first.\n\nR\n\x04\x04!\x02\x01\x12\x04\xdd\x03\x02\x1d\x1aD Pass as page_token for the next page'
-        b'; empty when this is the last.\n\ns\n\x04\x04"\x02\x02\x12\x04\xe5\x03\x02\x17\x1ae The payment\'s re'
-        b"ference in the operator's own records: 1 to 256 characters, no c"
-        b'ontrol\n characters.\n\nN\n\x04\x04#\x02\x02\x12\x04\xec\x03\x02\x14\x1a@ Why, for the user: 1 to 256'
-        b' characters, no control characters.\n\nX\n\x02\x04&\x12\x06\xf7\x03\x00\xfc\x03\x01\x1aJ How many wi'
-        b'thdrawals are in one state, and what they took from balances.\n\n4'
-        b"\n\x04\x04&\x02\x02\x12\x04\xfb\x03\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04'\x12\x06\x82\x04\x00"
-        b"\x99\x04\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit i"
-        b's in a balance, in an operation\n still finishing, in a sale not '
-        b"yet credited to its seller, in the operator's fees, or gone\n out"
-        b' by a withdrawal. They balance when\n   deposits = balances + pen'
-        b"ding + uncredited + fees + withdrawn.\n\n+\n\x04\x04'\x02\x00\x12\x04\x84\x04\x02\x15\x1a\x1d Every dep"
-        b"osit ever applied.\n\n,\n\x04\x04'\x02\x01\x12\x04\x86\x04\x02\x15\x1a\x1e Every account's balance now."
-        b"\n\ne\n\x04\x04'\x02\x02\x12\x04\x88\x04\x02\x14\x1aW What committed operations still holding their "
-        b"account's lock will change balances by.\n\n^\n\x04\x04'\x02\x03\x12\x04\x8a\x04\x02\x17\x1aP The pri"
-        b'ces of sold slots no credit run covers yet (receipts not yet cre'
-        b"dited).\n\n6\n\x04\x04'\x02\x04\x12\x04\x8c\x04\x02\x11\x1a( The operator's fees on credited sales.\n"
-        b"\nA\n\x04\x04'\x02\x05\x12\x04\x8e\x04\x02\x15\x1a3 The shares credited to sellers (inside balances"
-        b").\n\n@\n\x04\x04'\x02\x06\x12\x04\x90\x04\x02'\x1a2 Withdrawals by state (the states that have a"
-        b"ny).\n\nE\n\x04\x04'\x02\x07\x12\x04\x92\x04\x02\x15\x1a7 Given back to rejected withdrawals (inside"
-        b" balances).\n\n=\n\x04\x04'\x02\x08\x12\x04\x94\x04\x02\x16\x1a/ What left by withdrawals, less thei"
-        b"r refunds.\n\na\n\x04\x04'\x02\t\x12\x04\x96\x04\x02\x18\x1aS deposits - (balances + pending + unc"
-        b"redited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04'\x02\n\x12\x04\x98\x04\x02\x15\x1a\x12 d"
-        b'ifference == 0.\n'
+        b'rchases across campaigns are not listed (yet): that needs a per-'
+        b'user purchase\n index written on the buy path, whose cost must be'
+        b" measured first.\n\n\x84\x02\n\x04\x06\x00\x02\x0b\x12\x03a\x02D\x1a\xf6\x01 A user's fillers in filler_id"
+        b' order, without their images (GetFiller has the image).\n Only fi'
+        b'llers uploaded since the per-user list exists are listed: older '
+        b'ones are not,\n though GetFiller and Buy still find them. NOT_FOU'
+        b"ND for an unknown user.\n\nT\n\x04\x06\x00\x02\x0c\x12\x03c\x023\x1aG One filler of a user's, "
+        b'with its image. NOT_FOUND for an unknown one.\n\n\x96\x04\n\x04\x06\x00\x02\r\x12\x03k\x02V\x1a\x88\x04 '
+        b'Take amount out of an account to destination: amount plus the op'
+        b"erator's flat fee leave\n the balance now (the shares of the user"
+        b"'s campaigns' sales are credited first if the\n balance alone is "
+        b'short), and the payout follows. Idempotent by withdrawal_id: rep'
+        b'eating a\n request with the same amount and destination returns t'
+        b'he withdrawal (replay set, nothing\n changed); another amount or '
+        b'destination is ALREADY_EXISTS. FAILED_PRECONDITION when the\n bal'
+        b'ance is below amount + fee (details: a WithdrawalRejection with '
+        b"both).\n\n_\n\x04\x06\x00\x02\x0e\x12\x03m\x02?\x1aR One withdrawal of a user's, with its payo"
+        b"ut state. NOT_FOUND for an unknown one.\n\nQ\n\x04\x06\x00\x02\x0f\x12\x03o\x02P\x1aD A user's"
+        b' withdrawals, newest first. NOT_FOUND for an unknown user.\n\n\xb4\x01\n\x04'
+        b"\x06\x00\x02\x10\x12\x03r\x02<\x1a\xa6\x01 A user's statement, newest first: deposits, credite"
+        b"d shares of their campaigns' sales,\n withdrawals and refunds (pu"
+        b'rchases are not in it yet), with the balance now.\n\nv\n\x04\x06\x00\x02\x11\x12\x03v\x02D\x1a'
+        b'i Operator token only: every withdrawal, oldest request first (t'
+        b'he payout queue), or those\n in one state.\n\n\xab\x02\n\x04\x06\x00\x02\x12\x12\x03{\x025\x1a\x9d\x02 Oper'
+        b'ator token only: record that the operator paid a withdrawal by h'
+        b'and (the manual\n rail). A REQUESTED one is claimed by "operator"'
+        b' and marked PAID, a PAYING one marked PAID.\n Repeating it with t'
+        b'he same reference returns the paid withdrawal; FAILED_PRECONDITI'
+        b'ON in\n any other state.\n\n\x97\x02\n\x04\x06\x00\x02\x13\x12\x03\x7f\x021\x1a\x89\x02 Operator token only: r'
+        b'efuse a REQUESTED or FAILED withdrawal and refund its amount and'
+        b' fee\n to the balance; it ends REFUNDED. A PAYING one (the rail m'
+        b'ay be paying it) or a PAID one:\n FAILED_PRECONDITION. Repeating '
+        b'it (same reason) returns the refunded withdrawal.\n\n\xf5\x01\n\x04\x06\x00\x02\x14\x12\x04\x83\x01\x02'
+        b'/\x1a\xe6\x01 Operator token only: try a FAILED payout again. It goes bac'
+        b'k to REQUESTED as the next try\n (tries + 1, which a rail sees un'
+        b'der a new idempotency key). A REQUESTED one is returned\n unchang'
+        b'ed; any other state: FAILED_PRECONDITION.\n\n\xc9\x01\n\x04\x06\x00\x02\x15\x12\x04\x87\x01\x023\x1a\xba\x01 Ope'
+        b"rator token only: the operator's books over the whole store, whe"
+        b're every deposited\n unit is now and whether that balances. Reads'
+        b' every document: for a quiet moment, not a\n hot path.\n\n\x1c\n\x04\x04\x01\x02\x01\x12\x04'
+        b'\x91\x01\x02\x14\x1a\x0e Minor units.\n\nT\n\x04\x04\x01\x02\x02\x12\x04\x93\x01\x02\x12\x1aF True while an operation (a '
+        b'purchase or a deposit) holds the account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\x99\x01\x02\x18\x1aZ Chose'
+        b'n by the caller, unique per user; a retry with the same id is ap'
+        b'plied at most once.\n\nJ\n\x04\x04\x02\x02\x02\x12\x04\x9b\x01\x02\x13\x1a< Minor units, 1 to 10^15; th'
+        b'e balance may not exceed 10^15.\n\nZ\n\x04\x04\x03\x02\x00\x12\x04\xa0\x01\x02\x13\x1aL False when this'
+        b' deposit_id had already been applied; then nothing changed.\n\nJ\n\x04'
+        b'\x04\x03\x02\x01\x12\x04\xa2\x01\x02\x14\x1a< The balance after the deposit (when applied), minor'
+        b' units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04\xb1\x01\x04\x0e\x1a\x1b No operation was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12'
+        b'\x04\xb3\x01\x04\x17\x1aF An interrupted operation had committed; its effects are '
+        b'now applied.\n\nb\n\x06\x04\x06\x04\x00\x02\x03\x12\x04\xb5\x01\x04\x14\x1aR An interrupted operation had not'
+        b' committed; it was rolled back, nothing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xb7\x01\x04'
+        b'\x1b\x1aE Another node settled the pending operation while this login '
+        b'waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04\xb9\x01\x04\x17\x1a< The store failed before it could be s'
+        b'ettled; log in again.\n\n6\n\x04\x04\x07\x02\x01\x12\x04\xc2\x01\x02\x16\x1a( An existing user; NOT_FOU'
+        b'ND otherwise.\n\nP\n\x04\x04\x07\x02\x02\x12\x04\xc4\x01\x02\x16\x1aB The lowest price a slot ever sell'
+        b's for, minor units, 1 to 10^15.\n\nU\n\x04\x04\x07\x02\x03\x12\x04\xc6\x01\x02\x19\x1aG How long each s'
+        b'lot shows its filler, seconds, 1 to 2592000 (30 days).\n\nE\n\x04\x04\t\x02\x02\x12'
+        b'\x04\xd1\x01\x02\x16\x1a7 The most the buyer will pay, minor units, 1 to 10^15.\n\nP'
+        b"\n\x04\x04\t\x02\x03\x12\x04\xd3\x01\x02\x17\x1aB One of the buyer's fillers; empty to buy the slot"
+        b' without an ad.\n\n[\n\x04\x04\t\x02\x04\x12\x04\xd5\x01\x02\x17\x1aM On a lost race, go on to the ne'
+        b'xt slot while its price is within max_price.\n\n \n\x04\x04\n\x02\x00\x12\x04\xda\x01\x02\x16\x1a\x12 Th'
+        b"e slot bought.\n\nI\n\x04\x04\n\x02\x01\x12\x04\xdc\x01\x02\x15\x1a; The receipt's document key, e.g."
+        b' "txn:<campaign>:<slot>".\n\n\xbb\x01\n\x04\x04\n\x02\x02\x12\x04\xdf\x01\x02\x1d\x1a\xac\x01 The buyer\'s balance'
+        b' afterwards; unset if the purchase committed but its finishing w'
+        b'as\n interrupted (recovery completes it within about a second; Lo'
+        b'gin shows the balance).\n\nD\n\x02\x04\x0b\x12\x06\xe3\x01\x00\xf2\x01\x01\x1a6 The details of a FAILED'
+        b'_PRECONDITION or ABORTED Buy.\n\nQ\n\x04\x04\x0b\x02\x01\x12\x04\xed\x01\x02\x1a\x1aC The price of the '
+        b'next slot now, minor units (0 for ACCOUNT_BUSY).\n\n2\n\x04\x04\x0b\x02\x02\x12\x04\xef\x01\x02\x11\x1a'
+        b'$ LOST_RACE: the slot that was lost.\n\n0\n\x04\x04\x0b\x02\x03\x12\x04\xf1\x01\x02\x14\x1a" INSUFFICIE'
+        b'NT_FUNDS: the balance.\n\n[\n\x04\x04\r\x02\x00\x12\x04\xfa\x01\x02\x16\x1aM Unset when no slot cover'
+        b's now (nothing bought, or the last slot has ended).\n\n;\n\x04\x04\r\x02\x01\x12\x04\xfc\x01'
+        b'\x02\x14\x1a- Unset when the covering slot has no filler.\n\n?\n\x04\x04\r\x02\x02\x12\x04\xfe\x01\x02\x15\x1a'
+        b'1 When this answer was computed (ms since epoch).\n\nE\n\x04\x04\x0e\x02\x00\x12\x04\x83\x02\x02\x16'
+        b"\x1a7 Only this user's campaigns; empty for every campaign.\n\nV\n\x04\x04\x0e\x02"
+        b'\x01\x12\x04\x85\x02\x02\x16\x1aH At most this many campaigns per page: 0 means 50, abov'
+        b'e 500 means 500.\n\nW\n\x04\x04\x0e\x02\x02\x12\x04\x87\x02\x02\x18\x1aI Empty for the first page; then'
+        b" the previous response's next_page_token.\n\nY\n\x02\x04\x0f\x12\x06\x8b\x02\x00\x91\x02\x01\x1aK A cam"
+        b'paign as listed: what it is, how far it has sold, and its price '
+        b'now.\n\n8\n\x04\x04\x0f\x02\x01\x12\x04\x8e\x02\x02\x11\x1a* The highest finished slot; 0 = none yet.\n\n'
+        b"S\n\x04\x04\x0f\x02\x02\x12\x04\x90\x02\x02\x1a\x1aE The price of the next slot at the response's as_"
+        b'of_ms, minor units.\n\n%\n\x04\x04\x10\x02\x00\x12\x04\x95\x02\x02)\x1a\x17 In campaign_id order.\n\nR\n\x04\x04'
+        b'\x10\x02\x01\x12\x04\x97\x02\x02\x1d\x1aD Pass as page_token for the next page; empty when thi'
+        b's is the last.\n\n?\n\x04\x04\x10\x02\x02\x12\x04\x99\x02\x02\x15\x1a1 When the prices were computed (m'
+        b's since epoch).\n\nR\n\x04\x04\x11\x02\x01\x12\x04\x9f\x02\x02\x16\x1aD At most this many slots per pag'
+        b'e: 0 means 50, above 500 means 500.\n\n\x98\x01\n\x04\x04\x11\x02\x02\x12\x04\xa2\x02\x02\x18\x1a\x89\x01 Empty for'
+        b' the first page (which starts at the head); then the previous re'
+        b"sponse's\n next_page_token (which names the next slot to read).\n\n"
+        b'\\\n\x04\x04\x12\x02\x00\x12\x04\xa7\x02\x02 \x1aN Newest (highest slot) first; a void has only cam'
+        b'paign_id, slot and void set.\n\nR\n\x04\x04\x12\x02\x01\x12\x04\xa9\x02\x02\x1d\x1aD Pass as page_token'
+        b' for the next page; empty when this is the last.\n\nT\n\x04\x04\x13\x02\x01\x12\x04\xaf\x02\x02\x16\x1a'
+        b'F At most this many fillers per page: 0 means 50, above 500 mean'
+        b's 500.\n\nW\n\x04\x04\x13\x02\x02\x12\x04\xb1\x02\x02\x18\x1aI Empty for the first page; then the previ'
+        b"ous response's next_page_token.\n\n\xaa\x01\n\x04\x04\x14\x02\x00\x12\x04\xb7\x02\x02\x1e\x1a\x9b\x01 In filler_id "
+        b'order; image_base64 is left empty (an image may be 256 KiB, and '
+        b"a page of\n them would pass gRPC's 4 MB message limit): GetFiller"
+        b' returns it.\n\nR\n\x04\x04\x14\x02\x01\x12\x04\xb9\x02\x02\x1d\x1aD Pass as page_token for the next pa'
+        b'ge; empty when this is the last.\n\nU\n\x04\x04\x16\x02\x01\x12\x04\xc4\x02\x02\x1b\x1aG Chosen by the '
+        b"caller, unique per user: the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x16\x02"
+        b'\x02\x12\x04\xc7\x02\x02\x13\x1a\x8e\x01 What reaches the destination, minor units, from the o'
+        b"perator's minimum (default 1) to\n 10^15. The operator's flat fee"
+        b' is taken on top of it.\n\n\x90\x01\n\x04\x04\x16\x02\x03\x12\x04\xca\x02\x02\x19\x1a\x81\x01 Where the payout goes'
+        b' (an account number, an IBAN, an address at the payout rail): 1 '
+        b'to\n 256 characters, no control characters.\n\n,\n\x04\x04\x17\x02\x00\x12\x04\xcf\x02\x02\x1c\x1a\x1e The '
+        b'withdrawal as it is now.\n\nq\n\x04\x04\x17\x02\x01\x12\x04\xd2\x02\x02\x12\x1ac True when this withdra'
+        b'wal_id had already been requested with these fields; then nothin'
+        b'g\n changed.\n\n\xb2\x01\n\x04\x04\x17\x02\x02\x12\x04\xd5\x02\x02\x1d\x1a\xa3\x01 The balance after the withdrawal '
+        b'left it; unset for a replay, or when the withdrawal\n committed b'
+        b'ut the debit was left to recovery (GetAccount shows it shortly).'
+        b'\n\n,\n\x02\x04\x18\x12\x06\xd9\x02\x00\x81\x03\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04\x18\x04\x00\x02\x01\x12\x04\xdd\x02\x04\x12\x1a'
+        b'> Taken from the balance, waiting for a payer or the operator.\n\n'
+        b'U\n\x06\x04\x18\x04\x00\x02\x02\x12\x04\xdf\x02\x04\x0f\x1aE Claimed by a payer (see payer), which is askin'
+        b'g the rail to pay it.\n\n.\n\x06\x04\x18\x04\x00\x02\x03\x12\x04\xe1\x02\x04\r\x1a\x1e Paid (see reference). F'
+        b'inal.\n\n^\n\x06\x04\x18\x04\x00\x02\x04\x12\x04\xe3\x02\x04\x0f\x1aN The rail refused this try (see reason):'
+        b' for the operator to retry or reject.\n\nP\n\x06\x04\x18\x04\x00\x02\x05\x12\x04\xe5\x02\x04\x11\x1a@ Refused'
+        b' by the operator (see reason); its refund is under way.\n\nQ\n\x06\x04\x18\x04\x00'
+        b'\x02\x06\x12\x04\xe7\x02\x04\x11\x1aA Refused, and its amount and fee are back in the balan'
+        b'ce. Final.\n\n7\n\x04\x04\x18\x02\x02\x12\x04\xec\x02\x02\x13\x1a) What the destination gets, minor uni'
+        b"ts.\n\n]\n\x04\x04\x18\x02\x03\x12\x04\xee\x02\x02\x10\x1aO The operator's flat fee, minor units, taken"
+        b' from the balance with the amount.\n\n&\n\x04\x04\x18\x02\x04\x12\x04\xf0\x02\x02\x19\x1a\x18 Where the pa'
+        b'yout goes.\n\nV\n\x04\x04\x18\x02\x06\x12\x04\xf3\x02\x02\x1c\x1aH When it was requested, and when its '
+        b'state last moved (ms since epoch).\n\n_\n\x04\x04\x18\x02\x08\x12\x04\xf6\x02\x02\x17\x1aQ PAID: the ra'
+        b"il's (or the operator's) reference of the payment; otherwise emp"
+        b'ty.\n\nw\n\x04\x04\x18\x02\t\x12\x04\xf9\x02\x02\x15\x1ai FAILED or REJECTED (and after them): why th'
+        b'e last try failed, or why it was rejected;\n otherwise empty.\n\nf\n'
+        b'\x04\x04\x18\x02\n\x12\x04\xfb\x02\x02\x13\x1aX Which try at the rail this is, from 1 (each retry '
+        b'of a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x18\x02\x0b\x12\x04\xfe\x02\x02\x14\x1av PAYING an'
+        b'd after: who claimed it ("operator" for a manual payment, or a r'
+        b"ecovery\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x18\x02\x0c\x12\x04\x80\x03\x02\x1b\x1a< Whe"
+        b'n it was claimed (ms since epoch); 0 when it never was.\n\nD\n\x02\x04\x19\x12\x06'
+        b'\x84\x03\x00\x97\x03\x01\x1a6 The details of a FAILED_PRECONDITION money-out call.\n\nW'
+        b'\n\x06\x04\x19\x04\x00\x02\x01\x12\x04\x88\x03\x04\x1b\x1aG The balance is below what the withdrawal takes '
+        b'(see balance, needed).\n\nE\n\x06\x04\x19\x04\x00\x02\x02\x12\x04\x8a\x03\x04\x15\x1a5 Another operation hold'
+        b's the account: retry shortly.\n\nV\n\x06\x04\x19\x04\x00\x02\x03\x12\x04\x8c\x03\x04\x14\x1aF The withdrawal '
+        b'is not in a state the move needs (see state, wanted).\n\nl\n\x04\x04\x19\x02\x01\x12\x04'
+        b'\x91\x03\x02\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and what the withdrawal '
+        b'needs (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04\x19\x02\x03\x12\x04\x95\x03\x02\x13\x1a\xb3\x01 WRONG_STA'
+        b"TE: the withdrawal's state, lower case as the journal names it ("
+        b'e.g. "paying",\n or "paying (try 2)" when the move was about anot'
+        b'her try), and the states the move needs.\n\nX\n\x04\x04\x1b\x02\x01\x12\x04\xa1\x03\x02\x16\x1aJ At mos'
+        b't this many withdrawals per page: 0 means 50, above 500 means 50'
+        b'0.\n\nW\n\x04\x04\x1b\x02\x02\x12\x04\xa3\x03\x02\x18\x1aI Empty for the first page; then the previous '
+        b"response's next_page_token.\n\n%\n\x04\x04\x1c\x02\x00\x12\x04\xa8\x03\x02&\x1a\x17 Newest request firs"
+        b't.\n\nR\n\x04\x04\x1c\x02\x01\x12\x04\xaa\x03\x02\x1d\x1aD Pass as page_token for the next page; empty '
+        b'when this is the last.\n\nT\n\x04\x04\x1d\x02\x01\x12\x04\xb0\x03\x02\x16\x1aF At most this many entrie'
+        b's per page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04\x1d\x02\x02\x12\x04\xb2\x03\x02\x18\x1aI Em'
+        b"pty for the first page; then the previous response's next_page_t"
+        b'oken.\n\nA\n\x02\x04\x1e\x12\x06\xb6\x03\x00\xc3\x03\x01\x1a3 One line of a statement: a change of the '
+        b'balance.\n\n`\n\x04\x04\x1e\x02\x00\x12\x04\xb8\x03\x02\x12\x1aR When it was asked for (ms since epoch;'
+        b' 0 for records older than records\' times).\n\n\x8a\x01\n\x04\x04\x1e\x02\x01\x12\x04\xbb\x03\x02\x12\x1a| "de'
+        b'posit", "credit" (a run of the user\'s campaign\'s sales credited)'
+        b', "withdrawal" or\n "refund" (of a rejected withdrawal).\n\ne\n\x04\x04\x1e\x02\x02'
+        b'\x12\x04\xbd\x03\x02\x13\x1aW The deposit id, "<campaign>:<first slot>-<last slot>" o'
+        b'f a credit, the withdrawal id.\n\ns\n\x04\x04\x1e\x02\x03\x12\x04\xc0\x03\x02\x13\x1ae The change of th'
+        b"e balance, minor units: positive in, negative out (a withdrawal'"
+        b"s\n amount and fee).\n\n`\n\x04\x04\x1e\x02\x04\x12\x04\xc2\x03\x02\x14\x1aR A withdrawal's payout state"
+        b' now (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04\x1f\x02\x00\x12\x04'
+        b'\xc7\x03\x02&\x1a\x0f Newest first.\n\nR\n\x04\x04\x1f\x02\x01\x12\x04\xc9\x03\x02\x1d\x1aD Pass as page_token for the'
+        b' next page; empty when this is the last.\n\n4\n\x04\x04\x1f\x02\x02\x12\x04\xcb\x03\x02\x14\x1a& The us'
+        b"er's balance now, minor units.\n\nR\n\x04\x04 \x02\x00\x12\x04\xd0\x03\x02\x1d\x1aD Only withdrawals"
+        b' in this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04 \x02\x01\x12\x04\xd2\x03\x02'
+        b'\x16\x1aJ At most this many withdrawals per page: 0 means 50, above 50'
+        b'0 means 500.\n\nW\n\x04\x04 \x02\x02\x12\x04\xd4\x03\x02\x18\x1aI Empty for the first page; then the'
+        b" previous response's next_page_token.\n\n%\n\x04\x04!\x02\x00\x12\x04\xd9\x03\x02&\x1a\x17 Oldest re"
+        b'quest first.\n\nR\n\x04\x04!\x02\x01\x12\x04\xdb\x03\x02\x1d\x1aD Pass as page_token for the next pa'
+        b'ge; empty when this is the last.\n\ns\n\x04\x04"\x02\x02\x12\x04\xe3\x03\x02\x17\x1ae The payment\'s '
+        b"reference in the operator's own records: 1 to 256 characters, no"
+        b' control\n characters.\n\nN\n\x04\x04#\x02\x02\x12\x04\xea\x03\x02\x14\x1a@ Why, for the user: 1 to 2'
+        b'56 characters, no control characters.\n\nX\n\x02\x04&\x12\x06\xf5\x03\x00\xfa\x03\x01\x1aJ How many '
+        b'withdrawals are in one state, and what they took from balances.\n'
+        b"\n4\n\x04\x04&\x02\x02\x12\x04\xf9\x03\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04'\x12\x06\x80"
+        b"\x04\x00\x97\x04\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit"
+        b' is in a balance, in an operation\n still finishing, in a sale no'
+        b"t yet credited to its seller, in the operator's fees, or gone\n o"
+        b'ut by a withdrawal. They balance when\n   deposits = balances + p'
+        b"ending + uncredited + fees + withdrawn.\n\n+\n\x04\x04'\x02\x00\x12\x04\x82\x04\x02\x15\x1a\x1d Every d"
+        b"eposit ever applied.\n\n,\n\x04\x04'\x02\x01\x12\x04\x84\x04\x02\x15\x1a\x1e Every account's balance no"
+        b"w.\n\ne\n\x04\x04'\x02\x02\x12\x04\x86\x04\x02\x14\x1aW What committed operations still holding thei"
+        b"r account's lock will change balances by.\n\n^\n\x04\x04'\x02\x03\x12\x04\x88\x04\x02\x17\x1aP The p"
+        b'rices of sold slots no credit run covers yet (receipts not yet c'
+        b"redited).\n\n6\n\x04\x04'\x02\x04\x12\x04\x8a\x04\x02\x11\x1a( The operator's fees on credited sales"
+        b".\n\nA\n\x04\x04'\x02\x05\x12\x04\x8c\x04\x02\x15\x1a3 The shares credited to sellers (inside balanc"
+        b"es).\n\n@\n\x04\x04'\x02\x06\x12\x04\x8e\x04\x02'\x1a2 Withdrawals by state (the states that have"
+        b" any).\n\nE\n\x04\x04'\x02\x07\x12\x04\x90\x04\x02\x15\x1a7 Given back to rejected withdrawals (insi"
+        b"de balances).\n\n=\n\x04\x04'\x02\x08\x12\x04\x92\x04\x02\x16\x1a/ What left by withdrawals, less th"
+        b"eir refunds.\n\na\n\x04\x04'\x02\t\x12\x04\x94\x04\x02\x18\x1aS deposits - (balances + pending + u"
+        b"ncredited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04'\x02\n\x12\x04\x96\x04\x02\x15\x1a\x12"
+        b' difference == 0.\n'
     ),
     'abc/v1/recovery.proto': (
         b'\n\xa8\x03\n\x01\x0c\x12\x03\x06\x00\x12\x1a\x9d\x03 The recovery service: one replica of the posse th'

@@ -20,7 +20,6 @@ from ._ids import (
     filler_key,
     fillers_key,
     owned_key,
-    purchases_key,
     receipt_key,
     refund_key,
     slot_key,
@@ -119,7 +118,7 @@ async def read_documents(store: DocumentStore) -> AsyncIterator[tuple[str, Json,
             async for found in _get(store, key):
                 yield found
     for uid in sorted(entries[IndexKind.USERS]):
-        for key in (owned_key(uid), fillers_key(uid), purchases_key(uid)):
+        for key in (owned_key(uid), fillers_key(uid)):
             async for found in _get(store, key):
                 yield found
     for cid in sorted(entries[IndexKind.CAMPAIGNS]):

@@ -6,9 +6,8 @@ one slot. The campaign's ``credited`` is only a hint of where the chain ends.
 
 Before the intent: the seller unlocked; a = the slot after the chain's end; b = min(head,
 a + batch - 1); the amount = the shares of the real slots a..b (a void has no receipt and no
-share); the run's purchases listed under their buyers (``purchases:<uid>``, what a user's
-statement reads). intent (lock the seller with the run) -> commit (insert credit:<cid>:<a>)
--> apply (clear the lock, add the amount) -> advance the hint. In doubt it rolls forward.
+share). intent (lock the seller with the run) -> commit (insert credit:<cid>:<a>) -> apply
+(clear the lock, add the amount) -> advance the hint. In doubt it rolls forward.
 """
 
 from __future__ import annotations
@@ -19,16 +18,8 @@ from ._account import read_or_missing, unlocked_user
 from ._context import JournalContext
 from ._documents import MAX_MONEY, Campaign, Receipt, User, Void, slot_from_json
 from ._forward import run_forward
-from ._ids import (
-    campaign_key,
-    check_id,
-    credit_key,
-    owned_key,
-    purchases_key,
-    receipt_key,
-    slot_key,
-)
-from ._index import add_entries, list_entries
+from ._ids import campaign_key, check_id, credit_key, owned_key, receipt_key, slot_key
+from ._index import list_entries
 from ._money_out import CreditLock, CreditRecord
 from ._outcomes import (
     Credited,
@@ -72,11 +63,9 @@ async def _credit(store: DocumentStore, ctx: JournalContext, cid: str,
     last = min(campaign.head, first + ctx.policy.credit_batch - 1)
     if first > last:
         return NothingToCredit(cid, first - 1)
-    receipts = {n: await receipt_of(store, cid, n) for n in range(first, last + 1)}
-    amount = sum(r.share for r in receipts.values() if r is not None)
+    amount = sum([await share(store, cid, n) for n in range(first, last + 1)])
     if User.from_json(user_doc.value).balance + amount > MAX_MONEY:
         return InvalidInput("amount", f"the seller's balance would exceed {MAX_MONEY}")
-    await _list_purchases(store, ctx, cid, receipts)
     lock = CreditLock(ctx.new_id(), cid, first, last, amount, ctx.trace_context(),
                       ctx.clock())
     ran = await run_forward(store, ctx, seller, user_doc, lock)
@@ -100,26 +89,13 @@ async def chain_end(store: DocumentStore, cid: str, campaign: Campaign) -> int:
     raise JournalError(f"campaign {cid}: the credit chain runs past head {campaign.head}")
 
 
-async def receipt_of(store: DocumentStore, cid: str, n: int) -> Receipt | None:
-    """Finished slot ``n``'s receipt; None for a void. A real slot at or below head always
-    has its receipt (finish writes it first)."""
+async def share(store: DocumentStore, cid: str, n: int) -> int:
+    """The seller's share of finished slot ``n``: its receipt's price less the fee; 0 for a
+    void. A real slot at or below head always has its receipt (finish writes it first)."""
     try:
-        return Receipt.from_json((await store.get(receipt_key(cid, n))).value)
+        return Receipt.from_json((await store.get(receipt_key(cid, n))).value).share
     except NotFound:
         slot = slot_from_json((await store.get(slot_key(cid, n))).value)
         if isinstance(slot, Void):
-            return None
+            return 0
         raise JournalError(f"campaign {cid}: finished slot {n} has no receipt") from None
-
-
-async def _list_purchases(store: DocumentStore, ctx: JournalContext, cid: str,
-                          receipts: dict[int, Receipt | None]) -> None:
-    """The run's purchases listed under their buyers (one write per buyer), before the
-    run is credited: they are real purchases whatever becomes of this credit, and a
-    creditor that dies here leaves the next to list them again (idempotently)."""
-    by_buyer: dict[str, list[str]] = {}
-    for n, receipt in receipts.items():
-        if receipt is not None:
-            by_buyer.setdefault(receipt.buyer, []).append(f"{cid}:{n}")
-    for buyer, entries in by_buyer.items():
-        await add_entries(store, ctx, purchases_key(buyer), entries)

@@ -79,8 +79,3 @@ def owned_key(uid: str) -> str:
 def fillers_key(uid: str) -> str:
     """The list of the fillers ``uid`` uploaded (those uploaded since the list was added)."""
     return f"fillers:{uid}"
-
-
-def purchases_key(uid: str) -> str:
-    """The list of ``uid``'s purchases (``<cid>:<n>``), kept by the creditors."""
-    return f"purchases:{uid}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Sequence
 
 from services.store import CasMismatch, DocumentStore, Exists, InDoubt, NotFound
 
@@ -44,30 +43,22 @@ async def add_to_index(store: DocumentStore, ctx: JournalContext, kind: IndexKin
 
 async def add_entry(store: DocumentStore, ctx: JournalContext, key: str, entry: str) -> None:
     """``entry`` in the list document ``key`` (``{"ids": [...]}``): idempotent, present
-    afterwards whoever put it there."""
-    await add_entries(store, ctx, key, [entry])
-
-
-async def add_entries(store: DocumentStore, ctx: JournalContext, key: str,
-                      entries: Sequence[str]) -> None:
-    """Every one of ``entries`` in the list document ``key``, in one write: idempotent,
-    present afterwards whoever put them there. An in-doubt write is settled by reading the
-    list again, so this never blindly writes twice."""
+    afterwards whoever put it there. An in-doubt write is settled by reading the list again,
+    so this never blindly writes twice."""
     for _ in range(ctx.timing.max_cas_retries):
         try:
             doc = await store.get(key)
         except NotFound:
             try:
-                await store.insert(key, {"ids": list(dict.fromkeys(entries))})
+                await store.insert(key, {"ids": [entry]})
                 return
             except (Exists, InDoubt):
                 continue
         ids = doc.value["ids"]
-        missing = [e for e in dict.fromkeys(entries) if e not in ids]
-        if not missing:
+        if entry in ids:
             return
         try:
-            await store.replace(key, {"ids": [*ids, *missing]}, doc.cas)
+            await store.replace(key, {"ids": [*ids, entry]}, doc.cas)
             return
         except (CasMismatch, InDoubt):
             continue

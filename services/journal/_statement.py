@@ -1,8 +1,7 @@
 """A user's statement: the money-moving records that name them, newest first, read from KV
-documents through the index and list documents (no scan): deposits, purchases, the credit
-runs of the campaigns they own, withdrawals and their refunds. A purchase is listed under its
-buyer by the creditor that credits its sale (``purchases:<uid>``), so it shows once its sale
-is credited, about a second after it is finished; the balance already has it."""
+documents through the index and list documents (no scan): deposits, the credit runs of the
+campaigns they own, withdrawals and their refunds. Purchases are not in it yet: no
+per-user list of them is kept (see docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -10,16 +9,8 @@ from dataclasses import dataclass
 
 from services.store import DocumentStore, NotFound
 
-from ._documents import DepositRecord, Fill, slot_from_json
-from ._ids import (
-    credit_key,
-    deposit_key,
-    owned_key,
-    purchases_key,
-    refund_key,
-    slot_key,
-    withdrawal_key,
-)
+from ._documents import DepositRecord
+from ._ids import credit_key, deposit_key, owned_key, refund_key, withdrawal_key
 from ._index import IndexKind, list_entries, list_index
 from ._money_out import CreditRecord, RefundRecord, Withdrawal
 
@@ -30,16 +21,16 @@ class Entry:
     (ms; 0 for records from before records kept their time)."""
 
     at: int
-    kind: str  # deposit, purchase, credit, withdrawal, refund
-    ident: str  # the deposit id, "<cid>:<n>", "<cid>:<first>-<last>", the withdrawal id
+    kind: str  # deposit, credit, withdrawal, refund
+    ident: str  # the deposit id, "<cid>:<first>-<last>", the withdrawal id
     amount: int
     detail: str = ""  # a withdrawal's payout state
 
 
 async def statement(store: DocumentStore, uid: str) -> list[Entry]:
     """Every entry of ``uid``'s, newest first."""
-    entries = [*await _deposits(store, uid), *await _purchases(store, uid),
-               *await _credits(store, uid), *await _withdrawals(store, uid)]
+    entries = [*await _deposits(store, uid), *await _credits(store, uid),
+               *await _withdrawals(store, uid)]
     return sorted(entries, key=lambda e: (e.at, e.kind, e.ident), reverse=True)
 
 
@@ -56,17 +47,6 @@ async def _deposits(store: DocumentStore, uid: str) -> list[Entry]:
         if owner == uid and (value := await _value(store, deposit_key(uid, did))) is not None:
             record = DepositRecord.from_json(value)
             found.append(Entry(record.at, "deposit", did, record.amount))
-    return found
-
-
-async def _purchases(store: DocumentStore, uid: str) -> list[Entry]:
-    found = []
-    for entry in await list_entries(store, purchases_key(uid)):
-        cid, _, n = entry.partition(":")
-        value = await _value(store, slot_key(cid, int(n)))
-        slot = None if value is None else slot_from_json(value)
-        if isinstance(slot, Fill) and slot.buyer == uid:
-            found.append(Entry(slot.bought_at, "purchase", entry, -slot.price))
     return found
 
 

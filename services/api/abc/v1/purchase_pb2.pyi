@@ -1050,13 +1050,11 @@ class StatementEntry(_message.Message):
     at_ms: _builtins.int
     """When it was asked for (ms since epoch; 0 for records older than records' times)."""
     kind: _builtins.str
-    """"deposit", "purchase", "credit" (a run of the user's campaign's sales credited),
-    "withdrawal" or "refund" (of a rejected withdrawal).
+    """"deposit", "credit" (a run of the user's campaign's sales credited), "withdrawal" or
+    "refund" (of a rejected withdrawal).
     """
     ident: _builtins.str
-    """The deposit id, "<campaign>:<slot>" of a purchase, "<campaign>:<first slot>-<last slot>"
-    of a credit, the withdrawal id.
-    """
+    """The deposit id, "<campaign>:<first slot>-<last slot>" of a credit, the withdrawal id."""
     amount: _builtins.int
     """The change of the balance, minor units: positive in, negative out (a withdrawal's
     amount and fee).

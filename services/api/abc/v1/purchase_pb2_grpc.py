@@ -239,7 +239,8 @@ class PurchaseServiceServicer:
     def ListSlots(self, request, context):
         """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
         price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-        A user's purchases across campaigns: see GetStatement (kind "purchase").
+        A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+        index written on the buy path, whose cost must be measured first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -288,10 +289,8 @@ class PurchaseServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetStatement(self, request, context):
-        """A user's statement, newest first: deposits, purchases, credited shares of their
-        campaigns' sales, withdrawals and refunds, with the balance now. A purchase is listed
-        once its sale is credited to the seller (about a second after it; the balance has it at
-        once), so for a moment the entries may not add up to the balance.
+        """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
+        withdrawals and refunds (purchases are not in it yet), with the balance now.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -115,7 +115,8 @@ class PurchaseServiceStub:
     ListSlots: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListSlotsRequest, _purchase_pb2.ListSlotsResponse]
     """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
     price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-    A user's purchases across campaigns: see GetStatement (kind "purchase").
+    A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+    index written on the buy path, whose cost must be measured first.
     """
     ListFillers: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListFillersRequest, _purchase_pb2.ListFillersResponse]
     """A user's fillers in filler_id order, without their images (GetFiller has the image).
@@ -137,10 +138,8 @@ class PurchaseServiceStub:
     ListWithdrawals: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListWithdrawalsRequest, _purchase_pb2.ListWithdrawalsResponse]
     """A user's withdrawals, newest first. NOT_FOUND for an unknown user."""
     GetStatement: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.GetStatementRequest, _purchase_pb2.Statement]
-    """A user's statement, newest first: deposits, purchases, credited shares of their
-    campaigns' sales, withdrawals and refunds, with the balance now. A purchase is listed
-    once its sale is credited to the seller (about a second after it; the balance has it at
-    once), so for a moment the entries may not add up to the balance.
+    """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
+    withdrawals and refunds (purchases are not in it yet), with the balance now.
     """
     ListPayouts: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListPayoutsRequest, _purchase_pb2.ListPayoutsResponse]
     """Operator token only: every withdrawal, oldest request first (the payout queue), or those
@@ -210,7 +209,8 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     ListSlots: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListSlotsRequest, _purchase_pb2.ListSlotsResponse]  # type: ignore[assignment]
     """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
     price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-    A user's purchases across campaigns: see GetStatement (kind "purchase").
+    A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+    index written on the buy path, whose cost must be measured first.
     """
     ListFillers: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListFillersRequest, _purchase_pb2.ListFillersResponse]  # type: ignore[assignment]
     """A user's fillers in filler_id order, without their images (GetFiller has the image).
@@ -232,10 +232,8 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     ListWithdrawals: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListWithdrawalsRequest, _purchase_pb2.ListWithdrawalsResponse]  # type: ignore[assignment]
     """A user's withdrawals, newest first. NOT_FOUND for an unknown user."""
     GetStatement: _aio.UnaryUnaryMultiCallable[_purchase_pb2.GetStatementRequest, _purchase_pb2.Statement]  # type: ignore[assignment]
-    """A user's statement, newest first: deposits, purchases, credited shares of their
-    campaigns' sales, withdrawals and refunds, with the balance now. A purchase is listed
-    once its sale is credited to the seller (about a second after it; the balance has it at
-    once), so for a moment the entries may not add up to the balance.
+    """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
+    withdrawals and refunds (purchases are not in it yet), with the balance now.
     """
     ListPayouts: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListPayoutsRequest, _purchase_pb2.ListPayoutsResponse]  # type: ignore[assignment]
     """Operator token only: every withdrawal, oldest request first (the payout queue), or those
@@ -368,7 +366,8 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_purchase_pb2.ListSlotsResponse, _abc.Awaitable[_purchase_pb2.ListSlotsResponse]]:
         """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
         price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-        A user's purchases across campaigns: see GetStatement (kind "purchase").
+        A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
+        index written on the buy path, whose cost must be measured first.
         """
 
     @_abc_1.abstractmethod
@@ -426,10 +425,8 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _purchase_pb2.GetStatementRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_purchase_pb2.Statement, _abc.Awaitable[_purchase_pb2.Statement]]:
-        """A user's statement, newest first: deposits, purchases, credited shares of their
-        campaigns' sales, withdrawals and refunds, with the balance now. A purchase is listed
-        once its sale is credited to the seller (about a second after it; the balance has it at
-        once), so for a moment the entries may not add up to the balance.
+        """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
+        withdrawals and refunds (purchases are not in it yet), with the balance now.
         """
 
     @_abc_1.abstractmethod
