@@ -52,12 +52,10 @@ def also_read(*settings: Setting) -> str:
 
 def add_setting(parser: argparse.ArgumentParser, flag: str, setting: Setting,
                 **kwargs: Any) -> None:
-    """``flag``, defaulting to ``setting``'s value in the environment (or its default)."""
-    value: object = setting.read()
-    convert = kwargs.get("type")
-    if value is not None and convert is not None:
-        value = convert(value)
-    parser.add_argument(flag, default=value, help=setting.described(), **kwargs)
+    """``flag``, defaulting to ``setting``'s value in the environment (or its default). The
+    default stays text: argparse converts it with ``type`` when the flag is not given, so a
+    bad value in the environment is a usage error, not a crash while building the parser."""
+    parser.add_argument(flag, default=setting.read(), help=setting.described(), **kwargs)
 
 
 def add_server_options(parser: argparse.ArgumentParser, service: str, listen: str) -> None:
