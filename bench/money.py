@@ -263,22 +263,15 @@ async def _operations_section() -> int:
             break
     _expect(await journal.create_account("dave"), Created)
     _expect(await journal.deposit("dave", "opening", 1_000_000), Deposited)
-    await measure("withdrawal, credit_first=True, owns no campaign",
+    await measure("withdrawal, credit_first=True, the balance covers it (no credit)",
                   lambda: journal.withdraw("dave", "w1", 100, "IBAN-1"),
-                  _Minimum(3, 4, "the withdrawal's + the owner's list (`owned:<uid>`, "
-                                 "absent)", ("b",)), WithdrawalRequested)
-    await sell("done1", "erin", 3)
-    _expect(await journal.credit("done1"), Credited)
-    await measure("withdrawal, credit_first=True, owns 1 campaign, all credited",
-                  lambda: journal.withdraw("erin", "w1", 10, "IBAN-1"),
-                  _Minimum(2 + 1 + 3, 4, "the withdrawal's + `owned:<uid>` + a credit with "
-                                         "nothing to credit (3 reads)", ("b", "e")),
-                  WithdrawalRequested)
+                  _Minimum(2, 4, withdrawal, ("b",)), WithdrawalRequested)
     await sell("owed10", "frank", 10)
-    await measure("withdrawal, credit_first=True, owns 1 campaign, 10 sales uncredited",
+    await measure("withdrawal, credit_first=True, short: 10 sales of the user's uncredited",
                   lambda: journal.withdraw("frank", "w1", 10, "IBAN-1"),
-                  _Minimum(2 + 1 + 13, 4 + 4, "the withdrawal's + `owned:<uid>` + a credit "
-                                              "of k = 10 (13 reads, 4 writes)", ("a", "b")),
+                  _Minimum(2 + 1 + 13 + 1, 4 + 4, "the withdrawal's + `owned:<uid>` + a credit "
+                                                  "of k = 10 (13 reads, 4 writes) + the user "
+                                                  "read again after it", ("a", "b")),
                   WithdrawalRequested)
 
     clock.now += 10_000

@@ -20,7 +20,7 @@ from ._account import read_or_missing, read_user
 from ._audit import audit, read_snapshot
 from ._buy import buy
 from ._context import JournalContext
-from ._credit import credit, credit_owner
+from ._credit import credit
 from ._deposit import deposit
 from ._documents import Campaign, Slot, User
 from ._finish import Finished, finish_slot
@@ -116,13 +116,11 @@ class Journal:
 
     async def withdraw(self, uid: str, wid: str, amount: int, destination: str,
                        credit_first: bool = True) -> WithdrawOutcome:
-        """Withdrawal ``wid``: ``amount`` out to ``destination``; first (``credit_first``)
-        the shares of every campaign ``uid`` owns are credited, so earnings can be taken."""
-        if credit_first:
-            credited = await _guarded(credit_owner(self.store, self.context, uid))
-            if isinstance(credited, Interrupted):
-                return credited
-        return await _guarded(withdraw(self.store, self.context, uid, wid, amount, destination))
+        """Withdrawal ``wid``: ``amount`` out to ``destination``; when the balance is short
+        (and ``credit_first``) the shares of every campaign ``uid`` owns are credited first,
+        so earnings can be taken (see ``_withdraw.py``)."""
+        return await _guarded(withdraw(self.store, self.context, uid, wid, amount, destination,
+                                       credit_first))
 
     async def move_payout(self, uid: str, wid: str, to: PayoutState, of_try: int | None = None,
                           **changes: str | int | None) -> Withdrawal | WrongState | Missing \

@@ -15,6 +15,7 @@ from services.store import DocumentStore, NotFound
 
 from ._account import unlocked_user
 from ._context import JournalContext
+from ._credit import credit_owner
 from ._documents import MAX_MONEY, User
 from ._forward import run_forward
 from ._ids import check_amount, check_id, withdrawal_key
@@ -36,15 +37,18 @@ MAX_DESTINATION = 256  # characters: an account number, an IBAN, an address at t
 
 async def withdraw(
     store: DocumentStore, ctx: JournalContext, uid: str, wid: str, amount: int,
-    destination: str,
+    destination: str, credit_first: bool = True,
 ) -> WithdrawOutcome:
-    """Withdraw ``amount`` from ``uid`` to ``destination`` as withdrawal ``wid``."""
+    """Withdraw ``amount`` from ``uid`` to ``destination`` as withdrawal ``wid``. When the
+    balance is short and ``credit_first``, the sales of ``uid``'s campaigns are credited
+    first (then the balance is looked at again): earnings can be taken out at once, and a
+    request refused for bad input writes nothing, credits included."""
     try:
         check_id("user", uid)
         check_id("withdrawal_id", wid)
         check_amount("amount", amount, ctx.policy.min_withdrawal, MAX_MONEY)
         check_destination(destination)
-        return await _withdraw(store, ctx, uid, wid, amount, destination)
+        return await _withdraw(store, ctx, uid, wid, amount, destination, credit_first)
     except Rejected as rejected:
         return rejected.outcome
 
@@ -59,13 +63,17 @@ def check_destination(destination: object) -> str:
 
 
 async def _withdraw(store: DocumentStore, ctx: JournalContext, uid: str, wid: str, amount: int,
-                    destination: str) -> WithdrawOutcome:
+                    destination: str, credit_first: bool) -> WithdrawOutcome:
     user_doc = await unlocked_user(store, ctx, uid)
     fee = ctx.policy.withdrawal_fee
     earlier = await _earlier(store, uid, wid)
     if earlier is not None:
         return _replayed(wid, earlier, amount, destination)
     balance = User.from_json(user_doc.value).balance
+    if balance < amount + fee and credit_first:
+        await credit_owner(store, ctx, uid)
+        user_doc = await unlocked_user(store, ctx, uid)
+        balance = User.from_json(user_doc.value).balance
     if balance < amount + fee:
         return InsufficientFunds(balance, amount + fee)
     await add_to_index(store, ctx, IndexKind.WITHDRAWALS, f"{uid}:{wid}")

@@ -14,7 +14,6 @@ import grpc
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.journal import (
-    InsufficientFunds,
     Interrupted,
     Journal,
     User,
@@ -83,13 +82,9 @@ class WithdrawalServicer:
     async def RequestWithdrawal(self, request: pb.RequestWithdrawalRequest, context: Context
                                 ) -> pb.RequestWithdrawalResponse:
         r = request
+        # Short of funds, the journal credits the sales of the user's campaigns first.
         outcome = await self.journal.withdraw(r.user_id, r.withdrawal_id, r.amount,
-                                              r.destination, credit_first=False)
-        if isinstance(outcome, InsufficientFunds):
-            # Short: credit the sales of the user's campaigns first, then ask again. (Not
-            # before the first try: a refused request writes nothing, credits included.)
-            outcome = await self.journal.withdraw(r.user_id, r.withdrawal_id, r.amount,
-                                                  r.destination, credit_first=True)
+                                              r.destination)
         if not isinstance(outcome, WithdrawalRequested):
             await refuse_withdrawal(context, outcome)
         found = await withdrawal_of(self.journal, r.user_id, r.withdrawal_id, context)

@@ -233,7 +233,7 @@ async def test_the_statement_lists_deposits_credits_withdrawals_refunds_newest_f
     node.clock.advance(10)
     await j.deposit(OWNER, "d1", 1000)
     node.clock.advance(10)
-    await j.withdraw(OWNER, "w1", 30, "bank")  # credits 1..2 first
+    await j.withdraw(OWNER, "w1", 1030, "bank")  # more than the deposit: credits 1..2 first
     node.clock.advance(10)
     await j.withdraw(OWNER, "w2", 20, "bank", credit_first=False)
     await j.reject(OWNER, "w2", "no")
@@ -241,8 +241,8 @@ async def test_the_statement_lists_deposits_credits_withdrawals_refunds_newest_f
     assert isinstance(lines, list)
     assert [(e.kind, e.ident, e.amount, e.detail) for e in lines] == [
         ("withdrawal", "w2", -20, "refunded"), ("refund", "w2", 20, ""),
-        ("withdrawal", "w1", -30, "requested"), ("credit", f"{CAMPAIGN}:1-2", _shares(100, 200),
-                                                  ""),
+        ("withdrawal", "w1", -1030, "requested"),
+        ("credit", f"{CAMPAIGN}:1-2", _shares(100, 200), ""),
         ("deposit", "d1", 1000, "")]
     assert sum(e.amount for e in lines) == (await user_of(store, OWNER)).balance
     assert await j.statement("nobody") == Missing("user", "nobody")
@@ -277,3 +277,17 @@ async def test_a_lost_creation_neither_lists_nor_credits_the_campaign_under_its_
     assert await j.statement("mallory") == []
     assert await j.withdraw("mallory", "w1", 1, "bank") == InsufficientFunds(0, 1)
     assert (await user_of(store, OWNER)).balance == _shares(100)
+
+
+
+async def test_a_withdrawal_the_balance_covers_credits_nothing_and_bad_input_writes_nothing(
+        ) -> None:
+    node, store = await _sold(1)
+    j = node.journal
+    await j.deposit(OWNER, "d1", 1000)
+    store.clear()
+    assert await j.withdraw(OWNER, "w0", 5, "bank\n") == InvalidInput(
+        "destination", "must be 1 to 256 characters, no control characters")
+    assert store.writes == []  # refused: not even the owner's sales were credited
+    assert isinstance(await j.withdraw(OWNER, "w1", 10, "bank"), WithdrawalRequested)
+    assert ("insert", credit_key(CAMPAIGN, 1)) not in store.writes  # covered: no credit
