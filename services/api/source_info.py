@@ -123,7 +123,7 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b"rpcio-status's rpc_status.from_call in Python): every refusal ca"
         b'rries a\n google.rpc.ErrorInfo with a stable reason (listed in ty'
         b'pes.proto), bad input also a\n google.rpc.BadRequest naming the p'
-        b'roto field.\n\n\xb7\x03\n\x02\x06\x00\x12\x05=\x00\x88\x01\x01\x1a\xa9\x03 Keepalive, for gateways: set keepa'
+        b'roto field.\n\n\xb7\x03\n\x02\x06\x00\x12\x05=\x00\x99\x01\x01\x1a\xa9\x03 Keepalive, for gateways: set keepa'
         b'live_time to 10 s or more (pings every 2 s or slower are\n always'
         b' accepted, with or without calls in flight) and keepalive_timeou'
         b't to 20 s. Of pings\n more often than once a second while the ser'
@@ -137,208 +137,230 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b'her an operation holds it. Does not resolve the lock.\n\n\xbb\x01\n\x04\x06\x00\x02\x03\x12'
         b'\x03G\x022\x1a\xad\x01 Log a user in: settles whatever interrupted operation ho'
         b'lds the account (may take up to\n about 2 s while an operation st'
-        b'ill in flight elsewhere gets the chance to finish).\n\n9\n\x04\x06\x00\x02\x04\x12\x03I\x02'
-        b'?\x1a, Open a campaign owned by an existing user.\n\n`\n\x04\x06\x00\x02\x05\x12\x03K\x02=\x1aS A'
-        b" campaign's head, last purchase, current price and current slot "
-        b'with its filler.\n\nc\n\x04\x06\x00\x02\x06\x12\x03M\x029\x1aV Upload an ad. Fillers are immut'
-        b'able: ALREADY_EXISTS for an id the user already used.\n\nE\n\x04\x06\x00\x02\x07\x12\x03'
-        b'O\x02,\x1a8 Buy the next slot of a campaign for at most max_price.\n\n_\n'
-        b"\x04\x06\x00\x02\x08\x12\x03Q\x02<\x1aR What a publisher's page shows now: the filler of th"
-        b'e slot whose time covers now.\n\n\x91\x02\n\x04\x06\x00\x02\t\x12\x03X\x02J\x1a\x83\x02 Lists for a gate'
-        b"way, each read from list documents and one page's documents (nev"
-        b'er a\n scan of the store).\n\n Campaigns in campaign_id order, each'
-        b" with its head and current price: every campaign, or\n one owner'"
-        b's (owner_id set; NOT_FOUND for an unknown owner).\n\n\xdc\x02\n\x04\x06\x00\x02\n\x12\x03]\x02>'
-        b"\x1a\xce\x02 A campaign's finished slots, newest first (from its head dow"
-        b'n to slot 1): the buyer,\n price, times and filler of each, or th'
-        b"at it is a void. NOT_FOUND for an unknown campaign.\n A user's pu"
-        b'rchases across campaigns are not listed (yet): that needs a per-'
-        b'user purchase\n index written on the buy path, whose cost must be'
-        b" measured first.\n\n\x84\x02\n\x04\x06\x00\x02\x0b\x12\x03a\x02D\x1a\xf6\x01 A user's fillers in filler_id"
-        b' order, without their images (GetFiller has the image).\n Only fi'
-        b'llers uploaded since the per-user list exists are listed: older '
-        b'ones are not,\n though GetFiller and Buy still find them. NOT_FOU'
-        b"ND for an unknown user.\n\nT\n\x04\x06\x00\x02\x0c\x12\x03c\x023\x1aG One filler of a user's, "
-        b'with its image. NOT_FOUND for an unknown one.\n\n\x96\x04\n\x04\x06\x00\x02\r\x12\x03k\x02V\x1a\x88\x04 '
-        b'Take amount out of an account to destination: amount plus the op'
-        b"erator's flat fee leave\n the balance now (the shares of the user"
-        b"'s campaigns' sales are credited first if the\n balance alone is "
-        b'short), and the payout follows. Idempotent by withdrawal_id: rep'
-        b'eating a\n request with the same amount and destination returns t'
-        b'he withdrawal (replay set, nothing\n changed); another amount or '
-        b'destination is ALREADY_EXISTS. FAILED_PRECONDITION when the\n bal'
-        b'ance is below amount + fee (details: a WithdrawalRejection with '
-        b"both).\n\n_\n\x04\x06\x00\x02\x0e\x12\x03m\x02?\x1aR One withdrawal of a user's, with its payo"
-        b"ut state. NOT_FOUND for an unknown one.\n\nQ\n\x04\x06\x00\x02\x0f\x12\x03o\x02P\x1aD A user's"
-        b' withdrawals, newest first. NOT_FOUND for an unknown user.\n\n\xb4\x01\n\x04'
-        b"\x06\x00\x02\x10\x12\x03r\x02<\x1a\xa6\x01 A user's statement, newest first: deposits, credite"
-        b"d shares of their campaigns' sales,\n withdrawals and refunds (pu"
-        b'rchases are not in it yet), with the balance now.\n\nv\n\x04\x06\x00\x02\x11\x12\x03v\x02D\x1a'
-        b'i Operator token only: every withdrawal, oldest request first (t'
-        b'he payout queue), or those\n in one state.\n\n\xab\x02\n\x04\x06\x00\x02\x12\x12\x03{\x025\x1a\x9d\x02 Oper'
-        b'ator token only: record that the operator paid a withdrawal by h'
-        b'and (the manual\n rail). A REQUESTED one is claimed by "operator"'
-        b' and marked PAID, a PAYING one marked PAID.\n Repeating it with t'
-        b'he same reference returns the paid withdrawal; FAILED_PRECONDITI'
-        b'ON in\n any other state.\n\n\x97\x02\n\x04\x06\x00\x02\x13\x12\x03\x7f\x021\x1a\x89\x02 Operator token only: r'
-        b'efuse a REQUESTED or FAILED withdrawal and refund its amount and'
-        b' fee\n to the balance; it ends REFUNDED. A PAYING one (the rail m'
-        b'ay be paying it) or a PAID one:\n FAILED_PRECONDITION. Repeating '
-        b'it (same reason) returns the refunded withdrawal.\n\n\xf5\x01\n\x04\x06\x00\x02\x14\x12\x04\x83\x01\x02'
-        b'/\x1a\xe6\x01 Operator token only: try a FAILED payout again. It goes bac'
-        b'k to REQUESTED as the next try\n (tries + 1, which a rail sees un'
-        b'der a new idempotency key). A REQUESTED one is returned\n unchang'
-        b'ed; any other state: FAILED_PRECONDITION.\n\n\xc9\x01\n\x04\x06\x00\x02\x15\x12\x04\x87\x01\x023\x1a\xba\x01 Ope'
-        b"rator token only: the operator's books over the whole store, whe"
-        b're every deposited\n unit is now and whether that balances. Reads'
-        b' every document: for a quiet moment, not a\n hot path.\n\n\x1c\n\x04\x04\x01\x02\x01\x12\x04'
-        b'\x91\x01\x02\x14\x1a\x0e Minor units.\n\nT\n\x04\x04\x01\x02\x02\x12\x04\x93\x01\x02\x12\x1aF True while an operation (a '
-        b'purchase or a deposit) holds the account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\x99\x01\x02\x18\x1aZ Chose'
-        b'n by the caller, unique per user; a retry with the same id is ap'
-        b'plied at most once.\n\nJ\n\x04\x04\x02\x02\x02\x12\x04\x9b\x01\x02\x13\x1a< Minor units, 1 to 10^15; th'
-        b'e balance may not exceed 10^15.\n\nZ\n\x04\x04\x03\x02\x00\x12\x04\xa0\x01\x02\x13\x1aL False when this'
-        b' deposit_id had already been applied; then nothing changed.\n\nJ\n\x04'
-        b'\x04\x03\x02\x01\x12\x04\xa2\x01\x02\x14\x1a< The balance after the deposit (when applied), minor'
-        b' units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04\xb1\x01\x04\x0e\x1a\x1b No operation was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12'
-        b'\x04\xb3\x01\x04\x17\x1aF An interrupted operation had committed; its effects are '
-        b'now applied.\n\nb\n\x06\x04\x06\x04\x00\x02\x03\x12\x04\xb5\x01\x04\x14\x1aR An interrupted operation had not'
-        b' committed; it was rolled back, nothing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xb7\x01\x04'
-        b'\x1b\x1aE Another node settled the pending operation while this login '
-        b'waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04\xb9\x01\x04\x17\x1a< The store failed before it could be s'
-        b'ettled; log in again.\n\n6\n\x04\x04\x07\x02\x01\x12\x04\xc2\x01\x02\x16\x1a( An existing user; NOT_FOU'
-        b'ND otherwise.\n\nP\n\x04\x04\x07\x02\x02\x12\x04\xc4\x01\x02\x16\x1aB The lowest price a slot ever sell'
-        b's for, minor units, 1 to 10^15.\n\nU\n\x04\x04\x07\x02\x03\x12\x04\xc6\x01\x02\x19\x1aG How long each s'
-        b'lot shows its filler, seconds, 1 to 2592000 (30 days).\n\nE\n\x04\x04\t\x02\x02\x12'
-        b'\x04\xd1\x01\x02\x16\x1a7 The most the buyer will pay, minor units, 1 to 10^15.\n\nP'
-        b"\n\x04\x04\t\x02\x03\x12\x04\xd3\x01\x02\x17\x1aB One of the buyer's fillers; empty to buy the slot"
-        b' without an ad.\n\n[\n\x04\x04\t\x02\x04\x12\x04\xd5\x01\x02\x17\x1aM On a lost race, go on to the ne'
-        b'xt slot while its price is within max_price.\n\n \n\x04\x04\n\x02\x00\x12\x04\xda\x01\x02\x16\x1a\x12 Th'
-        b"e slot bought.\n\nI\n\x04\x04\n\x02\x01\x12\x04\xdc\x01\x02\x15\x1a; The receipt's document key, e.g."
-        b' "txn:<campaign>:<slot>".\n\n\xbb\x01\n\x04\x04\n\x02\x02\x12\x04\xdf\x01\x02\x1d\x1a\xac\x01 The buyer\'s balance'
-        b' afterwards; unset if the purchase committed but its finishing w'
-        b'as\n interrupted (recovery completes it within about a second; Lo'
-        b'gin shows the balance).\n\nD\n\x02\x04\x0b\x12\x06\xe3\x01\x00\xf2\x01\x01\x1a6 The details of a FAILED'
-        b'_PRECONDITION or ABORTED Buy.\n\nQ\n\x04\x04\x0b\x02\x01\x12\x04\xed\x01\x02\x1a\x1aC The price of the '
-        b'next slot now, minor units (0 for ACCOUNT_BUSY).\n\n2\n\x04\x04\x0b\x02\x02\x12\x04\xef\x01\x02\x11\x1a'
-        b'$ LOST_RACE: the slot that was lost.\n\n0\n\x04\x04\x0b\x02\x03\x12\x04\xf1\x01\x02\x14\x1a" INSUFFICIE'
-        b'NT_FUNDS: the balance.\n\n[\n\x04\x04\r\x02\x00\x12\x04\xfa\x01\x02\x16\x1aM Unset when no slot cover'
-        b's now (nothing bought, or the last slot has ended).\n\n;\n\x04\x04\r\x02\x01\x12\x04\xfc\x01'
-        b'\x02\x14\x1a- Unset when the covering slot has no filler.\n\n?\n\x04\x04\r\x02\x02\x12\x04\xfe\x01\x02\x15\x1a'
-        b'1 When this answer was computed (ms since epoch).\n\nE\n\x04\x04\x0e\x02\x00\x12\x04\x83\x02\x02\x16'
-        b"\x1a7 Only this user's campaigns; empty for every campaign.\n\nV\n\x04\x04\x0e\x02"
-        b'\x01\x12\x04\x85\x02\x02\x16\x1aH At most this many campaigns per page: 0 means 50, abov'
-        b'e 500 means 500.\n\nW\n\x04\x04\x0e\x02\x02\x12\x04\x87\x02\x02\x18\x1aI Empty for the first page; then'
-        b" the previous response's next_page_token.\n\nY\n\x02\x04\x0f\x12\x06\x8b\x02\x00\x91\x02\x01\x1aK A cam"
-        b'paign as listed: what it is, how far it has sold, and its price '
-        b'now.\n\n8\n\x04\x04\x0f\x02\x01\x12\x04\x8e\x02\x02\x11\x1a* The highest finished slot; 0 = none yet.\n\n'
-        b"S\n\x04\x04\x0f\x02\x02\x12\x04\x90\x02\x02\x1a\x1aE The price of the next slot at the response's as_"
-        b'of_ms, minor units.\n\n%\n\x04\x04\x10\x02\x00\x12\x04\x95\x02\x02)\x1a\x17 In campaign_id order.\n\nR\n\x04\x04'
-        b'\x10\x02\x01\x12\x04\x97\x02\x02\x1d\x1aD Pass as page_token for the next page; empty when thi'
-        b's is the last.\n\n?\n\x04\x04\x10\x02\x02\x12\x04\x99\x02\x02\x15\x1a1 When the prices were computed (m'
-        b's since epoch).\n\nR\n\x04\x04\x11\x02\x01\x12\x04\x9f\x02\x02\x16\x1aD At most this many slots per pag'
-        b'e: 0 means 50, above 500 means 500.\n\n\x98\x01\n\x04\x04\x11\x02\x02\x12\x04\xa2\x02\x02\x18\x1a\x89\x01 Empty for'
-        b' the first page (which starts at the head); then the previous re'
-        b"sponse's\n next_page_token (which names the next slot to read).\n\n"
-        b'\\\n\x04\x04\x12\x02\x00\x12\x04\xa7\x02\x02 \x1aN Newest (highest slot) first; a void has only cam'
-        b'paign_id, slot and void set.\n\nR\n\x04\x04\x12\x02\x01\x12\x04\xa9\x02\x02\x1d\x1aD Pass as page_token'
-        b' for the next page; empty when this is the last.\n\nT\n\x04\x04\x13\x02\x01\x12\x04\xaf\x02\x02\x16\x1a'
-        b'F At most this many fillers per page: 0 means 50, above 500 mean'
-        b's 500.\n\nW\n\x04\x04\x13\x02\x02\x12\x04\xb1\x02\x02\x18\x1aI Empty for the first page; then the previ'
-        b"ous response's next_page_token.\n\n\xaa\x01\n\x04\x04\x14\x02\x00\x12\x04\xb7\x02\x02\x1e\x1a\x9b\x01 In filler_id "
-        b'order; image_base64 is left empty (an image may be 256 KiB, and '
-        b"a page of\n them would pass gRPC's 4 MB message limit): GetFiller"
-        b' returns it.\n\nR\n\x04\x04\x14\x02\x01\x12\x04\xb9\x02\x02\x1d\x1aD Pass as page_token for the next pa'
-        b'ge; empty when this is the last.\n\nU\n\x04\x04\x16\x02\x01\x12\x04\xc4\x02\x02\x1b\x1aG Chosen by the '
-        b"caller, unique per user: the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x16\x02"
-        b'\x02\x12\x04\xc7\x02\x02\x13\x1a\x8e\x01 What reaches the destination, minor units, from the o'
-        b"perator's minimum (default 1) to\n 10^15. The operator's flat fee"
-        b' is taken on top of it.\n\n\x90\x01\n\x04\x04\x16\x02\x03\x12\x04\xca\x02\x02\x19\x1a\x81\x01 Where the payout goes'
-        b' (an account number, an IBAN, an address at the payout rail): 1 '
-        b'to\n 256 characters, no control characters.\n\n,\n\x04\x04\x17\x02\x00\x12\x04\xcf\x02\x02\x1c\x1a\x1e The '
-        b'withdrawal as it is now.\n\nq\n\x04\x04\x17\x02\x01\x12\x04\xd2\x02\x02\x12\x1ac True when this withdra'
-        b'wal_id had already been requested with these fields; then nothin'
-        b'g\n changed.\n\n\xb2\x01\n\x04\x04\x17\x02\x02\x12\x04\xd5\x02\x02\x1d\x1a\xa3\x01 The balance after the withdrawal '
-        b'left it; unset for a replay, or when the withdrawal\n committed b'
-        b'ut the debit was left to recovery (GetAccount shows it shortly).'
-        b'\n\n,\n\x02\x04\x18\x12\x06\xd9\x02\x00\x81\x03\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04\x18\x04\x00\x02\x01\x12\x04\xdd\x02\x04\x12\x1a'
-        b'> Taken from the balance, waiting for a payer or the operator.\n\n'
-        b'U\n\x06\x04\x18\x04\x00\x02\x02\x12\x04\xdf\x02\x04\x0f\x1aE Claimed by a payer (see payer), which is askin'
-        b'g the rail to pay it.\n\n.\n\x06\x04\x18\x04\x00\x02\x03\x12\x04\xe1\x02\x04\r\x1a\x1e Paid (see reference). F'
-        b'inal.\n\n^\n\x06\x04\x18\x04\x00\x02\x04\x12\x04\xe3\x02\x04\x0f\x1aN The rail refused this try (see reason):'
-        b' for the operator to retry or reject.\n\nP\n\x06\x04\x18\x04\x00\x02\x05\x12\x04\xe5\x02\x04\x11\x1a@ Refused'
-        b' by the operator (see reason); its refund is under way.\n\nQ\n\x06\x04\x18\x04\x00'
-        b'\x02\x06\x12\x04\xe7\x02\x04\x11\x1aA Refused, and its amount and fee are back in the balan'
-        b'ce. Final.\n\n7\n\x04\x04\x18\x02\x02\x12\x04\xec\x02\x02\x13\x1a) What the destination gets, minor uni'
-        b"ts.\n\n]\n\x04\x04\x18\x02\x03\x12\x04\xee\x02\x02\x10\x1aO The operator's flat fee, minor units, taken"
-        b' from the balance with the amount.\n\n&\n\x04\x04\x18\x02\x04\x12\x04\xf0\x02\x02\x19\x1a\x18 Where the pa'
-        b'yout goes.\n\nV\n\x04\x04\x18\x02\x06\x12\x04\xf3\x02\x02\x1c\x1aH When it was requested, and when its '
-        b'state last moved (ms since epoch).\n\n_\n\x04\x04\x18\x02\x08\x12\x04\xf6\x02\x02\x17\x1aQ PAID: the ra'
-        b"il's (or the operator's) reference of the payment; otherwise emp"
-        b'ty.\n\nw\n\x04\x04\x18\x02\t\x12\x04\xf9\x02\x02\x15\x1ai FAILED or REJECTED (and after them): why th'
-        b'e last try failed, or why it was rejected;\n otherwise empty.\n\nf\n'
-        b'\x04\x04\x18\x02\n\x12\x04\xfb\x02\x02\x13\x1aX Which try at the rail this is, from 1 (each retry '
-        b'of a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x18\x02\x0b\x12\x04\xfe\x02\x02\x14\x1av PAYING an'
-        b'd after: who claimed it ("operator" for a manual payment, or a r'
-        b"ecovery\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x18\x02\x0c\x12\x04\x80\x03\x02\x1b\x1a< Whe"
-        b'n it was claimed (ms since epoch); 0 when it never was.\n\nD\n\x02\x04\x19\x12\x06'
-        b'\x84\x03\x00\x97\x03\x01\x1a6 The details of a FAILED_PRECONDITION money-out call.\n\nW'
-        b'\n\x06\x04\x19\x04\x00\x02\x01\x12\x04\x88\x03\x04\x1b\x1aG The balance is below what the withdrawal takes '
-        b'(see balance, needed).\n\nE\n\x06\x04\x19\x04\x00\x02\x02\x12\x04\x8a\x03\x04\x15\x1a5 Another operation hold'
-        b's the account: retry shortly.\n\nV\n\x06\x04\x19\x04\x00\x02\x03\x12\x04\x8c\x03\x04\x14\x1aF The withdrawal '
-        b'is not in a state the move needs (see state, wanted).\n\nl\n\x04\x04\x19\x02\x01\x12\x04'
-        b'\x91\x03\x02\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and what the withdrawal '
-        b'needs (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04\x19\x02\x03\x12\x04\x95\x03\x02\x13\x1a\xb3\x01 WRONG_STA'
-        b"TE: the withdrawal's state, lower case as the journal names it ("
-        b'e.g. "paying",\n or "paying (try 2)" when the move was about anot'
-        b'her try), and the states the move needs.\n\nX\n\x04\x04\x1b\x02\x01\x12\x04\xa1\x03\x02\x16\x1aJ At mos'
-        b't this many withdrawals per page: 0 means 50, above 500 means 50'
-        b'0.\n\nW\n\x04\x04\x1b\x02\x02\x12\x04\xa3\x03\x02\x18\x1aI Empty for the first page; then the previous '
-        b"response's next_page_token.\n\n%\n\x04\x04\x1c\x02\x00\x12\x04\xa8\x03\x02&\x1a\x17 Newest request firs"
-        b't.\n\nR\n\x04\x04\x1c\x02\x01\x12\x04\xaa\x03\x02\x1d\x1aD Pass as page_token for the next page; empty '
-        b'when this is the last.\n\nT\n\x04\x04\x1d\x02\x01\x12\x04\xb0\x03\x02\x16\x1aF At most this many entrie'
-        b's per page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04\x1d\x02\x02\x12\x04\xb2\x03\x02\x18\x1aI Em'
-        b"pty for the first page; then the previous response's next_page_t"
-        b'oken.\n\nA\n\x02\x04\x1e\x12\x06\xb6\x03\x00\xc3\x03\x01\x1a3 One line of a statement: a change of the '
-        b'balance.\n\n`\n\x04\x04\x1e\x02\x00\x12\x04\xb8\x03\x02\x12\x1aR When it was asked for (ms since epoch;'
-        b' 0 for records older than records\' times).\n\n\x8a\x01\n\x04\x04\x1e\x02\x01\x12\x04\xbb\x03\x02\x12\x1a| "de'
-        b'posit", "credit" (a run of the user\'s campaign\'s sales credited)'
-        b', "withdrawal" or\n "refund" (of a rejected withdrawal).\n\ne\n\x04\x04\x1e\x02\x02'
-        b'\x12\x04\xbd\x03\x02\x13\x1aW The deposit id, "<campaign>:<first slot>-<last slot>" o'
-        b'f a credit, the withdrawal id.\n\ns\n\x04\x04\x1e\x02\x03\x12\x04\xc0\x03\x02\x13\x1ae The change of th'
-        b"e balance, minor units: positive in, negative out (a withdrawal'"
-        b"s\n amount and fee).\n\n`\n\x04\x04\x1e\x02\x04\x12\x04\xc2\x03\x02\x14\x1aR A withdrawal's payout state"
-        b' now (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04\x1f\x02\x00\x12\x04'
-        b'\xc7\x03\x02&\x1a\x0f Newest first.\n\nR\n\x04\x04\x1f\x02\x01\x12\x04\xc9\x03\x02\x1d\x1aD Pass as page_token for the'
-        b' next page; empty when this is the last.\n\n4\n\x04\x04\x1f\x02\x02\x12\x04\xcb\x03\x02\x14\x1a& The us'
-        b"er's balance now, minor units.\n\nR\n\x04\x04 \x02\x00\x12\x04\xd0\x03\x02\x1d\x1aD Only withdrawals"
-        b' in this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04 \x02\x01\x12\x04\xd2\x03\x02'
-        b'\x16\x1aJ At most this many withdrawals per page: 0 means 50, above 50'
-        b'0 means 500.\n\nW\n\x04\x04 \x02\x02\x12\x04\xd4\x03\x02\x18\x1aI Empty for the first page; then the'
-        b" previous response's next_page_token.\n\n%\n\x04\x04!\x02\x00\x12\x04\xd9\x03\x02&\x1a\x17 Oldest re"
-        b'quest first.\n\nR\n\x04\x04!\x02\x01\x12\x04\xdb\x03\x02\x1d\x1aD Pass as page_token for the next pa'
-        b'ge; empty when this is the last.\n\ns\n\x04\x04"\x02\x02\x12\x04\xe3\x03\x02\x17\x1ae The payment\'s '
-        b"reference in the operator's own records: 1 to 256 characters, no"
-        b' control\n characters.\n\nN\n\x04\x04#\x02\x02\x12\x04\xea\x03\x02\x14\x1a@ Why, for the user: 1 to 2'
-        b'56 characters, no control characters.\n\nX\n\x02\x04&\x12\x06\xf5\x03\x00\xfa\x03\x01\x1aJ How many '
-        b'withdrawals are in one state, and what they took from balances.\n'
-        b"\n4\n\x04\x04&\x02\x02\x12\x04\xf9\x03\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04'\x12\x06\x80"
-        b"\x04\x00\x97\x04\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit"
-        b' is in a balance, in an operation\n still finishing, in a sale no'
-        b"t yet credited to its seller, in the operator's fees, or gone\n o"
-        b'ut by a withdrawal. They balance when\n   deposits = balances + p'
-        b"ending + uncredited + fees + withdrawn.\n\n+\n\x04\x04'\x02\x00\x12\x04\x82\x04\x02\x15\x1a\x1d Every d"
-        b"eposit ever applied.\n\n,\n\x04\x04'\x02\x01\x12\x04\x84\x04\x02\x15\x1a\x1e Every account's balance no"
-        b"w.\n\ne\n\x04\x04'\x02\x02\x12\x04\x86\x04\x02\x14\x1aW What committed operations still holding thei"
-        b"r account's lock will change balances by.\n\n^\n\x04\x04'\x02\x03\x12\x04\x88\x04\x02\x17\x1aP The p"
-        b'rices of sold slots no credit run covers yet (receipts not yet c'
-        b"redited).\n\n6\n\x04\x04'\x02\x04\x12\x04\x8a\x04\x02\x11\x1a( The operator's fees on credited sales"
-        b".\n\nA\n\x04\x04'\x02\x05\x12\x04\x8c\x04\x02\x15\x1a3 The shares credited to sellers (inside balanc"
-        b"es).\n\n@\n\x04\x04'\x02\x06\x12\x04\x8e\x04\x02'\x1a2 Withdrawals by state (the states that have"
-        b" any).\n\nE\n\x04\x04'\x02\x07\x12\x04\x90\x04\x02\x15\x1a7 Given back to rejected withdrawals (insi"
-        b"de balances).\n\n=\n\x04\x04'\x02\x08\x12\x04\x92\x04\x02\x16\x1a/ What left by withdrawals, less th"
-        b"eir refunds.\n\na\n\x04\x04'\x02\t\x12\x04\x94\x04\x02\x18\x1aS deposits - (balances + pending + u"
-        b"ncredited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04'\x02\n\x12\x04\x96\x04\x02\x15\x1a\x12"
-        b' difference == 0.\n'
+        b'ill in flight elsewhere gets the chance to finish).\n\n\x84\x04\n\x04\x06\x00\x02\x04\x12\x03N'
+        b"\x02G\x1a\xf6\x03 Check a person's password (for a gateway's log-in form): t"
+        b'he account on success. A wrong\n password, an unknown user and a '
+        b'user without a password are all UNAUTHENTICATED with\n reason BAD'
+        b'_CREDENTIALS, alike. After 5 failures in a row for one account, '
+        b'each further\n attempt must wait (1 s, doubling per failure, at m'
+        b'ost 300 s) from the last failure: one\n made sooner is UNAUTHENTI'
+        b'CATED with reason AUTH_THROTTLED and a google.rpc.RetryInfo,\n an'
+        b'd the password is not checked. A success clears the count.\n\n\x9f\x01\n\x04'
+        b'\x06\x00\x02\x05\x12\x03Q\x02M\x1a\x91\x01 Change a password: old_password must be the current'
+        b' one (as Authenticate checks it,\n failures counted alike); new_p'
+        b"assword 8 to 256 characters.\n\n\x8b\x01\n\x04\x06\x00\x02\x06\x12\x03T\x02K\x1a~ Set a user's passw"
+        b'ord without the old one (a new one for an account made without, '
+        b'or a\n forgotten one). Operator token only.\n\n9\n\x04\x06\x00\x02\x07\x12\x03V\x02?\x1a, Open '
+        b'a campaign owned by an existing user.\n\n`\n\x04\x06\x00\x02\x08\x12\x03X\x02=\x1aS A campaign'
+        b"'s head, last purchase, current price and current slot with its "
+        b'filler.\n\nc\n\x04\x06\x00\x02\t\x12\x03Z\x029\x1aV Upload an ad. Fillers are immutable: ALR'
+        b'EADY_EXISTS for an id the user already used.\n\nE\n\x04\x06\x00\x02\n\x12\x03\\\x02,\x1a8 Buy'
+        b' the next slot of a campaign for at most max_price.\n\n_\n\x04\x06\x00\x02\x0b\x12\x03^\x02'
+        b"<\x1aR What a publisher's page shows now: the filler of the slot wh"
+        b'ose time covers now.\n\n\x91\x02\n\x04\x06\x00\x02\x0c\x12\x03e\x02J\x1a\x83\x02 Lists for a gateway, each'
+        b" read from list documents and one page's documents (never a\n sca"
+        b'n of the store).\n\n Campaigns in campaign_id order, each with its'
+        b" head and current price: every campaign, or\n one owner's (owner_"
+        b'id set; NOT_FOUND for an unknown owner).\n\n\xdc\x02\n\x04\x06\x00\x02\r\x12\x03j\x02>\x1a\xce\x02 A cam'
+        b"paign's finished slots, newest first (from its head down to slot"
+        b' 1): the buyer,\n price, times and filler of each, or that it is '
+        b"a void. NOT_FOUND for an unknown campaign.\n A user's purchases a"
+        b'cross campaigns are not listed (yet): that needs a per-user purc'
+        b'hase\n index written on the buy path, whose cost must be measured'
+        b" first.\n\n\x84\x02\n\x04\x06\x00\x02\x0e\x12\x03n\x02D\x1a\xf6\x01 A user's fillers in filler_id order, w"
+        b'ithout their images (GetFiller has the image).\n Only fillers upl'
+        b'oaded since the per-user list exists are listed: older ones are '
+        b'not,\n though GetFiller and Buy still find them. NOT_FOUND for an'
+        b" unknown user.\n\nT\n\x04\x06\x00\x02\x0f\x12\x03p\x023\x1aG One filler of a user's, with its "
+        b"image. NOT_FOUND for an unknown one.\n\n\xe4\x01\n\x04\x06\x00\x02\x10\x12\x03t\x02J\x1a\xd6\x01 A user's "
+        b'purchases, newest first (by bought_at_ms), paginated. A purchase'
+        b' is listed once\n the posse credits its sale to the seller, typic'
+        b"ally within a few seconds of the fill;\n the buyer's balance has "
+        b'it at once.\n\n\x96\x04\n\x04\x06\x00\x02\x11\x12\x03|\x02V\x1a\x88\x04 Take amount out of an account to d'
+        b"estination: amount plus the operator's flat fee leave\n the balan"
+        b"ce now (the shares of the user's campaigns' sales are credited f"
+        b'irst if the\n balance alone is short), and the payout follows. Id'
+        b'empotent by withdrawal_id: repeating a\n request with the same am'
+        b'ount and destination returns the withdrawal (replay set, nothing'
+        b'\n changed); another amount or destination is ALREADY_EXISTS. FAI'
+        b'LED_PRECONDITION when the\n balance is below amount + fee (detail'
+        b's: a WithdrawalRejection with both).\n\n_\n\x04\x06\x00\x02\x12\x12\x03~\x02?\x1aR One withdra'
+        b"wal of a user's, with its payout state. NOT_FOUND for an unknown"
+        b" one.\n\nR\n\x04\x06\x00\x02\x13\x12\x04\x80\x01\x02P\x1aD A user's withdrawals, newest first. NOT_F"
+        b"OUND for an unknown user.\n\n\xb5\x01\n\x04\x06\x00\x02\x14\x12\x04\x83\x01\x02<\x1a\xa6\x01 A user's statement,"
+        b" newest first: deposits, credited shares of their campaigns' sal"
+        b'es,\n withdrawals and refunds (purchases are not in it yet), with'
+        b' the balance now.\n\nw\n\x04\x06\x00\x02\x15\x12\x04\x87\x01\x02D\x1ai Operator token only: every wi'
+        b'thdrawal, oldest request first (the payout queue), or those\n in '
+        b'one state.\n\n\xac\x02\n\x04\x06\x00\x02\x16\x12\x04\x8c\x01\x025\x1a\x9d\x02 Operator token only: record that t'
+        b'he operator paid a withdrawal by hand (the manual\n rail). A REQU'
+        b'ESTED one is claimed by "operator" and marked PAID, a PAYING one'
+        b' marked PAID.\n Repeating it with the same reference returns the '
+        b'paid withdrawal; FAILED_PRECONDITION in\n any other state.\n\n\x98\x02\n\x04\x06'
+        b'\x00\x02\x17\x12\x04\x90\x01\x021\x1a\x89\x02 Operator token only: refuse a REQUESTED or FAILED w'
+        b'ithdrawal and refund its amount and fee\n to the balance; it ends'
+        b' REFUNDED. A PAYING one (the rail may be paying it) or a PAID on'
+        b'e:\n FAILED_PRECONDITION. Repeating it (same reason) returns the '
+        b'refunded withdrawal.\n\n\xf5\x01\n\x04\x06\x00\x02\x18\x12\x04\x94\x01\x02/\x1a\xe6\x01 Operator token only: try'
+        b' a FAILED payout again. It goes back to REQUESTED as the next tr'
+        b'y\n (tries + 1, which a rail sees under a new idempotency key). A'
+        b' REQUESTED one is returned\n unchanged; any other state: FAILED_P'
+        b'RECONDITION.\n\n\xc9\x01\n\x04\x06\x00\x02\x19\x12\x04\x98\x01\x023\x1a\xba\x01 Operator token only: the operato'
+        b"r's books over the whole store, where every deposited\n unit is n"
+        b'ow and whether that balances. Reads every document: for a quiet '
+        b'moment, not a\n hot path.\n\n\xf9\x01\n\x04\x04\x00\x02\x01\x12\x04\xa0\x01\x02\x16\x1a\xea\x01 Optional: the accoun'
+        b"t's password (8 to 256 characters), stored as an argon2id hash i"
+        b'n\n its own document (credential:<user_id>), never returned by an'
+        b'y RPC. Without it the\n account has none until the operator sets '
+        b'one (ResetPassword).\n\n\x1c\n\x04\x04\x01\x02\x01\x12\x04\xa6\x01\x02\x14\x1a\x0e Minor units.\n\nT\n\x04\x04\x01\x02\x02\x12\x04\xa8\x01\x02'
+        b'\x12\x1aF True while an operation (a purchase or a deposit) holds the '
+        b'account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\xae\x01\x02\x18\x1aZ Chosen by the caller, unique per user;'
+        b' a retry with the same id is applied at most once.\n\nJ\n\x04\x04\x02\x02\x02\x12\x04\xb0\x01\x02'
+        b'\x13\x1a< Minor units, 1 to 10^15; the balance may not exceed 10^15.\n\n'
+        b'Z\n\x04\x04\x03\x02\x00\x12\x04\xb5\x01\x02\x13\x1aL False when this deposit_id had already been appl'
+        b'ied; then nothing changed.\n\nJ\n\x04\x04\x03\x02\x01\x12\x04\xb7\x01\x02\x14\x1a< The balance after th'
+        b'e deposit (when applied), minor units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04\xc6\x01\x04\x0e\x1a\x1b No ope'
+        b'ration was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12\x04\xc8\x01\x04\x17\x1aF An interrupted operation '
+        b'had committed; its effects are now applied.\n\nb\n\x06\x04\x06\x04\x00\x02\x03\x12\x04\xca\x01\x04\x14\x1aR A'
+        b'n interrupted operation had not committed; it was rolled back, n'
+        b'othing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xcc\x01\x04\x1b\x1aE Another node settled the pend'
+        b'ing operation while this login waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04\xce\x01\x04\x17\x1a< The st'
+        b'ore failed before it could be settled; log in again.\n\n6\n\x04\x04\x0c\x02\x01\x12\x04\xed'
+        b'\x01\x02\x16\x1a( An existing user; NOT_FOUND otherwise.\n\nP\n\x04\x04\x0c\x02\x02\x12\x04\xef\x01\x02\x16\x1aB Th'
+        b'e lowest price a slot ever sells for, minor units, 1 to 10^15.\n\n'
+        b'U\n\x04\x04\x0c\x02\x03\x12\x04\xf1\x01\x02\x19\x1aG How long each slot shows its filler, seconds, 1 '
+        b'to 2592000 (30 days).\n\n[\n\x04\x04\x0c\x02\x04\x12\x04\xf3\x01\x02\x15\x1aM Optional ad size in pixel'
+        b's, each 1 to 4096, both or neither (see Campaign).\n\nE\n\x04\x04\x0e\x02\x02\x12\x04\xff\x01\x02'
+        b'\x16\x1a7 The most the buyer will pay, minor units, 1 to 10^15.\n\nP\n\x04\x04\x0e'
+        b"\x02\x03\x12\x04\x81\x02\x02\x17\x1aB One of the buyer's fillers; empty to buy the slot wit"
+        b'hout an ad.\n\n[\n\x04\x04\x0e\x02\x04\x12\x04\x83\x02\x02\x17\x1aM On a lost race, go on to the next s'
+        b'lot while its price is within max_price.\n\n \n\x04\x04\x0f\x02\x00\x12\x04\x88\x02\x02\x16\x1a\x12 The sl'
+        b'ot bought.\n\nI\n\x04\x04\x0f\x02\x01\x12\x04\x8a\x02\x02\x15\x1a; The receipt\'s document key, e.g. "tx'
+        b'n:<campaign>:<slot>".\n\n\xbb\x01\n\x04\x04\x0f\x02\x02\x12\x04\x8d\x02\x02\x1d\x1a\xac\x01 The buyer\'s balance aft'
+        b'erwards; unset if the purchase committed but its finishing was\n '
+        b'interrupted (recovery completes it within about a second; Login '
+        b'shows the balance).\n\nD\n\x02\x04\x10\x12\x06\x91\x02\x00\xa0\x02\x01\x1a6 The details of a FAILED_PRE'
+        b'CONDITION or ABORTED Buy.\n\nQ\n\x04\x04\x10\x02\x01\x12\x04\x9b\x02\x02\x1a\x1aC The price of the next'
+        b' slot now, minor units (0 for ACCOUNT_BUSY).\n\n2\n\x04\x04\x10\x02\x02\x12\x04\x9d\x02\x02\x11\x1a$ LO'
+        b'ST_RACE: the slot that was lost.\n\n0\n\x04\x04\x10\x02\x03\x12\x04\x9f\x02\x02\x14\x1a" INSUFFICIENT_F'
+        b'UNDS: the balance.\n\n[\n\x04\x04\x12\x02\x00\x12\x04\xa8\x02\x02\x16\x1aM Unset when no slot covers no'
+        b'w (nothing bought, or the last slot has ended).\n\n;\n\x04\x04\x12\x02\x01\x12\x04\xaa\x02\x02\x14\x1a-'
+        b' Unset when the covering slot has no filler.\n\n?\n\x04\x04\x12\x02\x02\x12\x04\xac\x02\x02\x15\x1a1 Wh'
+        b'en this answer was computed (ms since epoch).\n\nE\n\x04\x04\x13\x02\x00\x12\x04\xb1\x02\x02\x16\x1a7 O'
+        b"nly this user's campaigns; empty for every campaign.\n\nV\n\x04\x04\x13\x02\x01\x12\x04\xb3"
+        b'\x02\x02\x16\x1aH At most this many campaigns per page: 0 means 50, above 50'
+        b'0 means 500.\n\nW\n\x04\x04\x13\x02\x02\x12\x04\xb5\x02\x02\x18\x1aI Empty for the first page; then the'
+        b" previous response's next_page_token.\n\nY\n\x02\x04\x14\x12\x06\xb9\x02\x00\xbf\x02\x01\x1aK A campaig"
+        b'n as listed: what it is, how far it has sold, and its price now.'
+        b'\n\n8\n\x04\x04\x14\x02\x01\x12\x04\xbc\x02\x02\x11\x1a* The highest finished slot; 0 = none yet.\n\nS\n\x04\x04'
+        b"\x14\x02\x02\x12\x04\xbe\x02\x02\x1a\x1aE The price of the next slot at the response's as_of_m"
+        b's, minor units.\n\n%\n\x04\x04\x15\x02\x00\x12\x04\xc3\x02\x02)\x1a\x17 In campaign_id order.\n\nR\n\x04\x04\x15\x02\x01\x12'
+        b'\x04\xc5\x02\x02\x1d\x1aD Pass as page_token for the next page; empty when this is'
+        b' the last.\n\n?\n\x04\x04\x15\x02\x02\x12\x04\xc7\x02\x02\x15\x1a1 When the prices were computed (ms si'
+        b'nce epoch).\n\nR\n\x04\x04\x16\x02\x01\x12\x04\xcd\x02\x02\x16\x1aD At most this many slots per page: 0'
+        b' means 50, above 500 means 500.\n\n\x98\x01\n\x04\x04\x16\x02\x02\x12\x04\xd0\x02\x02\x18\x1a\x89\x01 Empty for the'
+        b' first page (which starts at the head); then the previous respon'
+        b"se's\n next_page_token (which names the next slot to read).\n\n\\\n\x04\x04"
+        b'\x17\x02\x00\x12\x04\xd5\x02\x02 \x1aN Newest (highest slot) first; a void has only campaig'
+        b'n_id, slot and void set.\n\nR\n\x04\x04\x17\x02\x01\x12\x04\xd7\x02\x02\x1d\x1aD Pass as page_token for'
+        b' the next page; empty when this is the last.\n\nT\n\x04\x04\x18\x02\x01\x12\x04\xdd\x02\x02\x16\x1aF At'
+        b' most this many fillers per page: 0 means 50, above 500 means 50'
+        b'0.\n\nW\n\x04\x04\x18\x02\x02\x12\x04\xdf\x02\x02\x18\x1aI Empty for the first page; then the previous '
+        b"response's next_page_token.\n\n\xaa\x01\n\x04\x04\x19\x02\x00\x12\x04\xe5\x02\x02\x1e\x1a\x9b\x01 In filler_id orde"
+        b'r; image_base64 is left empty (an image may be 256 KiB, and a pa'
+        b"ge of\n them would pass gRPC's 4 MB message limit): GetFiller ret"
+        b'urns it.\n\nR\n\x04\x04\x19\x02\x01\x12\x04\xe7\x02\x02\x1d\x1aD Pass as page_token for the next page; '
+        b'empty when this is the last.\n\nU\n\x04\x04\x1d\x02\x01\x12\x04\xfd\x02\x02\x1b\x1aG Chosen by the call'
+        b"er, unique per user: the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x1d\x02\x02\x12\x04\x80"
+        b'\x03\x02\x13\x1a\x8e\x01 What reaches the destination, minor units, from the opera'
+        b"tor's minimum (default 1) to\n 10^15. The operator's flat fee is "
+        b'taken on top of it.\n\n\x90\x01\n\x04\x04\x1d\x02\x03\x12\x04\x83\x03\x02\x19\x1a\x81\x01 Where the payout goes (an'
+        b' account number, an IBAN, an address at the payout rail): 1 to\n '
+        b'256 characters, no control characters.\n\n,\n\x04\x04\x1e\x02\x00\x12\x04\x88\x03\x02\x1c\x1a\x1e The with'
+        b'drawal as it is now.\n\nq\n\x04\x04\x1e\x02\x01\x12\x04\x8b\x03\x02\x12\x1ac True when this withdrawal_'
+        b'id had already been requested with these fields; then nothing\n c'
+        b'hanged.\n\n\xb2\x01\n\x04\x04\x1e\x02\x02\x12\x04\x8e\x03\x02\x1d\x1a\xa3\x01 The balance after the withdrawal left'
+        b' it; unset for a replay, or when the withdrawal\n committed but t'
+        b'he debit was left to recovery (GetAccount shows it shortly).\n\n,\n'
+        b'\x02\x04\x1f\x12\x06\x92\x03\x00\xba\x03\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04\x1f\x04\x00\x02\x01\x12\x04\x96\x03\x04\x12\x1a> Ta'
+        b'ken from the balance, waiting for a payer or the operator.\n\nU\n\x06\x04'
+        b'\x1f\x04\x00\x02\x02\x12\x04\x98\x03\x04\x0f\x1aE Claimed by a payer (see payer), which is asking th'
+        b'e rail to pay it.\n\n.\n\x06\x04\x1f\x04\x00\x02\x03\x12\x04\x9a\x03\x04\r\x1a\x1e Paid (see reference). Final'
+        b'.\n\n^\n\x06\x04\x1f\x04\x00\x02\x04\x12\x04\x9c\x03\x04\x0f\x1aN The rail refused this try (see reason): for'
+        b' the operator to retry or reject.\n\nP\n\x06\x04\x1f\x04\x00\x02\x05\x12\x04\x9e\x03\x04\x11\x1a@ Refused by '
+        b'the operator (see reason); its refund is under way.\n\nQ\n\x06\x04\x1f\x04\x00\x02\x06\x12\x04'
+        b'\xa0\x03\x04\x11\x1aA Refused, and its amount and fee are back in the balance. '
+        b'Final.\n\n7\n\x04\x04\x1f\x02\x02\x12\x04\xa5\x03\x02\x13\x1a) What the destination gets, minor units.\n'
+        b"\n]\n\x04\x04\x1f\x02\x03\x12\x04\xa7\x03\x02\x10\x1aO The operator's flat fee, minor units, taken fro"
+        b'm the balance with the amount.\n\n&\n\x04\x04\x1f\x02\x04\x12\x04\xa9\x03\x02\x19\x1a\x18 Where the payout'
+        b' goes.\n\nV\n\x04\x04\x1f\x02\x06\x12\x04\xac\x03\x02\x1c\x1aH When it was requested, and when its stat'
+        b"e last moved (ms since epoch).\n\n_\n\x04\x04\x1f\x02\x08\x12\x04\xaf\x03\x02\x17\x1aQ PAID: the rail's"
+        b" (or the operator's) reference of the payment; otherwise empty.\n"
+        b'\nw\n\x04\x04\x1f\x02\t\x12\x04\xb2\x03\x02\x15\x1ai FAILED or REJECTED (and after them): why the la'
+        b'st try failed, or why it was rejected;\n otherwise empty.\n\nf\n\x04\x04\x1f\x02'
+        b'\n\x12\x04\xb4\x03\x02\x13\x1aX Which try at the rail this is, from 1 (each retry of a'
+        b' failed payout starts the next).\n\n\x84\x01\n\x04\x04\x1f\x02\x0b\x12\x04\xb7\x03\x02\x14\x1av PAYING and af'
+        b'ter: who claimed it ("operator" for a manual payment, or a recov'
+        b"ery\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x1f\x02\x0c\x12\x04\xb9\x03\x02\x1b\x1a< When it"
+        b' was claimed (ms since epoch); 0 when it never was.\n\nD\n\x02\x04 \x12\x06\xbd\x03\x00\xd0'
+        b'\x03\x01\x1a6 The details of a FAILED_PRECONDITION money-out call.\n\nW\n\x06\x04 '
+        b'\x04\x00\x02\x01\x12\x04\xc1\x03\x04\x1b\x1aG The balance is below what the withdrawal takes (see'
+        b' balance, needed).\n\nE\n\x06\x04 \x04\x00\x02\x02\x12\x04\xc3\x03\x04\x15\x1a5 Another operation holds th'
+        b'e account: retry shortly.\n\nV\n\x06\x04 \x04\x00\x02\x03\x12\x04\xc5\x03\x04\x14\x1aF The withdrawal is n'
+        b'ot in a state the move needs (see state, wanted).\n\nl\n\x04\x04 \x02\x01\x12\x04\xca\x03\x02\x14'
+        b'\x1a^ INSUFFICIENT_FUNDS: the balance, and what the withdrawal need'
+        b's (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04 \x02\x03\x12\x04\xce\x03\x02\x13\x1a\xb3\x01 WRONG_STATE: '
+        b"the withdrawal's state, lower case as the journal names it (e.g."
+        b' "paying",\n or "paying (try 2)" when the move was about another '
+        b'try), and the states the move needs.\n\nX\n\x04\x04"\x02\x01\x12\x04\xda\x03\x02\x16\x1aJ At most th'
+        b'is many withdrawals per page: 0 means 50, above 500 means 500.\n\n'
+        b'W\n\x04\x04"\x02\x02\x12\x04\xdc\x03\x02\x18\x1aI Empty for the first page; then the previous resp'
+        b"onse's next_page_token.\n\n%\n\x04\x04#\x02\x00\x12\x04\xe1\x03\x02&\x1a\x17 Newest request first.\n\n"
+        b'R\n\x04\x04#\x02\x01\x12\x04\xe3\x03\x02\x1d\x1aD Pass as page_token for the next page; empty when'
+        b' this is the last.\n\nT\n\x04\x04$\x02\x01\x12\x04\xe9\x03\x02\x16\x1aF At most this many entries pe'
+        b'r page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04$\x02\x02\x12\x04\xeb\x03\x02\x18\x1aI Empty '
+        b"for the first page; then the previous response's next_page_token"
+        b'.\n\nA\n\x02\x04%\x12\x06\xef\x03\x00\xfc\x03\x01\x1a3 One line of a statement: a change of the bala'
+        b'nce.\n\n`\n\x04\x04%\x02\x00\x12\x04\xf1\x03\x02\x12\x1aR When it was asked for (ms since epoch; 0 f'
+        b'or records older than records\' times).\n\n\x8a\x01\n\x04\x04%\x02\x01\x12\x04\xf4\x03\x02\x12\x1a| "deposi'
+        b't", "credit" (a run of the user\'s campaign\'s sales credited), "w'
+        b'ithdrawal" or\n "refund" (of a rejected withdrawal).\n\ne\n\x04\x04%\x02\x02\x12\x04\xf6\x03'
+        b'\x02\x13\x1aW The deposit id, "<campaign>:<first slot>-<last slot>" of a '
+        b'credit, the withdrawal id.\n\ns\n\x04\x04%\x02\x03\x12\x04\xf9\x03\x02\x13\x1ae The change of the ba'
+        b"lance, minor units: positive in, negative out (a withdrawal's\n a"
+        b"mount and fee).\n\n`\n\x04\x04%\x02\x04\x12\x04\xfb\x03\x02\x14\x1aR A withdrawal's payout state now"
+        b' (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04&\x02\x00\x12\x04\x80\x04\x02&'
+        b'\x1a\x0f Newest first.\n\nR\n\x04\x04&\x02\x01\x12\x04\x82\x04\x02\x1d\x1aD Pass as page_token for the nex'
+        b"t page; empty when this is the last.\n\n4\n\x04\x04&\x02\x02\x12\x04\x84\x04\x02\x14\x1a& The user's"
+        b" balance now, minor units.\n\nR\n\x04\x04'\x02\x00\x12\x04\x89\x04\x02\x1d\x1aD Only withdrawals in "
+        b"this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04'\x02\x01\x12\x04\x8b\x04\x02\x16\x1aJ "
+        b'At most this many withdrawals per page: 0 means 50, above 500 me'
+        b"ans 500.\n\nW\n\x04\x04'\x02\x02\x12\x04\x8d\x04\x02\x18\x1aI Empty for the first page; then the pre"
+        b"vious response's next_page_token.\n\n%\n\x04\x04(\x02\x00\x12\x04\x92\x04\x02&\x1a\x17 Oldest reques"
+        b't first.\n\nR\n\x04\x04(\x02\x01\x12\x04\x94\x04\x02\x1d\x1aD Pass as page_token for the next page; '
+        b"empty when this is the last.\n\ns\n\x04\x04)\x02\x02\x12\x04\x9c\x04\x02\x17\x1ae The payment's refe"
+        b"rence in the operator's own records: 1 to 256 characters, no con"
+        b'trol\n characters.\n\nN\n\x04\x04*\x02\x02\x12\x04\xa3\x04\x02\x14\x1a@ Why, for the user: 1 to 256 c'
+        b'haracters, no control characters.\n\nX\n\x02\x04-\x12\x06\xae\x04\x00\xb3\x04\x01\x1aJ How many with'
+        b'drawals are in one state, and what they took from balances.\n\n4\n\x04'
+        b'\x04-\x02\x02\x12\x04\xb2\x04\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04.\x12\x06\xb9\x04\x00\xd0\x04'
+        b"\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit is "
+        b'in a balance, in an operation\n still finishing, in a sale not ye'
+        b"t credited to its seller, in the operator's fees, or gone\n out b"
+        b'y a withdrawal. They balance when\n   deposits = balances + pendi'
+        b'ng + uncredited + fees + withdrawn.\n\n+\n\x04\x04.\x02\x00\x12\x04\xbb\x04\x02\x15\x1a\x1d Every depos'
+        b"it ever applied.\n\n,\n\x04\x04.\x02\x01\x12\x04\xbd\x04\x02\x15\x1a\x1e Every account's balance now.\n\n"
+        b'e\n\x04\x04.\x02\x02\x12\x04\xbf\x04\x02\x14\x1aW What committed operations still holding their ac'
+        b"count's lock will change balances by.\n\n^\n\x04\x04.\x02\x03\x12\x04\xc1\x04\x02\x17\x1aP The price"
+        b's of sold slots no credit run covers yet (receipts not yet credi'
+        b"ted).\n\n6\n\x04\x04.\x02\x04\x12\x04\xc3\x04\x02\x11\x1a( The operator's fees on credited sales.\n\nA"
+        b'\n\x04\x04.\x02\x05\x12\x04\xc5\x04\x02\x15\x1a3 The shares credited to sellers (inside balances).'
+        b"\n\n@\n\x04\x04.\x02\x06\x12\x04\xc7\x04\x02'\x1a2 Withdrawals by state (the states that have any"
+        b').\n\nE\n\x04\x04.\x02\x07\x12\x04\xc9\x04\x02\x15\x1a7 Given back to rejected withdrawals (inside b'
+        b'alances).\n\n=\n\x04\x04.\x02\x08\x12\x04\xcb\x04\x02\x16\x1a/ What left by withdrawals, less their '
+        b'refunds.\n\na\n\x04\x04.\x02\t\x12\x04\xcd\x04\x02\x18\x1aS deposits - (balances + pending + uncre'
+        b'dited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04.\x02\n\x12\x04\xcf\x04\x02\x15\x1a\x12 dif'
+        b'ference == 0.\n'
     ),
     'abc/v1/recovery.proto': (
         b'\n\xa8\x03\n\x01\x0c\x12\x03\x06\x00\x12\x1a\x9d\x03 The recovery service: one replica of the posse th'
@@ -385,32 +407,43 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b'e that it\n falls on a straight line from 2 * last.price at last.'
         b'bought_at_ms to min_price at\n last.end_ms, computed in integers '
         b'and rounded up.\n\n;\n\x04\x04\x01\x02\x01\x12\x03$\x02\x14\x1a. Unset when the campaign has no p'
-        b"urchase yet.\n\n'\n\x02\x04\x02\x12\x04(\x006\x01\x1a\x1b An ad: what a slot shows.\n\n'\n\x04\x04\x02\x02\x00\x12\x03"
+        b"urchase yet.\n\n'\n\x02\x04\x02\x12\x04(\x00A\x01\x1a\x1b An ad: what a slot shows.\n\n'\n\x04\x04\x02\x02\x00\x12\x03"
         b"*\x02\x15\x1a\x1a The uploading user's id.\n\n0\n\x04\x04\x02\x02\x01\x12\x03,\x02\x17\x1a# The filler's id, "
         b'unique per user.\n\n]\n\x04\x04\x02\x02\x02\x12\x03.\x02\x12\x1aP Display text, 1 to 500 characte'
         b'rs, plain: no control characters (no newlines).\n\n\x9b\x01\n\x04\x04\x02\x02\x03\x12\x031\x02\x12\x1a\x8d'
         b'\x01 Click-through URL: http or https, with a host and no user:pass'
         b'word@, no spaces or\n control characters, up to 2048 characters; '
-        b'may be empty.\n\n\xd7\x01\n\x04\x04\x02\x02\x04\x12\x035\x02\x1a\x1a\xc9\x01 Image as base64 text (it must de'
-        b'code), up to 262144 characters; may be empty. The image\n itself '
-        b'is not checked yet (its format, size and pixels): show it only f'
-        b'rom a sandboxed\n origin or as an <img>.\n\n\x9e\x01\n\x02\x04\x03\x12\x04:\x00I\x01\x1a\x91\x01 What fi'
-        b'nished a slot: a purchase, or a void (a fence that closed the sl'
-        b'ot to an\n interrupted purchase: nobody bought it, and it shows n'
-        b'othing).\n\n#\n\x04\x04\x03\x02\x01\x12\x03=\x02\x11\x1a\x16 Slot number, from 1.\n\nG\n\x04\x04\x03\x02\x02\x12\x03?\x02\x10\x1a: Tr'
-        b'ue for a void; then only campaign_id and slot are set.\n\n#\n\x04\x04\x03\x02\x03\x12'
-        b"\x03A\x02\x16\x1a\x16 The buyer's user id.\n\n'\n\x04\x04\x03\x02\x04\x12\x03C\x02\x12\x1a\x1a Price paid, minor un"
-        b"its.\n\nL\n\x04\x04\x03\x02\x05\x12\x03E\x02\x17\x1a? The buyer's filler id; empty if the buyer b"
-        b"ought without one.\n\ni\n\x02\x04\x04\x12\x04L\x00Q\x01\x1a] A campaign: its owner's number"
-        b'ed slots, never sold below min_price, each slot_seconds long.\n\n?'
-        b'\n\x02\x04\x05\x12\x04T\x00V\x01\x1a3 Served by both PurchaseService and NotifyService.\n\n'
-        b'^\n\x02\x04\x06\x12\x04Y\x00f\x01\x1aR A campaign as read now: its price curve, its price'
-        b', the slot showing and its ad.\n\n7\n\x04\x04\x06\x02\x01\x12\x03\\\x02\x11\x1a* The highest finis'
-        b'hed slot; 0 = none yet.\n\nc\n\x04\x04\x06\x02\x02\x12\x03^\x02\x17\x1aV The curve the price foll'
-        b"ows now (its last purchase is the campaign's last purchase).\n\nC\n"
-        b'\x04\x04\x06\x02\x03\x12\x03`\x02\x1a\x1a6 The price of the next slot at as_of_ms, minor units'
-        b'.\n\n8\n\x04\x04\x06\x02\x04\x12\x03b\x02\x15\x1a+ When this view was read (ms since epoch).\n\n[\n\x04'
-        b'\x04\x06\x02\x05\x12\x03d\x02\x1e\x1aN The slot showing at as_of_ms, if any, and its filler'
-        b' (unset if it has none).\n'
+        b'may be empty.\n\nX\n\x03\x04\x02\t\x12\x033\x02\r\x1aL Field 5 was image_base64 (text) bef'
+        b'ore images were checked: v1 broke here.\n\n\xe1\x02\n\x04\x04\x02\x02\x04\x12\x039\x02\x12\x1a\xd3\x02 The im'
+        b"age's bytes; may be empty (a text-only ad). On upload it is deco"
+        b'ded and checked:\n PNG, JPEG, GIF or WebP, at most 262144 bytes, '
+        b'each side 1 to 4096 pixels, at most\n 4194304 pixels in all (a de'
+        b'compression bomb is refused before it is decoded in full).\n Anyt'
+        b'hing else is INVALID_ARGUMENT (reason INVALID_IMAGE, field "fill'
+        b'er.image").\n\n\xdd\x01\n\x04\x04\x02\x02\x05\x12\x03=\x02\x1a\x1a\xcf\x01 The image\'s media type: image/png,'
+        b' image/jpeg, image/gif or image/webp. On upload it may\n be empty'
+        b' (it is read from the image) or must match what the image is; al'
+        b'ways set on\n output when there is an image.\n\nf\n\x04\x04\x02\x02\x06\x12\x03?\x02\x12\x1aY The '
+        b"image's size in pixels, read from the image; ignored on upload, "
+        b'0 without an image.\n\n\x9e\x01\n\x02\x04\x03\x12\x04E\x00T\x01\x1a\x91\x01 What finished a slot: a pur'
+        b'chase, or a void (a fence that closed the slot to an\n interrupte'
+        b'd purchase: nobody bought it, and it shows nothing).\n\n#\n\x04\x04\x03\x02\x01\x12\x03H'
+        b'\x02\x11\x1a\x16 Slot number, from 1.\n\nG\n\x04\x04\x03\x02\x02\x12\x03J\x02\x10\x1a: True for a void; then '
+        b"only campaign_id and slot are set.\n\n#\n\x04\x04\x03\x02\x03\x12\x03L\x02\x16\x1a\x16 The buyer's u"
+        b"ser id.\n\n'\n\x04\x04\x03\x02\x04\x12\x03N\x02\x12\x1a\x1a Price paid, minor units.\n\nL\n\x04\x04\x03\x02\x05\x12\x03P\x02\x17\x1a?"
+        b" The buyer's filler id; empty if the buyer bought without one.\n\n"
+        b"i\n\x02\x04\x04\x12\x04W\x00`\x01\x1a] A campaign: its owner's numbered slots, never sold"
+        b' below min_price, each slot_seconds long.\n\n\xb6\x01\n\x04\x04\x04\x02\x04\x12\x03^\x02\x15\x1a\xa8\x01 The '
+        b'ad size the campaign shows, pixels; both 0: any size (text-only '
+        b'ads too). When set,\n only a filler whose image is exactly ad_wid'
+        b'th x ad_height can be bought here.\n\n?\n\x02\x04\x05\x12\x04c\x00e\x01\x1a3 Served by both'
+        b' PurchaseService and NotifyService.\n\n^\n\x02\x04\x06\x12\x04h\x00u\x01\x1aR A campaign as'
+        b' read now: its price curve, its price, the slot showing and its '
+        b'ad.\n\n7\n\x04\x04\x06\x02\x01\x12\x03k\x02\x11\x1a* The highest finished slot; 0 = none yet.\n\nc\n'
+        b'\x04\x04\x06\x02\x02\x12\x03m\x02\x17\x1aV The curve the price follows now (its last purchase '
+        b"is the campaign's last purchase).\n\nC\n\x04\x04\x06\x02\x03\x12\x03o\x02\x1a\x1a6 The price of t"
+        b'he next slot at as_of_ms, minor units.\n\n8\n\x04\x04\x06\x02\x04\x12\x03q\x02\x15\x1a+ When this'
+        b' view was read (ms since epoch).\n\n[\n\x04\x04\x06\x02\x05\x12\x03s\x02\x1e\x1aN The slot showin'
+        b'g at as_of_ms, if any, and its filler (unset if it has none).\n'
     ),
 }

@@ -8,7 +8,6 @@ refused (the status and its reason are printed), 2 for usage errors or an unreac
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 import uuid
 from collections.abc import Sequence
@@ -99,9 +98,9 @@ def _create_campaign(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Na
 
 
 def _upload(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace) -> Message:
-    image = base64.b64encode(a.image_file.read_bytes()).decode() if a.image_file else ""
+    image = a.image_file.read_bytes() if a.image_file else b""
     filler = types_pb2.Filler(user_id=a.user, filler_id=a.filler, text=a.text, link=a.link,
-                              image_base64=image)
+                              image=image)
     return stub.UploadFiller(pb.UploadFillerRequest(filler=filler), **_kw(a))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from services.api.abc.v1 import events_pb2, notify_pb2, types_pb2
 from services.journal import Campaign, Fill, Finished, Purchase, Slot
 
@@ -40,7 +42,7 @@ def price_curve(c: Campaign) -> types_pb2.PriceCurve:
 
 def filler_message(uid: str, fid: str, value: dict[str, str]) -> types_pb2.Filler:
     return types_pb2.Filler(user_id=uid, filler_id=fid, text=value["text"], link=value["link"],
-                            image_base64=value["image"])
+                            image=base64.b64decode(value["image"]))
 
 
 def purchase_of(fill: types_pb2.FilledSlot) -> Purchase | None:

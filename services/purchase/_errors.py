@@ -31,7 +31,7 @@ Reason = pb.BuyRejection.Reason
 Why = pb.WithdrawalRejection.Reason
 Context = grpc.aio.ServicerContext[object, object]
 FILLER_FIELDS = {"user": "filler.user_id", "filler": "filler.filler_id", "text": "filler.text",
-                 "link": "filler.link", "image": "filler.image_base64"}
+                 "link": "filler.link", "image": "filler.image"}
 """UploadFiller's proto fields, for the names the journal checks them by."""
 
 

@@ -6,6 +6,7 @@ lists in ``_listings.py``."""
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -42,7 +43,27 @@ lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy c
                                    "the race for their slot")
 
 
-class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer,
+class _NotBuiltYet:
+    """Declared in purchase.proto; being built (issue 14). UNIMPLEMENTED until then."""
+
+    async def Authenticate(self, request: pb.AuthenticateRequest, context: Context
+                           ) -> pb.AuthenticateResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Authenticate: not built yet")
+
+    async def ChangePassword(self, request: pb.ChangePasswordRequest, context: Context
+                             ) -> pb.ChangePasswordResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ChangePassword: not built yet")
+
+    async def ResetPassword(self, request: pb.ResetPasswordRequest, context: Context
+                            ) -> pb.ChangePasswordResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ResetPassword: not built yet")
+
+    async def ListPurchases(self, request: pb.ListPurchasesRequest, context: Context
+                            ) -> pb.ListPurchasesResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ListPurchases: not built yet")
+
+
+class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, _NotBuiltYet,
                        purchase_pb2_grpc.PurchaseServiceServicer):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
@@ -98,7 +119,7 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer,
                            ) -> types_pb2.Filler:
         f = request.filler
         outcome = await self.journal.upload_filler(f.user_id, f.filler_id, f.text, f.link,
-                                                   f.image_base64)
+                                                   base64.b64encode(f.image).decode())
         if not isinstance(outcome, Created):
             await refuse(context, outcome, FILLER_FIELDS)
         return f
@@ -150,5 +171,6 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer,
         if not isinstance(found, Campaign):
             await refuse(context, found)
         return found
+
 
 

@@ -143,9 +143,9 @@ async def test_slots_newest_first_with_a_void(tmp_path: Path) -> None:
     assert await audit_url(url, quiescent=True) == []
 
 
-def _filler(uid: str, fid: str, image: str = "") -> types_pb2.Filler:
+def _filler(uid: str, fid: str, image: bytes = b"") -> types_pb2.Filler:
     return types_pb2.Filler(user_id=uid, filler_id=fid, text=f"{uid}'s {fid}",
-                            link=f"https://{uid}.example/{fid}", image_base64=image)
+                            link=f"https://{uid}.example/{fid}", image=image)
 
 
 async def test_fillers_of_one_user_and_get_filler(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ async def test_fillers_of_one_user_and_get_filler(tmp_path: Path) -> None:
     async with purchase_server(url) as running:
         s, store = running.stub, running.node.wiring.store
         await open_world(s, owner="bob", buyers=("alice", "carol"))
-        uploaded = [_filler("alice", fid, image="aGk=" if fid == "f2" else "")
+        uploaded = [_filler("alice", fid, image=b"hi" if fid == "f2" else b"")
                     for fid in ("f3", "f1", "f2", "f4")]
         for filler in [*uploaded, _filler("carol", "f1"), _filler("carol", "x")]:
             await s.UploadFiller(pb.UploadFillerRequest(filler=filler))

@@ -173,14 +173,14 @@ OUT_OF_RANGE = [0, -1, MAX_MONEY + 1, -(2**63), 2**63 - 1]
 M = TypeVar("M", bound=Message)
 
 
-def _with(request: M, **fields: str | int) -> M:
+def _with(request: M, **fields: str | int | bytes) -> M:
     """``request`` with ``fields`` set (to a bad value, say)."""
     for name, value in fields.items():
         setattr(request, name, value)
     return request
 
 
-def _filler(**fields: str) -> pb.UploadFillerRequest:
+def _filler(**fields: str | bytes) -> pb.UploadFillerRequest:
     ad = types_pb2.Filler(user_id="alice", filler_id="f2", text="t")
     return pb.UploadFillerRequest(filler=_with(ad, **fields))
 
@@ -229,7 +229,7 @@ def _invalid_cases() -> list[Case]:
         ("UploadFiller", _filler(text=""), "text"),
         ("UploadFiller", _filler(text="x" * 501), "text"),
         ("UploadFiller", _filler(link="x" * 2049), "link"),
-        ("UploadFiller", _filler(image_base64="x" * 262145), "image"),
+        ("UploadFiller", _filler(image=b"x" * 196609), "image"),
         # The balance may never pass 10^15: alice has 1000.
         ("Deposit", _deposit(amount=MAX_MONEY), "amount"),
     ]

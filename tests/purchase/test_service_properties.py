@@ -63,7 +63,7 @@ calls = st.one_of(
               st.builds(types_pb2.GetCampaignRequest, campaign_id=campaigns)),
     st.tuples(st.just("UploadFiller"), st.builds(pb.UploadFillerRequest, filler=st.builds(
         types_pb2.Filler, user_id=users, filler_id=ids, text=texts, link=texts,
-        image_base64=texts))),
+        image=st.binary(max_size=64)))),
     st.tuples(st.just("Buy"),
               st.builds(pb.BuyRequest, user_id=users, campaign_id=campaigns, max_price=prices,
                         filler_id=known("", "f1"), keep_trying=st.booleans())),

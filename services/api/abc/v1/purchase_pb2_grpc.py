@@ -60,6 +60,21 @@ class PurchaseServiceStub:
                 request_serializer=abc_dot_v1_dot_purchase__pb2.LoginRequest.SerializeToString,
                 response_deserializer=abc_dot_v1_dot_purchase__pb2.LoginResponse.FromString,
                 _registered_method=True)
+        self.Authenticate = channel.unary_unary(
+                '/abc.v1.PurchaseService/Authenticate',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.AuthenticateRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.AuthenticateResponse.FromString,
+                _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/abc.v1.PurchaseService/ChangePassword',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
+        self.ResetPassword = channel.unary_unary(
+                '/abc.v1.PurchaseService/ResetPassword',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ResetPasswordRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
         self.CreateCampaign = channel.unary_unary(
                 '/abc.v1.PurchaseService/CreateCampaign',
                 request_serializer=abc_dot_v1_dot_purchase__pb2.CreateCampaignRequest.SerializeToString,
@@ -104,6 +119,11 @@ class PurchaseServiceStub:
                 '/abc.v1.PurchaseService/GetFiller',
                 request_serializer=abc_dot_v1_dot_purchase__pb2.GetFillerRequest.SerializeToString,
                 response_deserializer=abc_dot_v1_dot_types__pb2.Filler.FromString,
+                _registered_method=True)
+        self.ListPurchases = channel.unary_unary(
+                '/abc.v1.PurchaseService/ListPurchases',
+                request_serializer=abc_dot_v1_dot_purchase__pb2.ListPurchasesRequest.SerializeToString,
+                response_deserializer=abc_dot_v1_dot_purchase__pb2.ListPurchasesResponse.FromString,
                 _registered_method=True)
         self.RequestWithdrawal = channel.unary_unary(
                 '/abc.v1.PurchaseService/RequestWithdrawal',
@@ -190,6 +210,34 @@ class PurchaseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Authenticate(self, request, context):
+        """Check a person's password (for a gateway's log-in form): the account on success. A wrong
+        password, an unknown user and a user without a password are all UNAUTHENTICATED with
+        reason BAD_CREDENTIALS, alike. After 5 failures in a row for one account, each further
+        attempt must wait (1 s, doubling per failure, at most 300 s) from the last failure: one
+        made sooner is UNAUTHENTICATED with reason AUTH_THROTTLED and a google.rpc.RetryInfo,
+        and the password is not checked. A success clears the count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangePassword(self, request, context):
+        """Change a password: old_password must be the current one (as Authenticate checks it,
+        failures counted alike); new_password 8 to 256 characters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetPassword(self, request, context):
+        """Set a user's password without the old one (a new one for an account made without, or a
+        forgotten one). Operator token only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateCampaign(self, request, context):
         """Open a campaign owned by an existing user.
         """
@@ -257,6 +305,15 @@ class PurchaseServiceServicer:
 
     def GetFiller(self, request, context):
         """One filler of a user's, with its image. NOT_FOUND for an unknown one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPurchases(self, request, context):
+        """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
+        the posse credits its sale to the seller, typically within a few seconds of the fill;
+        the buyer's balance has it at once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -364,6 +421,21 @@ def add_PurchaseServiceServicer_to_server(servicer, server):
                     request_deserializer=abc_dot_v1_dot_purchase__pb2.LoginRequest.FromString,
                     response_serializer=abc_dot_v1_dot_purchase__pb2.LoginResponse.SerializeToString,
             ),
+            'Authenticate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Authenticate,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.AuthenticateRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.AuthenticateResponse.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ChangePasswordResponse.SerializeToString,
+            ),
+            'ResetPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetPassword,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ResetPasswordRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ChangePasswordResponse.SerializeToString,
+            ),
             'CreateCampaign': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateCampaign,
                     request_deserializer=abc_dot_v1_dot_purchase__pb2.CreateCampaignRequest.FromString,
@@ -408,6 +480,11 @@ def add_PurchaseServiceServicer_to_server(servicer, server):
                     servicer.GetFiller,
                     request_deserializer=abc_dot_v1_dot_purchase__pb2.GetFillerRequest.FromString,
                     response_serializer=abc_dot_v1_dot_types__pb2.Filler.SerializeToString,
+            ),
+            'ListPurchases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPurchases,
+                    request_deserializer=abc_dot_v1_dot_purchase__pb2.ListPurchasesRequest.FromString,
+                    response_serializer=abc_dot_v1_dot_purchase__pb2.ListPurchasesResponse.SerializeToString,
             ),
             'RequestWithdrawal': grpc.unary_unary_rpc_method_handler(
                     servicer.RequestWithdrawal,
@@ -568,6 +645,87 @@ class PurchaseService:
             '/abc.v1.PurchaseService/Login',
             abc_dot_v1_dot_purchase__pb2.LoginRequest.SerializeToString,
             abc_dot_v1_dot_purchase__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Authenticate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/Authenticate',
+            abc_dot_v1_dot_purchase__pb2.AuthenticateRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.AuthenticateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ChangePassword',
+            abc_dot_v1_dot_purchase__pb2.ChangePasswordRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ChangePasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ResetPassword',
+            abc_dot_v1_dot_purchase__pb2.ResetPasswordRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ChangePasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -811,6 +969,33 @@ class PurchaseService:
             '/abc.v1.PurchaseService/GetFiller',
             abc_dot_v1_dot_purchase__pb2.GetFillerRequest.SerializeToString,
             abc_dot_v1_dot_types__pb2.Filler.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPurchases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/abc.v1.PurchaseService/ListPurchases',
+            abc_dot_v1_dot_purchase__pb2.ListPurchasesRequest.SerializeToString,
+            abc_dot_v1_dot_purchase__pb2.ListPurchasesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -95,6 +95,22 @@ class PurchaseServiceStub:
     """Log a user in: settles whatever interrupted operation holds the account (may take up to
     about 2 s while an operation still in flight elsewhere gets the chance to finish).
     """
+    Authenticate: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.AuthenticateRequest, _purchase_pb2.AuthenticateResponse]
+    """Check a person's password (for a gateway's log-in form): the account on success. A wrong
+    password, an unknown user and a user without a password are all UNAUTHENTICATED with
+    reason BAD_CREDENTIALS, alike. After 5 failures in a row for one account, each further
+    attempt must wait (1 s, doubling per failure, at most 300 s) from the last failure: one
+    made sooner is UNAUTHENTICATED with reason AUTH_THROTTLED and a google.rpc.RetryInfo,
+    and the password is not checked. A success clears the count.
+    """
+    ChangePassword: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ChangePasswordRequest, _purchase_pb2.ChangePasswordResponse]
+    """Change a password: old_password must be the current one (as Authenticate checks it,
+    failures counted alike); new_password 8 to 256 characters.
+    """
+    ResetPassword: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ResetPasswordRequest, _purchase_pb2.ChangePasswordResponse]
+    """Set a user's password without the old one (a new one for an account made without, or a
+    forgotten one). Operator token only.
+    """
     CreateCampaign: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.CreateCampaignRequest, _types_pb2.Campaign]
     """Open a campaign owned by an existing user."""
     GetCampaign: _grpc.UnaryUnaryMultiCallable[_types_pb2.GetCampaignRequest, _types_pb2.CampaignView]
@@ -125,6 +141,11 @@ class PurchaseServiceStub:
     """
     GetFiller: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.GetFillerRequest, _types_pb2.Filler]
     """One filler of a user's, with its image. NOT_FOUND for an unknown one."""
+    ListPurchases: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListPurchasesRequest, _purchase_pb2.ListPurchasesResponse]
+    """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
+    the posse credits its sale to the seller, typically within a few seconds of the fill;
+    the buyer's balance has it at once.
+    """
     RequestWithdrawal: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.RequestWithdrawalRequest, _purchase_pb2.RequestWithdrawalResponse]
     """Take amount out of an account to destination: amount plus the operator's flat fee leave
     the balance now (the shares of the user's campaigns' sales are credited first if the
@@ -189,6 +210,22 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     """Log a user in: settles whatever interrupted operation holds the account (may take up to
     about 2 s while an operation still in flight elsewhere gets the chance to finish).
     """
+    Authenticate: _aio.UnaryUnaryMultiCallable[_purchase_pb2.AuthenticateRequest, _purchase_pb2.AuthenticateResponse]  # type: ignore[assignment]
+    """Check a person's password (for a gateway's log-in form): the account on success. A wrong
+    password, an unknown user and a user without a password are all UNAUTHENTICATED with
+    reason BAD_CREDENTIALS, alike. After 5 failures in a row for one account, each further
+    attempt must wait (1 s, doubling per failure, at most 300 s) from the last failure: one
+    made sooner is UNAUTHENTICATED with reason AUTH_THROTTLED and a google.rpc.RetryInfo,
+    and the password is not checked. A success clears the count.
+    """
+    ChangePassword: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ChangePasswordRequest, _purchase_pb2.ChangePasswordResponse]  # type: ignore[assignment]
+    """Change a password: old_password must be the current one (as Authenticate checks it,
+    failures counted alike); new_password 8 to 256 characters.
+    """
+    ResetPassword: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ResetPasswordRequest, _purchase_pb2.ChangePasswordResponse]  # type: ignore[assignment]
+    """Set a user's password without the old one (a new one for an account made without, or a
+    forgotten one). Operator token only.
+    """
     CreateCampaign: _aio.UnaryUnaryMultiCallable[_purchase_pb2.CreateCampaignRequest, _types_pb2.Campaign]  # type: ignore[assignment]
     """Open a campaign owned by an existing user."""
     GetCampaign: _aio.UnaryUnaryMultiCallable[_types_pb2.GetCampaignRequest, _types_pb2.CampaignView]  # type: ignore[assignment]
@@ -219,6 +256,11 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     """
     GetFiller: _aio.UnaryUnaryMultiCallable[_purchase_pb2.GetFillerRequest, _types_pb2.Filler]  # type: ignore[assignment]
     """One filler of a user's, with its image. NOT_FOUND for an unknown one."""
+    ListPurchases: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListPurchasesRequest, _purchase_pb2.ListPurchasesResponse]  # type: ignore[assignment]
+    """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
+    the posse credits its sale to the seller, typically within a few seconds of the fill;
+    the buyer's balance has it at once.
+    """
     RequestWithdrawal: _aio.UnaryUnaryMultiCallable[_purchase_pb2.RequestWithdrawalRequest, _purchase_pb2.RequestWithdrawalResponse]  # type: ignore[assignment]
     """Take amount out of an account to destination: amount plus the operator's flat fee leave
     the balance now (the shares of the user's campaigns' sales are credited first if the
@@ -306,6 +348,40 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
     @_abc_1.abstractmethod
+    def Authenticate(
+        self,
+        request: _purchase_pb2.AuthenticateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_purchase_pb2.AuthenticateResponse, _abc.Awaitable[_purchase_pb2.AuthenticateResponse]]:
+        """Check a person's password (for a gateway's log-in form): the account on success. A wrong
+        password, an unknown user and a user without a password are all UNAUTHENTICATED with
+        reason BAD_CREDENTIALS, alike. After 5 failures in a row for one account, each further
+        attempt must wait (1 s, doubling per failure, at most 300 s) from the last failure: one
+        made sooner is UNAUTHENTICATED with reason AUTH_THROTTLED and a google.rpc.RetryInfo,
+        and the password is not checked. A success clears the count.
+        """
+
+    @_abc_1.abstractmethod
+    def ChangePassword(
+        self,
+        request: _purchase_pb2.ChangePasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_purchase_pb2.ChangePasswordResponse, _abc.Awaitable[_purchase_pb2.ChangePasswordResponse]]:
+        """Change a password: old_password must be the current one (as Authenticate checks it,
+        failures counted alike); new_password 8 to 256 characters.
+        """
+
+    @_abc_1.abstractmethod
+    def ResetPassword(
+        self,
+        request: _purchase_pb2.ResetPasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_purchase_pb2.ChangePasswordResponse, _abc.Awaitable[_purchase_pb2.ChangePasswordResponse]]:
+        """Set a user's password without the old one (a new one for an account made without, or a
+        forgotten one). Operator token only.
+        """
+
+    @_abc_1.abstractmethod
     def CreateCampaign(
         self,
         request: _purchase_pb2.CreateCampaignRequest,
@@ -388,6 +464,17 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_types_pb2.Filler, _abc.Awaitable[_types_pb2.Filler]]:
         """One filler of a user's, with its image. NOT_FOUND for an unknown one."""
+
+    @_abc_1.abstractmethod
+    def ListPurchases(
+        self,
+        request: _purchase_pb2.ListPurchasesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_purchase_pb2.ListPurchasesResponse, _abc.Awaitable[_purchase_pb2.ListPurchasesResponse]]:
+        """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
+        the posse credits its sale to the seller, typically within a few seconds of the fill;
+        the buyer's balance has it at once.
+        """
 
     @_abc_1.abstractmethod
     def RequestWithdrawal(

@@ -100,7 +100,10 @@ class Filler(_message.Message):
     FILLER_ID_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     LINK_FIELD_NUMBER: _builtins.int
-    IMAGE_BASE64_FIELD_NUMBER: _builtins.int
+    IMAGE_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     """The uploading user's id."""
     filler_id: _builtins.str
@@ -111,11 +114,20 @@ class Filler(_message.Message):
     """Click-through URL: http or https, with a host and no user:password@, no spaces or
     control characters, up to 2048 characters; may be empty.
     """
-    image_base64: _builtins.str
-    """Image as base64 text (it must decode), up to 262144 characters; may be empty. The image
-    itself is not checked yet (its format, size and pixels): show it only from a sandboxed
-    origin or as an <img>.
+    image: _builtins.bytes
+    """The image's bytes; may be empty (a text-only ad). On upload it is decoded and checked:
+    PNG, JPEG, GIF or WebP, at most 262144 bytes, each side 1 to 4096 pixels, at most
+    4194304 pixels in all (a decompression bomb is refused before it is decoded in full).
+    Anything else is INVALID_ARGUMENT (reason INVALID_IMAGE, field "filler.image").
     """
+    content_type: _builtins.str
+    """The image's media type: image/png, image/jpeg, image/gif or image/webp. On upload it may
+    be empty (it is read from the image) or must match what the image is; always set on
+    output when there is an image.
+    """
+    width: _builtins.int
+    """The image's size in pixels, read from the image; ignored on upload, 0 without an image."""
+    height: _builtins.int
     def __init__(
         self,
         *,
@@ -123,11 +135,14 @@ class Filler(_message.Message):
         filler_id: _builtins.str = ...,
         text: _builtins.str = ...,
         link: _builtins.str = ...,
-        image_base64: _builtins.str = ...,
+        image: _builtins.bytes = ...,
+        content_type: _builtins.str = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filler_id", b"filler_id", "image_base64", b"image_base64", "link", b"link", "text", b"text", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "filler_id", b"filler_id", "height", b"height", "image", b"image", "link", b"link", "text", b"text", "user_id", b"user_id", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -195,10 +210,17 @@ class Campaign(_message.Message):
     OWNER_ID_FIELD_NUMBER: _builtins.int
     MIN_PRICE_FIELD_NUMBER: _builtins.int
     SLOT_SECONDS_FIELD_NUMBER: _builtins.int
+    AD_WIDTH_FIELD_NUMBER: _builtins.int
+    AD_HEIGHT_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
     owner_id: _builtins.str
     min_price: _builtins.int
     slot_seconds: _builtins.int
+    ad_width: _builtins.int
+    """The ad size the campaign shows, pixels; both 0: any size (text-only ads too). When set,
+    only a filler whose image is exactly ad_width x ad_height can be bought here.
+    """
+    ad_height: _builtins.int
     def __init__(
         self,
         *,
@@ -206,10 +228,12 @@ class Campaign(_message.Message):
         owner_id: _builtins.str = ...,
         min_price: _builtins.int = ...,
         slot_seconds: _builtins.int = ...,
+        ad_width: _builtins.int = ...,
+        ad_height: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "min_price", b"min_price", "owner_id", b"owner_id", "slot_seconds", b"slot_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ad_height", b"ad_height", "ad_width", b"ad_width", "campaign_id", b"campaign_id", "min_price", b"min_price", "owner_id", b"owner_id", "slot_seconds", b"slot_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
