@@ -86,6 +86,8 @@ SURFACES: dict[str, list[str]] = {
         "make_schedule", "ordinal_from_hostname", "recovery_listen",
         "resolve_locked_accounts", "start_recovery",
     ],
+    "services.gateway": ["GATEWAY_SETTINGS", "GatewayConfig", "create_app"],
+    "services.settings": ["ConfigError", "Environ", "Setting", "overlaid"],
     "services.runtime": [
         "ALLOW_PLAINTEXT", "AuthInterceptor", "ClientTracing", "ConfigError", "Environ",
         "FAULT_ENV", "FAULT_EXIT_CODE", "FaultConfigError", "LOG_LEVEL", "NATS_URL",

@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "services"
 
 TIERS = (
+    ("services.settings",),  # Setting: one ABC_* variable (a leaf: imports nothing of Abc's)
     ("services.store",),  # the DocumentStore port and its adapters
     ("services.journal",),  # the protocol: pure logic over the port
     ("services.api",),  # generated protobuf and gRPC code
@@ -19,7 +20,8 @@ TIERS = (
     ("services.messages",),  # journal values <-> API messages
     ("services.events",),  # NATS subjects and the publisher
     ("services.wiring",),  # one process's parts put together
-    ("services.purchase", "services.notify", "services.recovery"),  # the deployed services
+    # the deployed services (the gateway: a pure gRPC client, see tests/gateway)
+    ("services.purchase", "services.notify", "services.recovery", "services.gateway"),
     ("services.lab",),  # sim, loadgen, cluster, demo: never deployed
     ("services.cli",),  # the abc command
 )
