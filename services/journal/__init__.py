@@ -22,6 +22,7 @@ from ._context import (
     Timing,
 )
 from ._documents import (
+    MAX_AD_SIDE,
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
     MAX_FILLER_TEXT,
@@ -32,6 +33,7 @@ from ._documents import (
     DepositLock,
     DepositRecord,
     Fill,
+    Filler,
     Purchase,
     Receipt,
     Slot,
@@ -58,6 +60,14 @@ from ._ids import (
     user_key,
     withdrawal_key,
 )
+from ._images import (
+    MAX_DECODED_PIXELS,
+    MAX_FRAMES,
+    MAX_PIXELS,
+    MEDIA_TYPES,
+    AdImage,
+    read_image,
+)
 from ._index import (
     IndexKind,
     list_entries,
@@ -83,6 +93,7 @@ from ._money_out import (
 )
 from ._outcomes import (
     AccountBusy,
+    AdSizeMismatch,
     AlreadyExists,
     Bought,
     BuyOutcome,
@@ -95,6 +106,7 @@ from ._outcomes import (
     DuplicateDeposit,
     InsufficientFunds,
     Interrupted,
+    InvalidImage,
     InvalidInput,
     JournalError,
     LostRace,
@@ -135,15 +147,22 @@ from ._withdraw import (
 )
 
 __all__ = [
+    "MAX_AD_SIDE",
+    "MAX_DECODED_PIXELS",
     "MAX_DESTINATION",
     "MAX_FILLER_IMAGE",
     "MAX_FILLER_LINK",
     "MAX_FILLER_TEXT",
+    "MAX_FRAMES",
     "MAX_MONEY",
+    "MAX_PIXELS",
     "MAX_SLOT_SECONDS",
+    "MEDIA_TYPES",
     "MOVES",
     "STEPS",
     "AccountBusy",
+    "AdImage",
+    "AdSizeMismatch",
     "AlreadyExists",
     "Books",
     "Bought",
@@ -164,10 +183,12 @@ __all__ = [
     "DuplicateDeposit",
     "Entry",
     "Fill",
+    "Filler",
     "Finished",
     "IndexKind",
     "InsufficientFunds",
     "Interrupted",
+    "InvalidImage",
     "InvalidInput",
     "Journal",
     "JournalContext",
@@ -216,6 +237,7 @@ __all__ = [
     "owned_key",
     "price_at",
     "read_documents",
+    "read_image",
     "read_snapshot",
     "receipt_key",
     "refund_key",

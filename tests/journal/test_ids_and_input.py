@@ -27,6 +27,7 @@ from services.journal import (
     invalid_id,
 )
 from services.store import MemoryStore
+from tests._support.images import png_of_length
 
 from .conftest import CAMPAIGN, OWNER, Node, RecordingStore, market, open_account
 
@@ -160,7 +161,7 @@ FILLER_TEXTS: dict[str, tuple[str, Call, object]] = {
     "long link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
                   "x" * (MAX_FILLER_LINK + 1)),
     "long image": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi", image=v),
-                   "x" * (MAX_FILLER_IMAGE + 1)),
+                   png_of_length(MAX_FILLER_IMAGE + 1)),
     "control characters in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v),
                                    "buy\x1b[31m now"),
     "a newline in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v), "a\nb"),
@@ -175,8 +176,44 @@ FILLER_TEXTS: dict[str, tuple[str, Call, object]] = {
                               "https://user:pw@bank.example/"),
     "link with a space": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
                           "https://a.example/x y"),
-    "image not base64": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi", image=v),
-                         "not base64!!"),
+    "image not an image": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                  image=v), b"not an image!!"),
+    "image as text": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi", image=v),
+                      "iVBORw0KGgo="),
+    "a content type without an image": (
+        "content_type", lambda j, v: j.upload_filler("alice", "ad2", "hi", content_type=v),
+        "image/png"),
+    "a bidi override in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v),
+                                "buy \u202egnp.exe"),
+    "a zero-width space in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v),
+                                   "fr\u200bee"),
+    "a line separator in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v),
+                                 "a\u2028b"),
+    "a bidi override in a link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                       link=v),
+                                  "https://a.example/\u202efdp.exe"),
+    "a JavaScript: link in capitals": ("link", lambda j, v: j.upload_filler(
+        "alice", "ad2", "hi", link=v), "JavaScript:alert(1)"),
+    "a javascript: link behind a tab": ("link", lambda j, v: j.upload_filler(
+        "alice", "ad2", "hi", link=v), "java\tscript:alert(1)"),
+    "a data: image link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
+                           "data:image/svg+xml;base64,PHN2Zz4="),
+    "a vbscript: link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
+                         "vbscript:msgbox(1)"),
+    "a link without a host": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                   link=v), "https:///evil"),
+    "a protocol-relative link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                      link=v),
+                                 "//evil.example/"),
+    "a link with a user only": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                     link=v),
+                                "https://bank.example@evil.example/"),
+    "a link with a bad port": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                    link=v),
+                               "https://a.example:99999/"),
+    "a link with a leading space": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
+                                                                         link=v),
+                                    " https://a.example/"),
 }
 
 
@@ -193,7 +230,18 @@ async def test_a_filler_at_every_limit_is_accepted() -> None:
     outcome, _ = await _attempt(
         lambda j, v: j.upload_filler("alice", "ad2", "t" * MAX_FILLER_TEXT,
                                      link="https://" + "l" * (MAX_FILLER_LINK - 8), image=v),
-        "i" * MAX_FILLER_IMAGE)
+        png_of_length(MAX_FILLER_IMAGE))
+    assert outcome == Created("filler", "ad2")
+
+
+PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # "I want", with a non-joiner
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji of three, joined
+
+
+@pytest.mark.parametrize("text", ["Kites 50% off!", "Drachen für 5 €", "凧 ☺ 🪁",
+                                  "עפיפונים", FAMILY, PERSIAN])
+async def test_plain_text_in_any_script_is_accepted(text: str) -> None:
+    outcome, _ = await _attempt(lambda j, v: j.upload_filler("alice", "ad2", v), text)
     assert outcome == Created("filler", "ad2")
 
 
