@@ -147,7 +147,8 @@ def _show_account(r: pb.Account) -> str:
 def _show_campaign(r: types_pb2.CampaignView) -> str:
     c = r.campaign
     lines = [f"campaign {c.campaign_id} of {c.owner_id}: head {r.head}, price now "
-             f"{r.current_price} (min {c.min_price}), slots of {c.slot_seconds} s"]
+             f"{r.current_price} (min {c.min_price}), slots of {c.slot_seconds} s"
+             + _ad_size_shown(c)]
     if r.curve.HasField("last"):
         last = r.curve.last
         lines.append(f"  last purchase: slot {last.slot} at {last.price}")

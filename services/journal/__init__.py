@@ -5,7 +5,8 @@ commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resol
 interrupted ones; ``_posse.py`` is recovery's check of one campaign. Money out: ``_credit.py``
 (the seller's shares), ``_withdraw.py``, ``_payout.py`` (the payout state machine),
 ``_refund.py``, all on the shape of ``_forward.py``. ``_audit.py`` and ``_ledger.py`` check
-the invariants.
+the invariants. ``_setup.py`` creates accounts, campaigns and fillers, whose images
+``_images.py`` decodes and checks.
 """
 
 from ._audit import (

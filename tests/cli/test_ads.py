@@ -33,6 +33,9 @@ async def test_upload_an_image_and_buy_on_a_sized_campaign(
                                  "--ad-size", "300x250")
         assert (code, out) == (0, "campaign side of bob: min price 10, slots of 60 s, ads of "
                                   "300x250\n")
+        code, out, _ = await abc("campaign", "show", "side")
+        assert code == 0 and out.startswith("campaign side of bob: head 0, price now 10 (min "
+                                            "10), slots of 60 s, ads of 300x250\n")
         code, out, _ = await abc("filler", "upload", "alice", "kites", "--text", "Kites",
                                  "--link", "https://kites.example", "--image-file",
                                  str(banner))
