@@ -50,10 +50,10 @@ def register(commands: Any, _argv: Sequence[str]) -> None:
                     user_id=a.user, password=password_from("password")), **call_options(a)),
                 lambda r: f"right password; account {r.account.user_id}: balance "
                           f"{r.account.balance}",
-                description="Check the user's password: exit 0 for the right password, 1 for a wrong "
-                            "one (UNAUTHENTICATED, BAD_CREDENTIALS; an unknown user answers "
-                            "the same) or while failed attempts are throttled (AUTH_THROTTLED, "
-                            "with when to retry). " + READING)
+                description="Check the user's password: exit 0 for the right password, 1 for "
+                            "a wrong one (UNAUTHENTICATED, BAD_CREDENTIALS; an unknown user "
+                            "answers the same) or while failed attempts are throttled "
+                            "(AUTH_THROTTLED, with when to retry). " + READING)
     _user(p)
 
 

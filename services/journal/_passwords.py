@@ -44,12 +44,7 @@ Change = Callable[[Credential, int], Credential | T]
 async def authenticate(store: DocumentStore, ctx: JournalContext, uid: str, password: str
                        ) -> User | BadCredentials | Throttled | InvalidInput:
     """``uid``'s account when ``password`` is its password."""
-    try:
-        check_id("user", uid)
-        check_password("password", password)
-    except Rejected as rejected:
-        return _invalid(rejected)
-    checked = await _check(store, ctx, uid, password)
+    checked = await _attempt(store, ctx, uid, ("password", password))
     if not isinstance(checked, str):
         return checked
     await _forgive(store, ctx, uid, checked, password)
@@ -62,13 +57,7 @@ async def authenticate(store: DocumentStore, ctx: JournalContext, uid: str, pass
 async def change_password(store: DocumentStore, ctx: JournalContext, uid: str, old: str,
                           new: str) -> PasswordSet | BadCredentials | Throttled | InvalidInput:
     """``new`` in place of ``old``, which is checked (and counted) as ``authenticate`` does."""
-    try:
-        check_id("user", uid)
-        check_password("old_password", old)
-        check_password("new_password", new)
-    except Rejected as rejected:
-        return _invalid(rejected)
-    checked = await _check(store, ctx, uid, old)
+    checked = await _attempt(store, ctx, uid, ("old_password", old), ("new_password", new))
     if not isinstance(checked, str):
         return checked
     hashed = await hash_password(new)
@@ -102,6 +91,21 @@ async def attach_password(store: DocumentStore, ctx: JournalContext, uid: str,
     there already (an operator's reset got in first, and stands)."""
     await _update(store, ctx, uid, lambda current, _now: (
         None if current.hash is not None else Credential(hashed)))
+
+
+async def _attempt(store: DocumentStore, ctx: JournalContext, uid: str,
+                   tried: tuple[str, str], *also: tuple[str, str]
+                   ) -> str | BadCredentials | Throttled | InvalidInput:
+    """``tried`` (its field name, the password) checked as ``_check`` does, once ``uid``, it
+    and the passwords of ``also`` are valid (else nothing is written)."""
+    try:
+        check_id("user", uid)
+        for field, password in (tried, *also):
+            check_password(field, password)
+    except Rejected as rejected:
+        assert isinstance(rejected.outcome, InvalidInput)
+        return rejected.outcome
+    return await _check(store, ctx, uid, tried[1])
 
 
 async def _check(store: DocumentStore, ctx: JournalContext, uid: str, password: str
@@ -165,8 +169,3 @@ async def _read(store: DocumentStore, key: str) -> Document | None:
         return await store.get(key)
     except NotFound:
         return None
-
-
-def _invalid(rejected: Rejected) -> InvalidInput:
-    assert isinstance(rejected.outcome, InvalidInput)
-    return rejected.outcome
