@@ -1,17 +1,18 @@
-"""A TracerProvider whose spans under a span this process is recording are lean: made and
-ended without the SDK's per-span machinery, then handed to the span processors as they are
-(a lean span is its own ``ReadableSpan``), so they are batched and exported like any other.
+"""A TracerProvider whose spans are lean: made and ended without the SDK's per-span
+machinery, then handed to the span processors as they are (a lean span is its own
+``ReadableSpan``), so they are batched and exported like any other.
 
-Why: a purchase opens a dozen spans (its protocol steps, the fill event's publish), and the
-SDK's ``Tracer.start_span`` plus ``end`` (a sampler call, attribute and event containers that
-validate and lock, a lock per span, a copy at the end) cost several times the step's own
-Python. Such a child's sampling is already decided: every built-in sampler samples the child
-of a sampled span (the parent-based ones by definition, the others by the trace id, which the
-child shares), so the sampler is not asked again. A root, a span under a remote parent (a
-call's, an event's) or under a span that is not recording still goes through the SDK, which
-alone decides sampling. What a lean span leaves out: span limits (its attributes and events
-come from our code and our instrumentation: a few each, at most ``MAX_EVENTS`` events) and
-``on_start`` (the batch processor ignores it).
+Why: a purchase opens eight spans (the call, its protocol steps, the fill event's publish),
+and the SDK's ``Tracer.start_span`` plus ``end`` (attribute and event containers that
+validate and lock, a lock per span, a copy at the end) cost several times a step's own
+Python. What stays the SDK's: the provider's sampler decides every root and every child of a
+remote or unsampled parent, as the SDK's ``Tracer`` asks it; the child of a local span that is
+recording and sampled is sampled at once (every built-in sampler samples it: the parent-based
+ones by definition, the others by the trace id, which the child shares). What a lean span
+leaves out: span limits other than ``MAX_EVENTS`` (its attributes come from our code and our
+instrumentation: a few, str and int), ``on_start`` (the batch processor ignores it) and the
+SDK's own self-metrics (off by default). Not thread-safe while recording: a span lives on one
+event loop; once ended it does not change, so the export thread may read it.
 """
 
 from __future__ import annotations

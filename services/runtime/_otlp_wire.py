@@ -40,6 +40,11 @@ _UNSET_STATUS = b"\x7a\x00"  # the SDK's encoder always sends a status, empty wh
 # instrumentation cannot grow them without end).
 _TEXTS: dict[tuple[bytes, str], bytes] = {}
 _MAX_TEXTS = 4096
+# Whole attributes too: most repeat (rpc.method Buy, messaging.system nats, a campaign's id
+# on each of its purchase's steps); the first _MAX_PAIRS seen are kept.
+_PAIRS: dict[tuple[bytes, str, type, Any], bytes] = {}
+_MAX_PAIRS = 16384
+_SCALARS = frozenset({str, int, bool, float})
 
 
 def _varint(n: int) -> bytes:
@@ -98,16 +103,17 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
         return b""
     out = []
     for key, value in attributes.items():
-        if type(value) is str and len(value) < 0x3F:  # the usual: a short string
-            text = value.encode()
-            n = len(text)
-            if n < 0x7E:
-                value_field = b"\x12" + _BYTES[n + 2] + b"\x0a" + _BYTES[n] + text
-            else:
-                value_field = _field(b"\x12", _field(b"\x0a", text))
-        else:
-            value_field = _field(b"\x12", _value(value))
-        out.append(_field(tag, _known_text(b"\x0a", key) + value_field))
+        kind = type(value)
+        if kind not in _SCALARS:
+            out.append(_field(tag, _known_text(b"\x0a", key) + _field(b"\x12", _value(value))))
+            continue
+        pair = (tag, key, kind, value)  # the type too: True == 1, and hashes so
+        found = _PAIRS.get(pair)
+        if found is None:
+            found = _field(tag, _known_text(b"\x0a", key) + _field(b"\x12", _value(value)))
+            if len(_PAIRS) < _MAX_PAIRS:
+                _PAIRS[pair] = found
+        out.append(found)
     return b"".join(out)
 
 

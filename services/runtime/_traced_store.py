@@ -8,8 +8,8 @@ failure: the step's status stays unset; an operation in doubt or unavailable fai
 whose span then says so too (``_telemetry._Step``).
 
 An operation that succeeded leaves no record of its own: a step is one or two operations, so
-its span's duration is theirs, and an event per operation (made on the purchase path, encoded
-and exported) was a sixth of what tracing cost a purchase."""
+its span's duration is theirs, and an event per operation (made on the purchase path, then
+encoded and exported) was about a sixth of what tracing cost a purchase when profiled."""
 
 from __future__ import annotations
 

@@ -40,6 +40,7 @@ def _spans(provider: TracerProvider) -> list[ReadableSpan]:
         server.add_event("bare")
         with other.start_as_current_span("child", kind=SpanKind.PRODUCER) as child:
             child.set_status(StatusCode.ERROR, "InDoubt: insert slot:c1:1")
+            child.set_attribute("b", 1)  # == True, hashes so: not the server's "b" encoded
             child.add_link(REMOTE)
         with tracer.start_as_current_span("ok") as ok:
             ok.set_status(StatusCode.OK)
