@@ -147,7 +147,7 @@ async def _commit(
     except (Exists, InDoubt) as exc:
         # Taken (by whom?) or in doubt (did ours land?): the commit key decides; in doubt we
         # fence at once, since no one else will fill this slot for this attempt.
-        settled = await settle_buy(store, ctx, uid, lock, may_fence=isinstance(exc, InDoubt))
+        settled = await settle_buy(store, ctx, uid, lock, isinstance(exc, InDoubt), locked)
         if settled.resolution is Resolution.ROLLED_FORWARD:
             return _bought(lock, None)
         if isinstance(exc, InDoubt) and await _fenced_by_us(store, lock):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.store import DocumentStore, Exists, NotFound
+from services.store import Document, DocumentStore, Exists, NotFound
 
 from ._context import JournalContext
 from ._documents import BuyLock, Fill, Lock, Void, slot_from_json
@@ -40,9 +40,12 @@ class SettledBuy:
 
 
 async def settle_buy(
-    store: DocumentStore, ctx: JournalContext, uid: str, lock: BuyLock, may_fence: bool
+    store: DocumentStore, ctx: JournalContext, uid: str, lock: BuyLock, may_fence: bool,
+    locked: Document | None = None,
 ) -> SettledBuy:
-    """``settle`` for a purchase, telling also how its slot was finished (for the driver)."""
+    """``settle`` for a purchase, telling also how its slot was finished (for the driver).
+    ``locked``: the user doc as the driver wrote its lock (a roll back starts from it: a read
+    saved; a stale one only costs the CAS that finds it stale)."""
     key = slot_key(lock.campaign, lock.slot)
     try:
         slot = slot_from_json((await store.get(key)).value)
@@ -54,7 +57,7 @@ async def settle_buy(
                 with ctx.step("buy.fence", campaign=lock.campaign, slot=lock.slot):
                     await store.insert(key, Void(lock.attempt, uid).to_json())
             except Exists:
-                return await settle_buy(store, ctx, uid, lock, may_fence=False)
+                return await settle_buy(store, ctx, uid, lock, False, locked)
             slot = Void(lock.attempt, uid)
         else:
             # Mutation for the simulation only: assume the fill never lands.
@@ -64,7 +67,7 @@ async def settle_buy(
     ours = isinstance(slot, Fill) and slot.attempt == lock.attempt
     if not ours:
         with ctx.step("buy.rollback", user=uid):
-            await release_account(store, ctx, uid, lock.attempt, 0)
+            await release_account(store, ctx, uid, lock.attempt, 0, locked)
     finished = None
     # Ours or not, slot n must be finished before anyone can buy n+1: help finish it.
     if ours or ctx.safeguards.finish_before_buy:
