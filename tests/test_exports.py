@@ -82,7 +82,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "services.purchase": [
         "OPERATOR_ONLY", "PurchaseConfig", "PurchaseNode", "PurchaseServicer",
-        "SERVICE_NAME", "start_purchase",
+        "SERVICE_NAME", "purchase_event_loop", "start_purchase",
     ],
     "services.recovery": [
         "Backoff", "CREDIT_INTERVAL_MS", "CreditPacer", "MAX_INTERVAL_S", "ORDINAL",
