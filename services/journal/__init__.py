@@ -4,7 +4,8 @@ Pure protocol: no gRPC, no NATS, no exporters. Follow one purchase in ``_buy.py`
 commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resolver.py`` decide
 interrupted ones; ``_posse.py`` is recovery's check of one campaign. Money out: ``_credit.py``
 (the seller's shares), ``_withdraw.py``, ``_payout.py`` (the payout state machine),
-``_refund.py``, all on the shape of ``_forward.py``. ``_audit.py`` and ``_ledger.py`` check
+``_refund.py``, all on the shape of ``_forward.py``; a credit lists its purchases under their
+buyers (``_purchases.py``). ``_audit.py``, ``_ledger.py`` and ``_purchase_audit.py`` check
 the invariants.
 """
 
@@ -52,6 +53,8 @@ from ._ids import (
     fillers_key,
     invalid_id,
     owned_key,
+    purchase_page_key,
+    purchases_key,
     receipt_key,
     refund_key,
     slot_key,
@@ -116,6 +119,10 @@ from ._price import (
     price_at,
     slot_window,
 )
+from ._purchases import (
+    ListedPurchase,
+    Purchases,
+)
 from ._resolver import (
     resolve_account,
 )
@@ -172,6 +179,7 @@ __all__ = [
     "Journal",
     "JournalContext",
     "JournalError",
+    "ListedPurchase",
     "LostRace",
     "Missing",
     "NothingToCredit",
@@ -179,6 +187,7 @@ __all__ = [
     "Policy",
     "PriceAboveMax",
     "Purchase",
+    "Purchases",
     "Receipt",
     "RefundLock",
     "RefundOutcome",
@@ -215,6 +224,8 @@ __all__ = [
     "list_index",
     "owned_key",
     "price_at",
+    "purchase_page_key",
+    "purchases_key",
     "read_documents",
     "read_snapshot",
     "receipt_key",

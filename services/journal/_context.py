@@ -49,6 +49,8 @@ STEPS = (
     "deposit.commit",  # deposit:<uid>:<id> inserted: the deposit is committed
     "deposit.rollback",
     "deposit.credit",
+    "credit.list",  # one buyer's share of the run written into purchases:<uid> (before the intent)
+    "credit.seal",  # a full head copied to its sealed page purchases:<uid>:<page>
     "credit.intent",  # the seller's doc is locked with the run to credit
     "credit.commit",  # credit:<cid>:<first> inserted: the credit is committed
     "credit.rollback",
@@ -105,6 +107,7 @@ class Policy:
     min_withdrawal: int = 1  # the smallest amount one withdrawal may take out
     credit_batch: int = 1000  # the most slots one credit op covers
     min_campaign_price: int = 1  # the lowest min_price a campaign may be opened with
+    purchase_page: int = 64  # entries per page of a new purchase list (a list keeps its own)
 
 
 def _wall_clock() -> int:

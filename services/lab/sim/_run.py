@@ -6,7 +6,15 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from services.journal import Journal, JournalContext, Safeguards, Snapshot, Timing, check_invariants
+from services.journal import (
+    Journal,
+    JournalContext,
+    Policy,
+    Safeguards,
+    Snapshot,
+    Timing,
+    check_invariants,
+)
 
 from ._checks import InvariantBroken, InvariantChecker
 from ._money import creditor, operator, payer, withdrawer
@@ -22,6 +30,10 @@ from ._world import (
     recover_to_quiescence,
     set_up,
 )
+
+SIM_POLICY = Policy(purchase_page=2)
+"""Purchase lists of two entries a page, so that the few purchases of a seed's buyers fill
+pages and creditors seal them (and crash around it)."""
 
 
 @dataclass
@@ -48,7 +60,8 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
     sched.observers.append(checker)
     ctx = JournalContext(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
                  on_step=sched.on_step, timing=Timing(),
-                 safeguards=safeguards if safeguards is not None else Safeguards())
+                 safeguards=safeguards if safeguards is not None else Safeguards(),
+                 policy=SIM_POLICY)
     journal = Journal(SimStore(sched), ctx)
     rng = random.Random(f"world-{seed}")
     shape = Shape.draw(rng)
