@@ -58,10 +58,6 @@ class _NotBuiltYet:
                             ) -> pb.ChangePasswordResponse:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ResetPassword: not built yet")
 
-    async def ListPurchases(self, request: pb.ListPurchasesRequest, context: Context
-                            ) -> pb.ListPurchasesResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ListPurchases: not built yet")
-
 
 class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, _NotBuiltYet,
                        purchase_pb2_grpc.PurchaseServiceServicer):
