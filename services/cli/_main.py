@@ -19,6 +19,7 @@ COMMANDS = {  # command -> the module that registers it, in the order --help lis
     "login": "_client",
     "withdraw": "_money",
     "statement": "_money",
+    "purchases": "_money",
     "payouts": "_payouts",
     "ledger": "_payouts",
     "watch": "_watch",
