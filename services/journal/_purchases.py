@@ -138,6 +138,8 @@ async def list_purchases(store: DocumentStore, ctx: JournalContext, uid: str,
         else:
             doubt = None
             todo = todo[len(written.entries) - (0 if head.full else len(head.entries)):]
+            if not todo:
+                return
     raise JournalError(f"purchases of {uid}: {failures} writes lost or in doubt")
 
 

@@ -120,6 +120,9 @@ async def test_a_credit_lists_each_buyers_purchases_once_with_what_a_list_shows(
     credited = await node.journal.credit(CAMPAIGN)
     assert isinstance(credited, Credited) and (credited.first, credited.last) == (1, 4)
     # One write per buyer, each before the intent; the run's slots read, no receipt.
+    assert [op for op in store.ops if op[1].startswith("purchases:")] == [
+        ("get", purchases_key("alice")), ("insert", purchases_key("alice")),
+        ("get", purchases_key("bob")), ("insert", purchases_key("bob"))]
     assert store.writes[:2] == [("insert", purchases_key("alice")),
                                 ("insert", purchases_key("bob"))]
     assert [key for _, key in store.ops if key.startswith(("slot:", "txn:"))] == \
