@@ -40,7 +40,7 @@ SURFACES: dict[str, list[str]] = {
         "list_index", "owned_key", "price_at", "purchase_page_key", "purchases_key",
         "read_documents", "read_snapshot", "receipt_key",
         "refund_key", "resolve_account", "showing", "slot_from_json", "slot_key",
-        "slot_window", "user_key", "withdrawal_key",
+        "slot_window", "user_key", "withdrawal_key", "write_alone",
     ],
     "services.lab.cluster": [
         "Child", "Cluster", "ClusterError", "Layout", "NatsServer", "NatsServerError",

@@ -45,6 +45,9 @@ from ._finish import (
     Finished,
     finish_slot,
 )
+from ._groups import (
+    write_alone,
+)
 from ._ids import (
     campaign_key,
     credit_key,
@@ -237,4 +240,5 @@ __all__ = [
     "slot_window",
     "user_key",
     "withdrawal_key",
+    "write_alone",
 ]

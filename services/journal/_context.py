@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ._groups import GroupWrites, WriteGroups
+
 if TYPE_CHECKING:
     from ._finish import Finished
 
@@ -151,6 +153,9 @@ class JournalContext:
     timing: Timing = field(default_factory=Timing)
     safeguards: Safeguards = field(default_factory=Safeguards)
     policy: Policy = field(default_factory=Policy)
+    # Appends of this process to one list grouped (``_groups.py``); ``write_alone`` where
+    # there is no event loop (the simulation).
+    group_writes: GroupWrites = field(default_factory=WriteGroups)
 
     @contextlib.contextmanager
     def step(self, name: str, **attributes: str | int) -> Iterator[None]:

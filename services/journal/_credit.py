@@ -15,13 +15,15 @@ uncredited, so the next one lists it again (idempotently) before it credits it.
 
 from __future__ import annotations
 
+import functools
+
 from services.store import DocumentStore, NotFound
 
 from ._account import read_or_missing, unlocked_user
 from ._context import JournalContext
 from ._documents import MAX_MONEY, Campaign, Fill, User, fee_of, slot_from_json
 from ._forward import run_forward
-from ._ids import campaign_key, check_id, credit_key, owned_key, slot_key
+from ._ids import campaign_key, check_id, credit_key, owned_key, purchases_key, slot_key
 from ._index import list_entries
 from ._money_out import CreditLock, CreditRecord
 from ._outcomes import (
@@ -118,4 +120,6 @@ async def _list_under_buyers(store: DocumentStore, ctx: JournalContext, cid: str
     for n, fill in sold.items():
         by_buyer.setdefault(fill.buyer, []).append(ListedPurchase.of(cid, n, fill))
     for buyer, purchases in by_buyer.items():
-        await list_purchases(store, ctx, buyer, purchases)
+        # Grouped with this process's other appends to the same list (one store's).
+        await ctx.group_writes(f"{id(store)}:{purchases_key(buyer)}", purchases,
+                               functools.partial(list_purchases, store, ctx, buyer))

@@ -14,6 +14,7 @@ from services.journal import (
     Snapshot,
     Timing,
     check_invariants,
+    write_alone,
 )
 
 from ._checks import InvariantBroken, InvariantChecker
@@ -61,7 +62,7 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
     ctx = JournalContext(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
                  on_step=sched.on_step, timing=Timing(),
                  safeguards=safeguards if safeguards is not None else Safeguards(),
-                 policy=SIM_POLICY)
+                 policy=SIM_POLICY, group_writes=write_alone)
     journal = Journal(SimStore(sched), ctx)
     rng = random.Random(f"world-{seed}")
     shape = Shape.draw(rng)
