@@ -117,9 +117,9 @@ async def list_purchases(store: DocumentStore, ctx: JournalContext, uid: str,
     todo = list(purchases)
     doubt: int | None = None  # the page a write of ours in doubt was to
     failures = 0
+    doc = await _head_doc(store, uid)
     # Bounded: a write that lands lists at least one purchase, one that does not is counted.
     for _ in range(len(todo) + ctx.timing.max_cas_retries + 1):
-        doc = await _head_doc(store, uid)
         head = _new_head(ctx) if doc is None else PurchasePage.from_json(doc.value)
         seen = await _listed_in(store, uid, head, doubt)
         todo = [p for p in todo if p.ident not in seen]
@@ -129,7 +129,7 @@ async def list_purchases(store: DocumentStore, ctx: JournalContext, uid: str,
         try:
             if head.full:
                 await _seal(store, ctx, uid, head)
-            await _write_head(store, ctx, uid, written, doc)
+            cas = await _write_head(store, ctx, uid, written, doc)
         except (Exists, CasMismatch):
             failures += 1
         except InDoubt as exc:
@@ -140,6 +140,9 @@ async def list_purchases(store: DocumentStore, ctx: JournalContext, uid: str,
             todo = todo[len(written.entries) - (0 if head.full else len(head.entries)):]
             if not todo:
                 return
+            doc = Document(written.to_json(), cas)  # what we wrote is the head: no re-read
+            continue
+        doc = await _head_doc(store, uid)
     raise JournalError(f"purchases of {uid}: {failures} writes lost or in doubt")
 
 
@@ -178,13 +181,12 @@ async def sealed_page(store: DocumentStore, uid: str, number: int) -> PurchasePa
 
 
 async def _write_head(store: DocumentStore, ctx: JournalContext, uid: str,
-                      head: PurchasePage, doc: Document | None) -> None:
-    """``head`` written over ``doc`` as read (inserted when there was none)."""
+                      head: PurchasePage, doc: Document | None) -> int:
+    """``head`` written over ``doc`` as read (inserted when there was none): its cas."""
     with ctx.step("credit.list", user=uid, page=head.number):
         if doc is None:
-            await store.insert(purchases_key(uid), head.to_json())
-        else:
-            await store.replace(purchases_key(uid), head.to_json(), doc.cas)
+            return await store.insert(purchases_key(uid), head.to_json())
+        return await store.replace(purchases_key(uid), head.to_json(), doc.cas)
 
 
 async def _head_doc(store: DocumentStore, uid: str) -> Document | None:

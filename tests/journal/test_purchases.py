@@ -150,6 +150,23 @@ async def test_a_credit_lists_each_buyers_purchases_once_with_what_a_list_shows(
     assert await node.journal.audit(quiescent=True) == []
 
 
+async def test_an_append_reads_the_head_once_and_writes_each_page_it_fills() -> None:
+    store = RecordingStore(MemoryStore())
+    node = await _world(store)
+    await _buy(node, "alice", CAMPAIGN, 2)
+    await _small(node).credit(CAMPAIGN)  # alice's head: 2 of 3
+    await _buy(node, "alice", CAMPAIGN, 5)
+    store.clear()
+    assert isinstance(await _small(node).credit(CAMPAIGN), Credited)
+    key = purchases_key("alice")
+    # Fill the head; seal it and write page 2 (full); seal that and write page 3.
+    assert [op for op in store.ops if op[1].startswith("purchases:")] == [
+        ("get", key), ("replace", key), ("insert", purchase_page_key("alice", 1)),
+        ("replace", key), ("insert", purchase_page_key("alice", 2)), ("replace", key)]
+    assert await _stored_entries(store, "alice") == [(CAMPAIGN, n) for n in range(1, 8)]
+    assert await node.journal.audit(quiescent=True) == []
+
+
 async def _late_world() -> tuple[Node, Journal]:
     """alice's purchases in CAMPAIGN (older) and OTHER (newer), OTHER credited first: pages
     1 [o1 o2 o3], 2 [o4 c1 c2], head 3 [c3 c4], so the newest four span three pages."""
