@@ -121,9 +121,7 @@ def _show_statement(r: pb.Statement) -> str:
         detail = f"  {e.detail}" if e.detail else ""
         lines.append(f"  {when(e.at_ms):<23}  {e.kind:<10}  {e.ident:<20} {e.amount:>+12}"
                      f"{detail}")
-    if r.next_page_token:
-        lines.append(f"  ... more (showing the newest {len(r.entries)}; see --limit)")
-    return "\n".join(lines)
+    return "\n".join(lines + _more(r.next_page_token, len(r.entries)))
 
 
 def _purchases(stub: Stub, a: argparse.Namespace) -> Message:
@@ -143,6 +141,9 @@ def _show_purchases(r: pb.ListPurchasesResponse) -> str:
         ad = f"filler {p.filler_id}" if p.filler_id else "no filler"
         lines.append(f"  {when(p.bought_at_ms):<23}  {p.campaign_id}:{p.slot:<8} "
                      f"{p.price:>12}  {ad}, shows {when(p.start_ms)} to {when(p.end_ms)}")
-    if r.next_page_token:
-        lines.append(f"  ... more (showing the newest {len(r.purchases)}; see --limit)")
-    return "\n".join(lines)
+    return "\n".join(lines + _more(r.next_page_token, len(r.purchases)))
+
+
+def _more(next_page_token: str, shown: int) -> list[str]:
+    """The line that says --limit left some out (none when nothing was)."""
+    return [f"  ... more (showing the newest {shown}; see --limit)"] if next_page_token else []

@@ -9,7 +9,7 @@ import asyncio
 import dataclasses
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -113,43 +113,41 @@ async def test_a_failed_write_fails_its_caller_and_the_others_write_their_own() 
     assert groups._groups == {}
 
 
+class _Gated:
+    """A write that waits for ``release``, then records what it wrote."""
+
+    def __init__(self) -> None:
+        self.written: list[list[Any]] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, items: list[Any]) -> None:
+        await self.release.wait()
+        self.written.append(items)
+
+
 async def test_appends_queued_meanwhile_go_in_one_write() -> None:
-    groups = WriteGroups()
-    written: list[list[int]] = []
-    release = asyncio.Event()
-
-    async def write(items: list[int]) -> None:
-        await release.wait()
-        written.append(items)
-
+    groups, write = WriteGroups(), _Gated()
     tasks = [asyncio.create_task(groups("k", [n], write)) for n in range(5)]
     other = asyncio.create_task(groups("other", [9], write))
     await asyncio.sleep(0)
-    release.set()
+    write.release.set()
     await asyncio.gather(*tasks, other)
-    assert written == [[0], [9], [1, 2, 3, 4]]
+    assert write.written == [[0], [9], [1, 2, 3, 4]]
     assert groups._groups == {}
 
 
 async def test_a_caller_cancelled_while_waiting_stops_nobody() -> None:
-    groups = WriteGroups()
-    written: list[list[str]] = []
-    release = asyncio.Event()
-
-    async def write(items: list[str]) -> None:
-        await release.wait()
-        written.append(items)
-
+    groups, write = WriteGroups(), _Gated()
     first = asyncio.create_task(groups("k", ["a"], write))
     await asyncio.sleep(0)
     gone = asyncio.create_task(groups("k", ["b"], write))
     last = asyncio.create_task(groups("k", ["c"], write))
     await asyncio.sleep(0)
     gone.cancel()
-    release.set()
+    write.release.set()
     await asyncio.gather(first, last)
     with pytest.raises(asyncio.CancelledError):
         await gone
     # The cancelled caller's append is a real purchase: written along, harmlessly.
-    assert written == [["a"], ["b", "c"]]
+    assert write.written == [["a"], ["b", "c"]]
     assert groups._groups == {}
