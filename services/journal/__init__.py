@@ -6,7 +6,8 @@ interrupted ones; ``_posse.py`` is recovery's check of one campaign. Money out: 
 (the seller's shares), ``_withdraw.py``, ``_payout.py`` (the payout state machine),
 ``_refund.py``, all on the shape of ``_forward.py``; a credit lists its purchases under their
 buyers (``_purchases.py``). ``_audit.py``, ``_ledger.py`` and ``_purchase_audit.py`` check
-the invariants.
+the invariants. ``_setup.py`` creates accounts, campaigns and fillers, whose images
+``_images.py`` decodes and checks.
 """
 
 from ._audit import (
@@ -22,7 +23,12 @@ from ._context import (
     Safeguards,
     Timing,
 )
+from ._credentials import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+)
 from ._documents import (
+    MAX_AD_SIDE,
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
     MAX_FILLER_TEXT,
@@ -33,6 +39,7 @@ from ._documents import (
     DepositLock,
     DepositRecord,
     Fill,
+    Filler,
     Purchase,
     Receipt,
     Slot,
@@ -50,6 +57,7 @@ from ._groups import (
 )
 from ._ids import (
     campaign_key,
+    credential_key,
     credit_key,
     deposit_key,
     filler_key,
@@ -63,6 +71,14 @@ from ._ids import (
     slot_key,
     user_key,
     withdrawal_key,
+)
+from ._images import (
+    MAX_DECODED_PIXELS,
+    MAX_FRAMES,
+    MAX_PIXELS,
+    MEDIA_TYPES,
+    AdImage,
+    read_image,
 )
 from ._index import (
     IndexKind,
@@ -89,7 +105,9 @@ from ._money_out import (
 )
 from ._outcomes import (
     AccountBusy,
+    AdSizeMismatch,
     AlreadyExists,
+    BadCredentials,
     Bought,
     BuyOutcome,
     Created,
@@ -101,15 +119,18 @@ from ._outcomes import (
     DuplicateDeposit,
     InsufficientFunds,
     Interrupted,
+    InvalidImage,
     InvalidInput,
     JournalError,
     LostRace,
     Missing,
     NothingToCredit,
+    PasswordSet,
     PriceAboveMax,
     Refunded,
     RefundOutcome,
     Resolution,
+    Throttled,
     WithdrawalRequested,
     WithdrawOutcome,
     WrongState,
@@ -145,16 +166,26 @@ from ._withdraw import (
 )
 
 __all__ = [
+    "MAX_AD_SIDE",
+    "MAX_DECODED_PIXELS",
     "MAX_DESTINATION",
     "MAX_FILLER_IMAGE",
     "MAX_FILLER_LINK",
     "MAX_FILLER_TEXT",
+    "MAX_FRAMES",
     "MAX_MONEY",
+    "MAX_PASSWORD",
+    "MAX_PIXELS",
     "MAX_SLOT_SECONDS",
+    "MEDIA_TYPES",
+    "MIN_PASSWORD",
     "MOVES",
     "STEPS",
     "AccountBusy",
+    "AdImage",
+    "AdSizeMismatch",
     "AlreadyExists",
+    "BadCredentials",
     "Books",
     "Bought",
     "BuyLock",
@@ -174,10 +205,12 @@ __all__ = [
     "DuplicateDeposit",
     "Entry",
     "Fill",
+    "Filler",
     "Finished",
     "IndexKind",
     "InsufficientFunds",
     "Interrupted",
+    "InvalidImage",
     "InvalidInput",
     "Journal",
     "JournalContext",
@@ -186,6 +219,7 @@ __all__ = [
     "LostRace",
     "Missing",
     "NothingToCredit",
+    "PasswordSet",
     "PayoutState",
     "Policy",
     "PriceAboveMax",
@@ -201,6 +235,7 @@ __all__ = [
     "Showing",
     "Slot",
     "Snapshot",
+    "Throttled",
     "Timing",
     "User",
     "Violation",
@@ -215,6 +250,7 @@ __all__ = [
     "campaign_key",
     "check_campaign",
     "check_invariants",
+    "credential_key",
     "credit_key",
     "deposit_key",
     "fee_of",
@@ -230,6 +266,7 @@ __all__ = [
     "purchase_page_key",
     "purchases_key",
     "read_documents",
+    "read_image",
     "read_snapshot",
     "receipt_key",
     "refund_key",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from services.store import Json
+
 
 @dataclass(frozen=True, slots=True)
 class Bought:
@@ -69,6 +71,25 @@ class InvalidInput:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidImage(InvalidInput):
+    """An ad's image Abc would not show (``field`` is ``image``, or ``content_type`` when the
+    declared type is not what the image is): see ``_images.py``."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdSizeMismatch:
+    """Campaign ``campaign`` shows ads of ``ad_width`` x ``ad_height``; filler ``filler``'s
+    image is ``width`` x ``height`` (0 x 0: it has none)."""
+
+    campaign: str
+    filler: str
+    ad_width: int
+    ad_height: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class AlreadyExists:
     kind: str
     ident: str
@@ -76,8 +97,12 @@ class AlreadyExists:
 
 @dataclass(frozen=True, slots=True)
 class Created:
+    """``kind`` ``ident`` is created; ``value``, its document as written (what the journal
+    read from an image is in a filler's), is left out of equality."""
+
     kind: str
     ident: str
+    value: Json | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +178,27 @@ class WrongState:
     wanted: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class BadCredentials:
+    """A wrong password, an unknown user or a user without a password: deliberately one
+    answer, with nothing in it that tells them apart."""
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """Too many failed attempts in a row on this account: the password was not checked; the
+    next attempt may be made in ``retry_after_ms``."""
+
+    retry_after_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSet:
+    """``uid``'s password is now the new one (and its failure count cleared)."""
+
+    uid: str
+
+
 class Resolution(enum.Enum):
     """What the account resolver found and did."""
 
@@ -165,7 +211,7 @@ class Resolution(enum.Enum):
 
 BuyOutcome = (
     Bought | LostRace | PriceAboveMax | InsufficientFunds | AccountBusy | Missing | InvalidInput
-    | Interrupted
+    | AdSizeMismatch | Interrupted
 )
 DepositOutcome = (
     Deposited | DuplicateDeposit | AlreadyExists | AccountBusy | Missing | InvalidInput
@@ -177,6 +223,7 @@ WithdrawOutcome = (
     WithdrawalRequested | AlreadyExists | InsufficientFunds | AccountBusy | Missing
     | InvalidInput | Interrupted
 )
+PasswordOutcome = PasswordSet | BadCredentials | Throttled | Missing | InvalidInput | Interrupted
 RefundOutcome = Refunded | WrongState | AccountBusy | Missing | InvalidInput | Interrupted
 Rejection = AccountBusy | Missing | InvalidInput
 

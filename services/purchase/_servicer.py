@@ -2,11 +2,10 @@
 (which writes nothing for bad input, and turns store failures into ``Interrupted``) and maps
 the outcome to a response or a status. Accounts, campaigns, fillers and buying are here; money
 out is in ``_withdrawals.py`` (the user's) and ``_payouts.py`` (the operator's), a gateway's
-lists in ``_listings.py``."""
+lists in ``_listings.py``, passwords in ``_passwords.py``."""
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import Any
 
@@ -27,11 +26,12 @@ from services.journal import (
     Resolution,
     User,
 )
-from services.messages import campaign_message, price_curve
+from services.messages import campaign_message, filler_message, price_curve
 
 from . import _messages as msg
 from ._errors import FILLER_FIELDS, refuse
 from ._listings import ListingServicer
+from ._passwords import PasswordServicer
 from ._payouts import PayoutServicer
 from ._withdrawals import WithdrawalServicer
 
@@ -43,30 +43,14 @@ lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy c
                                    "the race for their slot")
 
 
-class _NotBuiltYet:
-    """Declared in purchase.proto; being built (issue 14). UNIMPLEMENTED until then."""
-
-    async def Authenticate(self, request: pb.AuthenticateRequest, context: Context
-                           ) -> pb.AuthenticateResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Authenticate: not built yet")
-
-    async def ChangePassword(self, request: pb.ChangePasswordRequest, context: Context
-                             ) -> pb.ChangePasswordResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ChangePassword: not built yet")
-
-    async def ResetPassword(self, request: pb.ResetPasswordRequest, context: Context
-                            ) -> pb.ChangePasswordResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ResetPassword: not built yet")
-
-
-class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, _NotBuiltYet,
+class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, PasswordServicer,
                        purchase_pb2_grpc.PurchaseServiceServicer):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 
     async def CreateAccount(self, request: pb.CreateAccountRequest, context: Context
                             ) -> pb.Account:
-        outcome = await self.journal.create_account(request.user_id)
+        outcome = await self.journal.create_account(request.user_id, request.password or None)
         if not isinstance(outcome, Created):
             await refuse(context, outcome)
         return pb.Account(user_id=request.user_id, balance=0, locked=False)
@@ -95,11 +79,12 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, _Not
                              ) -> types_pb2.Campaign:
         r = request
         outcome = await self.journal.create_campaign(r.campaign_id, r.owner_id, r.min_price,
-                                                     r.slot_seconds)
+                                                     r.slot_seconds, r.ad_width, r.ad_height)
         if not isinstance(outcome, Created):
             await refuse(context, outcome)
         return types_pb2.Campaign(campaign_id=r.campaign_id, owner_id=r.owner_id,
-                           min_price=r.min_price, slot_seconds=r.slot_seconds)
+                                  min_price=r.min_price, slot_seconds=r.slot_seconds,
+                                  ad_width=r.ad_width, ad_height=r.ad_height)
 
     async def GetCampaign(self, request: types_pb2.GetCampaignRequest, context: Context
                           ) -> types_pb2.CampaignView:
@@ -115,10 +100,12 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, _Not
                            ) -> types_pb2.Filler:
         f = request.filler
         outcome = await self.journal.upload_filler(f.user_id, f.filler_id, f.text, f.link,
-                                                   base64.b64encode(f.image).decode())
+                                                   f.image, f.content_type)
         if not isinstance(outcome, Created):
             await refuse(context, outcome, FILLER_FIELDS)
-        return f
+        assert outcome.value is not None  # a creation carries its document
+        # As stored: with the media type and size the journal read from the image.
+        return filler_message(f.user_id, f.filler_id, outcome.value)
 
     async def Buy(self, request: pb.BuyRequest, context: Context) -> pb.BuyResponse:
         r = request

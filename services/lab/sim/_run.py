@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from services.journal import (
     Journal,
@@ -35,6 +37,12 @@ from ._world import (
 SIM_POLICY = Policy(purchase_page=2)
 """Purchase lists of two entries a page, so that the few purchases of a seed's buyers fill
 pages and creditors seal them (and crash around it)."""
+T = TypeVar("T")
+
+
+async def _inline(work: Callable[[], T]) -> T:
+    """CPU work (an ad's image) runs in the actor itself: the simulation has no threads."""
+    return work()
 
 
 @dataclass
@@ -60,7 +68,7 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
     checker = InvariantChecker()
     sched.observers.append(checker)
     ctx = JournalContext(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
-                 on_step=sched.on_step, timing=Timing(),
+                 on_step=sched.on_step, offload=_inline, timing=Timing(),
                  safeguards=safeguards if safeguards is not None else Safeguards(),
                  policy=SIM_POLICY, group_writes=write_alone)
     journal = Journal(SimStore(sched), ctx)
