@@ -115,11 +115,13 @@ async def sales(store: DocumentStore, cid: str, first: int, last: int) -> dict[i
 async def _list_under_buyers(store: DocumentStore, ctx: JournalContext, cid: str,
                              sold: dict[int, Fill]) -> None:
     """The run's purchases in their buyers' lists (one append per buyer, in slot order),
-    before the run is credited: they are real purchases whatever becomes of this credit."""
+    before the run is credited: they are real purchases whatever becomes of this credit. If
+    any append fails, the op ends here (the next creditor lists the run again)."""
     by_buyer: dict[str, list[ListedPurchase]] = {}
     for n, fill in sold.items():
         by_buyer.setdefault(fill.buyer, []).append(ListedPurchase.of(cid, n, fill))
-    for buyer, purchases in by_buyer.items():
-        # Grouped with this process's other appends to the same list (one store's).
-        await ctx.group_writes(f"{id(store)}:{purchases_key(buyer)}", purchases,
-                               functools.partial(list_purchases, store, ctx, buyer))
+    # Grouped with this process's other appends to the same list (of the same store).
+    await ctx.group_writes([
+        (f"{id(store)}:{purchases_key(buyer)}", purchases,
+         functools.partial(list_purchases, store, ctx, buyer))
+        for buyer, purchases in by_buyer.items()])

@@ -6,8 +6,10 @@ each). Grouped, the appends to one list wait their turn, and whoever writes take
 append queued meanwhile: one write per list per turn instead of one per run, and no race
 inside the process.
 
-The journal takes its grouping from its context (``JournalContext.group_writes``): a process
-gets a ``WriteGroups``; the simulation, which runs without an event loop, ``write_alone``.
+The journal takes its grouping from its context (``JournalContext.group_writes``) and hands
+it all of a credit run's appends (one per buyer) at once: a process gets a ``WriteGroups``,
+which runs them side by side; the simulation, which runs without an event loop,
+``write_alone``, which runs them one after the other.
 """
 
 from __future__ import annotations
@@ -20,19 +22,24 @@ from typing import Any, Protocol, TypeVar
 T = TypeVar("T")
 
 
+Write = Callable[[list[Any]], Awaitable[None]]
+"""Appends the items it is given to one list document."""
+Append = tuple[str, Sequence[Any], Write]
+"""An append: the list document's key, the items, and the write that appends them there."""
+
+
 class GroupWrites(Protocol):
-    """Runs ``write`` over ``items`` (appends to the document ``key``), maybe together with
-    the items of other calls for ``key``: returns once a write that held all of ``items``
-    landed, raises what the write that held them raised."""
+    """Runs each append's write over its items, maybe together with the items of other
+    appends to the same key: returns once, for each append, a write that held all its items
+    landed; raises what the first failed one raised (after every append has ended)."""
 
-    def __call__(self, key: str, items: Sequence[T],
-                 write: Callable[[list[T]], Awaitable[None]]) -> Awaitable[None]: ...
+    def __call__(self, appends: Sequence[Append]) -> Awaitable[None]: ...
 
 
-async def write_alone(key: str, items: Sequence[T],
-                      write: Callable[[list[T]], Awaitable[None]]) -> None:
-    """No grouping: every call writes its own items."""
-    await write(list(items))
+async def write_alone(appends: Sequence[Append]) -> None:
+    """No grouping: each append writes its own items, one after the other."""
+    for _key, items, write in appends:
+        await write(list(items))
 
 
 @dataclass
@@ -57,8 +64,18 @@ class WriteGroups:
     def __init__(self) -> None:
         self._groups: dict[str, _Group] = {}
 
-    async def __call__(self, key: str, items: Sequence[T],
-                       write: Callable[[list[T]], Awaitable[None]]) -> None:
+    async def __call__(self, appends: Sequence[Append]) -> None:
+        """All of ``appends`` at once, so that an append waiting for its list's turn does
+        not hold up the others."""
+        ended = await asyncio.gather(*(self.append(*append) for append in appends),
+                                     return_exceptions=True)
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def append(self, key: str, items: Sequence[T],
+                     write: Callable[[list[T]], Awaitable[None]]) -> None:
+        """One append: returns once a write that held ``items`` landed."""
         group = self._groups.setdefault(key, _Group())
         mine = _Append(list(items))
         group.queued.append(mine)

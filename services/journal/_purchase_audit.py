@@ -48,7 +48,7 @@ def _check_pages(snap: Snapshot, uid: str, head: PurchasePage,
             continue
         if page is not head and (page.number != number or not page.full):
             found.append(Violation(LISTED, f"sealed page {number} is numbered {page.number} "
-                                           f"with {len(page.entries)} of {page.size} entries",
+                                           f"with {len(page.rows)} of {page.size} entries",
                                    (key,)))
         if page.below < latest:
             found.append(Violation(LISTED, f"page {number}'s below {page.below} is before a "

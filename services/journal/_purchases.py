@@ -65,38 +65,49 @@ class ListedPurchase:
 
 @dataclass(frozen=True, slots=True)
 class PurchasePage:
-    """One page of a purchase list (the head, or a sealed page)."""
+    """One page of a purchase list (the head, or a sealed page). ``rows`` are its entries as
+    stored: an append touches only the rows it adds (a page is rewritten on every append, so
+    its entries are parsed only by readers, ``entries``)."""
 
     number: int
     size: int
     below: int  # the latest bought_at of every older page (0: none)
-    entries: tuple[ListedPurchase, ...]
+    rows: tuple[list[Any], ...]
 
     @classmethod
     def from_json(cls, value: Json) -> PurchasePage:
-        return cls(value["page"], value["size"], value["below"],
-                   tuple(ListedPurchase.from_json(e) for e in value["entries"]))
+        return cls(value["page"], value["size"], value["below"], tuple(value["entries"]))
 
     def to_json(self) -> Json:
         return {"page": self.number, "size": self.size, "below": self.below,
-                "entries": [e.to_json() for e in self.entries]}
+                "entries": list(self.rows)}
+
+    @property
+    def entries(self) -> list[ListedPurchase]:
+        return [ListedPurchase.from_json(row) for row in self.rows]
+
+    @property
+    def idents(self) -> set[tuple[str, int]]:
+        """Campaign and slot of every entry."""
+        return {(row[0], row[1]) for row in self.rows}
 
     @property
     def full(self) -> bool:
-        return len(self.entries) >= self.size
+        return len(self.rows) >= self.size
 
     @property
     def upto(self) -> int:
         """The latest bought_at in this page and every older one."""
-        return max([self.below, *(e.bought_at for e in self.entries)])
+        return max([self.below, *(int(row[4]) for row in self.rows)])
 
     def appended(self, more: Sequence[ListedPurchase]) -> PurchasePage:
         """This page with as many of ``more`` as fit: the head of the next page if this one
         is full."""
         if self.full:
-            return PurchasePage(self.number + 1, self.size, self.upto, tuple(more[:self.size]))
-        room = self.size - len(self.entries)
-        return replace(self, entries=(*self.entries, *more[:room]))
+            return PurchasePage(self.number + 1, self.size, self.upto,
+                                tuple(p.to_json() for p in more[:self.size]))
+        room = self.size - len(self.rows)
+        return replace(self, rows=(*self.rows, *(p.to_json() for p in more[:room])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +148,7 @@ async def list_purchases(store: DocumentStore, ctx: JournalContext, uid: str,
             doubt = written.number if exc.key == purchases_key(uid) else doubt
         else:
             doubt = None
-            todo = todo[len(written.entries) - (0 if head.full else len(head.entries)):]
+            todo = todo[len(written.rows) - (0 if head.full else len(head.rows)):]
             if not todo:
                 return
             doc = Document(written.to_json(), cas)  # what we wrote is the head: no re-read
@@ -205,10 +216,10 @@ async def _listed_in(store: DocumentStore, uid: str, head: PurchasePage, doubt: 
                      ) -> set[tuple[str, int]]:
     """What is listed in ``head`` and, after a write in doubt to page ``doubt``, in the
     pages sealed since (where that write may have gone)."""
-    seen = {p.ident for p in head.entries}
+    seen = head.idents
     if doubt is not None:
         for number in range(doubt, head.number):
-            seen.update(p.ident for p in (await sealed_page(store, uid, number)).entries)
+            seen |= (await sealed_page(store, uid, number)).idents
     return seen
 
 

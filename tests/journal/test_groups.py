@@ -98,10 +98,10 @@ async def test_a_failed_write_fails_its_caller_and_the_others_write_their_own() 
         written.append(["tried", *items])
         raise RuntimeError("the store said no")
 
-    holder = asyncio.create_task(groups("k", ["a"], write))
+    holder = asyncio.create_task(groups.append("k", ["a"], write))
     await first_in.wait()
-    failing = asyncio.create_task(groups("k", ["b"], failing_write))
-    later = asyncio.create_task(groups("k", ["c"], write))
+    failing = asyncio.create_task(groups.append("k", ["b"], failing_write))
+    later = asyncio.create_task(groups.append("k", ["c"], write))
     await asyncio.sleep(0)
     release.set()
     await holder
@@ -127,8 +127,8 @@ class _Gated:
 
 async def test_appends_queued_meanwhile_go_in_one_write() -> None:
     groups, write = WriteGroups(), _Gated()
-    tasks = [asyncio.create_task(groups("k", [n], write)) for n in range(5)]
-    other = asyncio.create_task(groups("other", [9], write))
+    tasks = [asyncio.create_task(groups.append("k", [n], write)) for n in range(5)]
+    other = asyncio.create_task(groups.append("other", [9], write))
     await asyncio.sleep(0)
     write.release.set()
     await asyncio.gather(*tasks, other)
@@ -138,10 +138,10 @@ async def test_appends_queued_meanwhile_go_in_one_write() -> None:
 
 async def test_a_caller_cancelled_while_waiting_stops_nobody() -> None:
     groups, write = WriteGroups(), _Gated()
-    first = asyncio.create_task(groups("k", ["a"], write))
+    first = asyncio.create_task(groups.append("k", ["a"], write))
     await asyncio.sleep(0)
-    gone = asyncio.create_task(groups("k", ["b"], write))
-    last = asyncio.create_task(groups("k", ["c"], write))
+    gone = asyncio.create_task(groups.append("k", ["b"], write))
+    last = asyncio.create_task(groups.append("k", ["c"], write))
     await asyncio.sleep(0)
     gone.cancel()
     write.release.set()

@@ -396,12 +396,12 @@ async def test_the_audit_reports_a_list_that_is_not_the_receipts() -> None:
         return _tens(await read_snapshot(store))
 
     cheaper = dataclasses.replace(head.entries[0], price=1)
-    assert await broken(dataclasses.replace(head, entries=(cheaper, head.entries[1]))) == [
+    assert await broken(dataclasses.replace(head, rows=(cheaper.to_json(), head.rows[1]))) == [
         f"listed purchase {CAMPAIGN}:3 at 1 is no receipt of alice's"]
     moved = dataclasses.replace(head.entries[0], start=head.entries[0].start + 1)
-    assert await broken(dataclasses.replace(head, entries=(moved, head.entries[1]))) == [
+    assert await broken(dataclasses.replace(head, rows=(moved.to_json(), head.rows[1]))) == [
         f"listed purchase {CAMPAIGN}:3 disagrees with its slot (filler or times)"]
-    assert await broken(dataclasses.replace(head, entries=head.entries[1:])) == [
+    assert await broken(dataclasses.replace(head, rows=head.rows[1:])) == [
         f"credited purchase {CAMPAIGN}:3 is not in alice's list"]
     assert await broken(dataclasses.replace(head, below=0)) == [
         f"page 3's below 0 is before a purchase at {head.below} in a page under it"]
