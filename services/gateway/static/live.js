@@ -1,0 +1,238 @@
+// Live updates for Abc's pages, over the gateway's Server-Sent Events
+// (GET /campaigns/{id}/events; the events are described in services/gateway/_live.py).
+//
+// Defines window.AbcLive (the price rule, an ad's markup, the schedule of slots, the
+// stream), used by embed.js too, and drives the campaign page when there is one:
+//   <main id="campaign" data-campaign-id data-head data-curve='{json}' data-as-of-ms>
+//   #price, #current-ad, #recent-slots tbody, #live-status
+// The price falls live from the curve; each fill adds a row and, when its slot begins,
+// becomes the current ad. Every value goes in as text or an attribute set on an element
+// made here: never innerHTML. EventSource reconnects by itself, sending Last-Event-ID.
+(function () {
+  "use strict";
+
+  const EMPTY_AD = "No ad showing";
+  const PRICE_TICK_MS = 100;
+  const MAX_ROWS = 50; // recent slots kept in the table
+  const MAX_TIMER_MS = 3600 * 1000;
+  const REOPEN_MS = [1000, 2000, 5000, 10000, 30000]; // after a refused stream (404, 503)
+
+  // types.proto PriceCurve: min_price with no last purchase or once it ended; before that
+  // the straight line from 2 * last.price at bought_at_ms down to min_price at end_ms,
+  // in integers, rounded up. BigInt: exact however large the money.
+  function priceAt(curve, nowMs) {
+    const floor = BigInt(curve.min_price);
+    const last = curve.last;
+    const now = BigInt(Math.floor(nowMs));
+    if (!last || now >= BigInt(last.end_ms)) return floor;
+    const top = 2n * BigInt(last.price);
+    const bought = BigInt(last.bought_at_ms);
+    const end = BigInt(last.end_ms);
+    if (now <= bought || end <= bought) return top > floor ? top : floor;
+    const fallen = ((top - floor) * (now - bought)) / (end - bought); // >= 0: floors
+    const price = top - fallen;
+    return price > floor ? price : floor;
+  }
+
+  // An http(s) URL with a host and no credentials, else null (the gateway checks too).
+  function safeLink(link) {
+    if (typeof link !== "string" || link === "") return null;
+    let url;
+    try {
+      url = new URL(link);
+    } catch (e) {
+      return null;
+    }
+    const web = url.protocol === "http:" || url.protocol === "https:";
+    return web && url.hostname && !url.username && !url.password ? url.href : null;
+  }
+
+  // Only images this gateway serves (a path on this origin).
+  function safeImage(src) {
+    return typeof src === "string" && /^\/[^/\\]/.test(src) ? src : null;
+  }
+
+  // The ad's markup, the same as the server renders: <a|div class="ad"><img><span.text>.
+  function adElement(filler, emptyText) {
+    if (!filler) {
+      const empty = document.createElement("div");
+      empty.className = "ad empty";
+      const text = document.createElement("span");
+      text.className = "text";
+      text.textContent = emptyText;
+      empty.append(text);
+      return empty;
+    }
+    const href = safeLink(filler.link);
+    const ad = document.createElement(href ? "a" : "div");
+    ad.className = "ad";
+    if (href) {
+      ad.href = href;
+      ad.target = "_blank";
+      ad.rel = "noopener noreferrer nofollow";
+    }
+    const src = safeImage(filler.image_url);
+    if (src) {
+      const img = document.createElement("img");
+      img.src = src;
+      img.alt = "";
+      if (filler.width > 0 && filler.height > 0) {
+        img.width = filler.width;
+        img.height = filler.height;
+      }
+      ad.append(img);
+    }
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = String(filler.text);
+    ad.append(text);
+    return ad;
+  }
+
+  function renderAd(box, filler, emptyText) {
+    box.replaceChildren(adElement(filler, emptyText));
+  }
+
+  // The slots known to come (fills with times), and which one covers now; onChange(slot or
+  // null) whenever that changes, at each slot's start and end.
+  class Schedule {
+    constructor(onChange) {
+      this.onChange = onChange;
+      this.slots = [];
+      this.shown = undefined;
+      this.timer = null;
+      this.skew = 0; // server clock minus this one
+    }
+
+    now() {
+      return Date.now() + this.skew;
+    }
+
+    reset(slots) {
+      this.slots = slots.filter((s) => s && !s.void).sort((a, b) => a.slot - b.slot);
+      this.update();
+    }
+
+    add(slot) {
+      if (!slot.void && !this.slots.some((s) => s.slot === slot.slot)) {
+        this.slots.push(slot);
+        this.slots.sort((a, b) => a.slot - b.slot);
+      }
+      this.update();
+    }
+
+    update() {
+      const now = this.now();
+      this.slots = this.slots.filter((s) => s.end_ms > now);
+      const showing = this.slots.find((s) => s.start_ms <= now) || null;
+      if (this.shown === undefined || (showing && showing.slot) !== (this.shown && this.shown.slot)) {
+        this.shown = showing;
+        this.onChange(showing);
+      }
+      clearTimeout(this.timer);
+      const next = showing ? showing.end_ms : this.slots.length ? this.slots[0].start_ms : null;
+      if (next !== null) {
+        const wait = Math.min(Math.max(0, next - now) + 5, MAX_TIMER_MS);
+        this.timer = setTimeout(() => this.update(), wait);
+      }
+    }
+  }
+
+  // The campaign's stream: handlers.snapshot(data), handlers.fill(data), handlers.status(text).
+  // EventSource reconnects by itself after a dropped stream (sending Last-Event-ID); a stream
+  // the gateway refused (404, 503) is reopened here, a few times, from the last slot seen.
+  function follow(campaignId, after, handlers) {
+    let lastSlot = after;
+    let refusals = 0;
+    const open = () => {
+      let url = "/campaigns/" + encodeURIComponent(campaignId) + "/events";
+      if (lastSlot !== null) url += "?after=" + lastSlot;
+      const source = new EventSource(url);
+      const seen = (e) => {
+        refusals = 0;
+        if (/^[0-9]+$/.test(e.lastEventId)) lastSlot = Number(e.lastEventId);
+        return JSON.parse(e.data);
+      };
+      source.addEventListener("snapshot", (e) => handlers.snapshot(seen(e)));
+      source.addEventListener("fill", (e) => handlers.fill(seen(e)));
+      source.onopen = () => handlers.status("live");
+      source.onerror = () => {
+        if (source.readyState !== EventSource.CLOSED) {
+          handlers.status("reconnecting…");
+        } else if (refusals < REOPEN_MS.length) {
+          handlers.status("reconnecting…");
+          setTimeout(open, REOPEN_MS[refusals++]);
+        } else {
+          handlers.status("disconnected: reload the page");
+        }
+      };
+    };
+    open();
+  }
+
+  window.AbcLive = { priceAt, safeLink, adElement, renderAd, Schedule, follow };
+
+  // --- the campaign page ---------------------------------------------------------------
+
+  function cell(row, text) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    row.append(td);
+  }
+
+  function slotRow(fill) {
+    const row = document.createElement("tr");
+    row.dataset.slot = String(fill.slot);
+    cell(row, String(fill.slot));
+    cell(row, fill.void ? "void" : fill.buyer_id);
+    cell(row, fill.void ? "" : String(fill.price));
+    cell(row, fill.void ? "" : new Date(fill.bought_at_ms).toLocaleTimeString());
+    cell(row, fill.filler ? fill.filler.text : "");
+    return row;
+  }
+
+  function campaignPage(main) {
+    const priceBox = document.getElementById("price");
+    const adBox = document.getElementById("current-ad");
+    const rows = document.querySelector("#recent-slots tbody");
+    const statusBox = document.getElementById("live-status");
+    let curve = JSON.parse(main.dataset.curve);
+    const head = Number(main.dataset.head) || 0;
+    let lastRow = head; // the newest slot in the table
+    const schedule = new Schedule((slot) => {
+      if (adBox) renderAd(adBox, slot && slot.filler, main.dataset.emptyAd || EMPTY_AD);
+    });
+    schedule.skew = Number(main.dataset.asOfMs) - Date.now() || 0;
+
+    const tick = () => {
+      if (priceBox) priceBox.textContent = priceAt(curve, schedule.now()).toString();
+    };
+    tick();
+    setInterval(tick, PRICE_TICK_MS);
+
+    follow(main.dataset.campaignId, head, {
+      snapshot(data) {
+        curve = data.curve;
+        schedule.skew = data.as_of_ms - Date.now();
+        schedule.reset([data.current, ...data.upcoming]);
+        tick();
+      },
+      fill(data) {
+        curve = data.curve;
+        schedule.add(data);
+        if (rows && data.slot > lastRow) {
+          rows.prepend(slotRow(data));
+          while (rows.rows.length > MAX_ROWS) rows.lastElementChild.remove();
+        }
+        lastRow = Math.max(lastRow, data.slot);
+        tick();
+      },
+      status(text) {
+        if (statusBox) statusBox.textContent = text;
+      },
+    });
+  }
+
+  const main = document.getElementById("campaign");
+  if (main && main.dataset.campaignId) campaignPage(main);
+})();
