@@ -34,6 +34,9 @@ from ._views import (
 
 EARNINGS_PAGES = 5  # statement pages (of 100 entries) read for the earnings
 SLOT_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+CAMPAIGN_FIELDS = ("campaign_id", "min_price", "slot_length", "slot_unit", "ad_width",
+                   "ad_height")
+WITHDRAW_FIELDS = ("amount", "destination")
 STATES = {number: name.lower() for name, number in pb.Withdrawal.State.items()}
 
 
@@ -74,7 +77,8 @@ async def render_selling(request: Request, error: str | None = None, status: int
                 credits=credits, earned=sum(e.amount for e in credits), partial=partial,
                 withdrawals=list(withdrawals.withdrawals), states=STATES, balance=account.balance,
                 withdrawal_id=uuid.uuid4().hex, error=error, form_name=form_name,
-                draft=draft or {}, units=list(SLOT_UNITS))
+                draft={**dict.fromkeys(CAMPAIGN_FIELDS + WITHDRAW_FIELDS, ""), **(draft or {})},
+                units=list(SLOT_UNITS))
 
 
 @form_handler
@@ -82,8 +86,7 @@ async def render_selling(request: Request, error: str | None = None, status: int
 async def create_campaign(request: Request, form: FormData) -> Response:
     user = signed_in_user(request)
     assert user is not None
-    names = ("campaign_id", "min_price", "slot_length", "slot_unit", "ad_width", "ad_height")
-    draft = {name: text_field(form, name) for name in names}
+    draft = {name: text_field(form, name) for name in CAMPAIGN_FIELDS}
     try:
         unit = SLOT_UNITS.get(draft["slot_unit"])
         if unit is None:
@@ -107,7 +110,7 @@ async def create_campaign(request: Request, form: FormData) -> Response:
 async def withdraw(request: Request, form: FormData) -> Response:
     user = signed_in_user(request)
     assert user is not None
-    draft = {name: text_field(form, name) for name in ("amount", "destination")}
+    draft = {name: text_field(form, name) for name in WITHDRAW_FIELDS}
     try:
         done: pb.RequestWithdrawalResponse = await answered(
             backends(request).purchase.RequestWithdrawal(pb.RequestWithdrawalRequest(
