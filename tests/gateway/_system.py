@@ -69,19 +69,19 @@ def wait_gateway(child: Child, url: str, timeout_s: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def running_system(logs: Path, gateway_env: dict[str, str] | None = None) -> Iterator[System]:
-    """The whole system, stopped (SIGTERM, then SIGKILL) afterwards whatever happens."""
+def running_system(logs: Path, env: dict[str, str] | None = None) -> Iterator[System]:
+    """The whole system, stopped (SIGTERM, then SIGKILL) afterwards whatever happens; ``env``:
+    more environment for every process (e.g. where to export spans)."""
     nats = NatsServer(logs / "nats.log").start()
     try:
         common = ["--store", store_url(logs), "--nats-url", nats.url, "--tokens", TOKENS]
-        purchase = service("purchase", ["serve", "purchase", *common], logs)
-        notify = service("notify", ["serve", "notify", *common], logs)
+        purchase = service("purchase", ["serve", "purchase", *common], logs, env)
+        notify = service("notify", ["serve", "notify", *common], logs, env)
         recovery = service("recovery", ["serve", "recovery", "--ordinal", "0", "--replicas",
-                                        "1", *common], logs)
+                                        "1", *common], logs, env)
         gateway, url = gateway_child(logs, purchase.address, notify.address, "--token",
-                                     GATEWAY_TOKEN, "--session-secret", SESSION_SECRET,
-                                     env=gateway_env)
-        with running(purchase, notify, recovery, gateway):
+                                     GATEWAY_TOKEN, "--session-secret", SESSION_SECRET, env=env)
+        with running(purchase, notify, recovery, gateway, grace_s=10):
             wait_gateway(gateway, url)
             yield System(url, purchase.address, notify.address, logs, gateway)
     finally:

@@ -139,7 +139,7 @@ def _plant_filler(system: System, user: str, fid: str, copy_of: str, text: str,
         store = await open_store(store_url(system.logs))
         try:
             original = await store.get(filler_key(user, copy_of))
-            value = dict(original.value)  # type: ignore[arg-type]
+            value = dict(original.value)
             await store.insert(filler_key(user, fid), {**value, "text": text, "link": link})
         finally:
             await store.close()

@@ -25,11 +25,11 @@ def error_of(refusal: Refusal) -> grpc.aio.AioRpcError:
     """The error a grpc.aio client raises for ``refusal``, details in the trailer."""
     status = rpc_status.to_status(refusal.status())
     return grpc.aio.AioRpcError(status.code, grpc.aio.Metadata(),
-                                grpc.aio.Metadata(*status.trailing_metadata), status.details)
+                                grpc.aio.Metadata(*status.trailing_metadata), status.details, None)
 
 
 def bare(code: grpc.StatusCode, details: str = "") -> grpc.aio.AioRpcError:
-    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details, None)
 
 
 @pytest.mark.parametrize(("outcome", "says", "status"), [
