@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -64,6 +65,10 @@ def _bind(config: GatewayConfig) -> socket.socket:
     return sock
 
 
+def _stopped(_signal: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn  # only for a gateway that runs, not for --help
 
@@ -86,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
             if not self.should_exit:
                 print(f"abc-gateway listening on {url}", flush=True)
 
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again as it ends: that
+    # lands here, so a stopped gateway exits 0 like the other services (and a SIGTERM before
+    # uvicorn listens for it stops it too).
+    signal.signal(signal.SIGTERM, _stopped)
     server = Server(uvicorn.Config(create_app(chosen), log_config=None, access_log=False,
                                    timeout_graceful_shutdown=GRACE_S, proxy_headers=True))
     try:

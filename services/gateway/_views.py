@@ -32,6 +32,16 @@ def _when(ms: int) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _short_when(ms: int) -> str:
+    """A recent time, for tables: month, day and time of day (UTC)."""
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).strftime("%b %d %H:%M:%S")
+
+
+def _iso(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).isoformat(
+        timespec="milliseconds")
+
+
 def _duration(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
@@ -44,6 +54,8 @@ def _environment() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["when"] = _when
+    env.filters["short_when"] = _short_when
+    env.filters["iso"] = _iso
     env.filters["duration"] = _duration
     env.filters["compact_json"] = lambda value: json.dumps(value, separators=(",", ":"))
     return env

@@ -23,6 +23,7 @@ from tests._support.world import store_url
 from ._people import (
     bought,
     load_buy_form,
+    log_in,
     log_out,
     notice,
     open_campaign,
@@ -187,13 +188,20 @@ def test_an_ad_with_a_script_and_a_javascript_link_is_inert_text(
     assert person.evaluate("() => window.pwned") is None
 
 
-def test_logging_out_ends_the_session(system: System, person: Page) -> None:
+def test_logging_out_ends_the_session_and_logging_in_takes_the_password(
+    system: System, person: Page,
+) -> None:
     sign_up(person, system.url, "leo")
     expect(person.locator("header")).to_contain_text("leo")
     log_out(person)
     expect(person.locator("header")).not_to_contain_text("leo")
     person.goto(f"{system.url}/account")
     expect(person).to_have_url(f"{system.url}/login?next=/account")
+    log_in(person, system.url, "leo", "not leo's password")
+    assert notice(person) == "Wrong user name or password."
+    log_in(person, system.url, "leo")
+    expect(person).to_have_url(f"{system.url}/account")
+    expect(person.locator("header")).to_contain_text("leo")
 
 
 def test_a_form_sent_without_its_csrf_token_is_refused(system: System, person: Page) -> None:
