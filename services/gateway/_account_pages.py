@@ -66,8 +66,7 @@ async def _purchases(request: Request, user: str) -> tuple[list[types_pb2.Filled
     except Refused as refused:
         if refused.problem.reason != "UNIMPLEMENTED":
             raise
-        return [], ("Your purchases can't be listed on this server yet; your statement and "
-                    "balance include them.")
+        return [], "Your purchases can't be listed on this server yet; your balance has them."
     return list(listed.purchases), ""
 
 
