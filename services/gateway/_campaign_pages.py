@@ -83,12 +83,18 @@ async def campaign(request: Request) -> Response:
 
 async def render_campaign(request: Request, campaign_id: str, error: str | None = None,
                           status: int = 200, max_price: int | None = None) -> Response:
-    """The campaign's page; with ``error`` (a refused purchase) shown above its buy form."""
+    """The campaign's page; with ``error`` (a refused purchase) shown above its buy form. The
+    campaign is read from notify, or from purchase when notify is behind the slots listed."""
     stubs, user = backends(request), signed_in_user(request)
     view: types_pb2.CampaignView = await answered(stubs.notify.GetCampaign(
         types_pb2.GetCampaignRequest(campaign_id=campaign_id)))
     slots: pb.ListSlotsResponse = await answered(stubs.purchase.ListSlots(
         pb.ListSlotsRequest(campaign_id=campaign_id, page_size=RECENT_SLOTS)))
+    if slots.slots and slots.slots[0].slot > view.head:
+        # notify had not heard of the newest fill yet (right after this person's own buy,
+        # say): the page's view is never behind its own list of slots.
+        view = await answered(stubs.purchase.GetCampaign(
+            types_pb2.GetCampaignRequest(campaign_id=campaign_id)))
     fillers: list[Ad] = []
     balance = None
     if user is not None:
