@@ -1,5 +1,5 @@
 """Thin gRPC clients for people: ``abc account|campaign|filler|buy|login`` (what every such
-command shares is in ``_calls``).
+command shares is in ``_calls``; passwords are read by ``_passwords``).
 
 Readable output by default, ``--json`` for scripts. Exit 0 on success, 1 when the service
 refused (the status and its reason are printed), 2 for usage errors or an unreachable service.
@@ -21,15 +21,23 @@ from services.api.abc.v1 import purchase_pb2_grpc, types_pb2
 
 from ._calls import call_options as _kw
 from ._calls import command as _command
+from ._passwords import READING, guard, new_password
 
 
 def register(commands: Any, _argv: Sequence[str]) -> None:
     account = commands.add_parser("account", help="create, fund and show accounts")
     accounts = account.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _command(accounts, "create", "open an account with balance 0",
-                 lambda s, a: s.CreateAccount(pb.CreateAccountRequest(user_id=a.user), **_kw(a)),
+                 lambda s, a: s.CreateAccount(pb.CreateAccountRequest(
+                     user_id=a.user, password=new_password() if a.with_password else ""),
+                     **_kw(a)),
                  lambda r: f"account {r.user_id}: balance {r.balance}")
     p.add_argument("user")
+    p.add_argument("--with-password", action="store_true",
+                   help="give it a password (8 to 256 characters; without one, only the "
+                        "operator's 'abc password set' can add one later). "
+                        + READING.replace("%", "%%"))
+    guard(p)
     p = _command(accounts, "deposit", "credit an account (operator token)", _deposit,
                  lambda r: f"{'deposited' if r.applied else 'already applied, nothing changed'}"
                            f"; balance {r.balance}")

@@ -17,6 +17,7 @@ COMMANDS = {  # command -> the module that registers it, in the order --help lis
     "filler": "_client",
     "buy": "_client",
     "login": "_client",
+    "password": "_passwords",
     "withdraw": "_money",
     "statement": "_money",
     "payouts": "_payouts",

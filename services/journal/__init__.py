@@ -21,6 +21,10 @@ from ._context import (
     Safeguards,
     Timing,
 )
+from ._credentials import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+)
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -46,6 +50,7 @@ from ._finish import (
 )
 from ._ids import (
     campaign_key,
+    credential_key,
     credit_key,
     deposit_key,
     filler_key,
@@ -84,6 +89,7 @@ from ._money_out import (
 from ._outcomes import (
     AccountBusy,
     AlreadyExists,
+    BadCredentials,
     Bought,
     BuyOutcome,
     Created,
@@ -100,10 +106,12 @@ from ._outcomes import (
     LostRace,
     Missing,
     NothingToCredit,
+    PasswordSet,
     PriceAboveMax,
     Refunded,
     RefundOutcome,
     Resolution,
+    Throttled,
     WithdrawalRequested,
     WithdrawOutcome,
     WrongState,
@@ -140,11 +148,14 @@ __all__ = [
     "MAX_FILLER_LINK",
     "MAX_FILLER_TEXT",
     "MAX_MONEY",
+    "MAX_PASSWORD",
     "MAX_SLOT_SECONDS",
+    "MIN_PASSWORD",
     "MOVES",
     "STEPS",
     "AccountBusy",
     "AlreadyExists",
+    "BadCredentials",
     "Books",
     "Bought",
     "BuyLock",
@@ -175,6 +186,7 @@ __all__ = [
     "LostRace",
     "Missing",
     "NothingToCredit",
+    "PasswordSet",
     "PayoutState",
     "Policy",
     "PriceAboveMax",
@@ -189,6 +201,7 @@ __all__ = [
     "Showing",
     "Slot",
     "Snapshot",
+    "Throttled",
     "Timing",
     "User",
     "Violation",
@@ -203,6 +216,7 @@ __all__ = [
     "campaign_key",
     "check_campaign",
     "check_invariants",
+    "credential_key",
     "credit_key",
     "deposit_key",
     "fee_of",

@@ -38,6 +38,11 @@ def user_key(uid: str) -> str:
     return f"user:{uid}"
 
 
+def credential_key(uid: str) -> str:
+    """``uid``'s password hash and failure count: apart from the hot user document."""
+    return f"credential:{uid}"
+
+
 def campaign_key(cid: str) -> str:
     return f"campaign:{cid}"
 

@@ -31,6 +31,7 @@ from ._listings import campaigns_after, fillers_after, get_filler, slots_below
 from ._login import login
 from ._money_out import PayoutState, Withdrawal
 from ._outcomes import (
+    BadCredentials,
     BuyOutcome,
     CreateOutcome,
     CreditOutcome,
@@ -39,12 +40,15 @@ from ._outcomes import (
     InvalidInput,
     JournalError,
     Missing,
+    PasswordOutcome,
     RefundOutcome,
     Rejected,
     Resolution,
+    Throttled,
     WithdrawOutcome,
     WrongState,
 )
+from ._passwords import authenticate, change_password, reset_password
 from ._payout import move_payout
 from ._posse import Check, check_campaign
 from ._price import price_at
@@ -85,8 +89,23 @@ class Journal:
         """The journal's clock: milliseconds since the epoch."""
         return self.context.clock()
 
-    async def create_account(self, uid: str) -> CreateOutcome:
-        return await _guarded(create_account(self.store, self.context, uid))
+    async def create_account(self, uid: str, password: str | None = None) -> CreateOutcome:
+        """A new account; with ``password``, set only if this call created it (see
+        ``_passwords.py``)."""
+        return await _guarded(create_account(self.store, self.context, uid, password))
+
+    async def authenticate(self, uid: str, password: str
+                           ) -> User | BadCredentials | Throttled | InvalidInput | Interrupted:
+        """``uid``'s account if ``password`` is its password; failures are counted and
+        throttled (see ``_passwords.py``)."""
+        return await _guarded(authenticate(self.store, self.context, uid, password))
+
+    async def change_password(self, uid: str, old: str, new: str) -> PasswordOutcome:
+        return await _guarded(change_password(self.store, self.context, uid, old, new))
+
+    async def reset_password(self, uid: str, new: str) -> PasswordOutcome:
+        """The operator's: ``new`` without the old one."""
+        return await _guarded(reset_password(self.store, self.context, uid, new))
 
     async def create_campaign(
         self, cid: str, owner: str, min_price: int, slot_seconds: int

@@ -153,6 +153,27 @@ class WrongState:
     wanted: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class BadCredentials:
+    """A wrong password, an unknown user or a user without a password: deliberately one
+    answer, with nothing in it that tells them apart."""
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """Too many failed attempts in a row on this account: the password was not checked; the
+    next attempt may be made in ``retry_after_ms``."""
+
+    retry_after_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSet:
+    """``uid``'s password is now the new one (and its failure count cleared)."""
+
+    uid: str
+
+
 class Resolution(enum.Enum):
     """What the account resolver found and did."""
 
@@ -177,6 +198,7 @@ WithdrawOutcome = (
     WithdrawalRequested | AlreadyExists | InsufficientFunds | AccountBusy | Missing
     | InvalidInput | Interrupted
 )
+PasswordOutcome = PasswordSet | BadCredentials | Throttled | Missing | InvalidInput | Interrupted
 RefundOutcome = Refunded | WrongState | AccountBusy | Missing | InvalidInput | Interrupted
 Rejection = AccountBusy | Missing | InvalidInput
 

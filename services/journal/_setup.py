@@ -15,6 +15,7 @@ from services.store import DocumentStore, Exists
 
 from ._account import exists
 from ._context import JournalContext
+from ._credentials import check_password, hash_password
 from ._documents import (
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
@@ -36,16 +37,26 @@ from ._ids import (
 )
 from ._index import IndexKind, add_entry, add_to_index
 from ._outcomes import AlreadyExists, Created, CreateOutcome, InvalidInput, Missing, Rejected
+from ._passwords import attach_password
 
 
-async def create_account(store: DocumentStore, ctx: JournalContext, uid: str) -> CreateOutcome:
-    """A new account with balance 0 (money arrives by ``deposit``)."""
+async def create_account(store: DocumentStore, ctx: JournalContext, uid: str,
+                         password: str | None = None) -> CreateOutcome:
+    """A new account with balance 0 (money arrives by ``deposit``), and ``password`` if given:
+    set only when this call's insert created the account (docs/protocol.md, "Credentials")."""
     try:
         check_id("user", uid)
+        if password is not None:
+            check_password("password", password)
     except Rejected as rejected:
         return _creation(rejected)
+    # Hashed before anything is written, so the account and its password land close together.
+    hashed = None if password is None else await hash_password(password)
     await add_to_index(store, ctx, IndexKind.USERS, uid)
-    return await _insert(store, user_key(uid), User(0, None).to_json(), "user", uid)
+    created = await _insert(store, user_key(uid), User(0, None).to_json(), "user", uid)
+    if isinstance(created, Created) and hashed is not None:
+        await attach_password(store, ctx, uid, hashed)
+    return created
 
 
 async def create_campaign(

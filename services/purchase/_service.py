@@ -26,8 +26,9 @@ log = logging.getLogger("abc.purchase")
 
 SERVICE_NAME = purchase_pb2.DESCRIPTOR.services_by_name["PurchaseService"].full_name
 OPERATOR_ONLY = frozenset(f"/{SERVICE_NAME}/{method}" for method in (
-    "Deposit", "ListPayouts", "MarkPaid", "Reject", "Retry", "GetLedger"))
-"""The methods only an operator token may call: minting money, and moving payouts."""
+    "Deposit", "ListPayouts", "MarkPaid", "Reject", "Retry", "GetLedger", "ResetPassword"))
+"""The methods only an operator token may call: minting money, moving payouts, and setting a
+password without the old one."""
 
 
 @dataclass(frozen=True)

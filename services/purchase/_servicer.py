@@ -2,7 +2,7 @@
 (which writes nothing for bad input, and turns store failures into ``Interrupted``) and maps
 the outcome to a response or a status. Accounts, campaigns, fillers and buying are here; money
 out is in ``_withdrawals.py`` (the user's) and ``_payouts.py`` (the operator's), a gateway's
-lists in ``_listings.py``."""
+lists in ``_listings.py``, passwords in ``_passwords.py``."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from services.messages import campaign_message, price_curve
 from . import _messages as msg
 from ._errors import FILLER_FIELDS, refuse
 from ._listings import ListingServicer
+from ._passwords import PasswordServicer
 from ._payouts import PayoutServicer
 from ._withdrawals import WithdrawalServicer
 
@@ -46,31 +47,19 @@ lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy c
 class _NotBuiltYet:
     """Declared in purchase.proto; being built (issue 14). UNIMPLEMENTED until then."""
 
-    async def Authenticate(self, request: pb.AuthenticateRequest, context: Context
-                           ) -> pb.AuthenticateResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Authenticate: not built yet")
-
-    async def ChangePassword(self, request: pb.ChangePasswordRequest, context: Context
-                             ) -> pb.ChangePasswordResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ChangePassword: not built yet")
-
-    async def ResetPassword(self, request: pb.ResetPasswordRequest, context: Context
-                            ) -> pb.ChangePasswordResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ResetPassword: not built yet")
-
     async def ListPurchases(self, request: pb.ListPurchasesRequest, context: Context
                             ) -> pb.ListPurchasesResponse:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ListPurchases: not built yet")
 
 
-class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, _NotBuiltYet,
-                       purchase_pb2_grpc.PurchaseServiceServicer):
+class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, PasswordServicer,
+                       _NotBuiltYet, purchase_pb2_grpc.PurchaseServiceServicer):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 
     async def CreateAccount(self, request: pb.CreateAccountRequest, context: Context
                             ) -> pb.Account:
-        outcome = await self.journal.create_account(request.user_id)
+        outcome = await self.journal.create_account(request.user_id, request.password or None)
         if not isinstance(outcome, Created):
             await refuse(context, outcome)
         return pb.Account(user_id=request.user_id, balance=0, locked=False)

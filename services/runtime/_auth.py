@@ -1,9 +1,11 @@
 """Bearer tokens with roles, checked by a server interceptor before any handler runs.
 
-A gateway token may call everything except the operator-only methods (Deposit: a gateway
-must never be able to mint money). Health and reflection are always open, so probes and stock
-tools work. A rejected call gets UNAUTHENTICATED (no or unknown token) or PERMISSION_DENIED
-(a gateway on an operator method), and never reaches the servicer: nothing is written.
+A gateway token may call everything except the operator-only methods each service names
+(Deposit: a gateway must never be able to mint money; ResetPassword: nor take over an account
+by setting its password without the old one). Health and reflection are always open, so
+probes and stock tools work. A rejected call gets UNAUTHENTICATED (no or unknown token) or
+PERMISSION_DENIED (a gateway on an operator method), and never reaches the servicer: nothing is
+written.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def _operators_calls() -> list[tuple[str, Message]]:
 
 async def test_the_operators_methods_take_an_operator_token() -> None:
     assert {m.rsplit("/", 1)[1] for m in OPERATOR_ONLY} == {
-        "Deposit", "ListPayouts", "MarkPaid", "Reject", "Retry", "GetLedger"}
+        "Deposit", "ListPayouts", "MarkPaid", "Reject", "Retry", "GetLedger", "ResetPassword"}
     assert all(m.startswith(f"/{SERVICE_NAME}/") for m in OPERATOR_ONLY)
 
 
