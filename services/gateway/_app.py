@@ -25,6 +25,9 @@ from . import _selling_pages as selling
 from ._backends import Backends
 from ._config import GatewayConfig
 from ._errors import Problem
+from ._hub import LiveHub
+from ._live import live_routes
+from ._publisher import publisher_routes
 from ._security import BodyLimit, SecurityHeaders
 from ._sessions import Sessions
 from ._tracing import RequestSpans
@@ -60,9 +63,6 @@ def routes() -> list[BaseRoute]:
         Route("/selling/withdrawals", selling.withdraw, methods=["POST"]),
         Route("/healthz", _health),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        # --- live updates and publishers (branch `live`) go here: -----------------------
-        # from ._live import LiveHub, live_routes; from ._publisher import publisher_routes;
-        # their routes added to this list, the LiveHub started and stopped in `lifespan`.
     ]
 
 
@@ -93,19 +93,25 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def create_app(config: GatewayConfig) -> Starlette:
     """The app for ``config``; it connects to purchase and notify when it starts."""
 
+    # Live updates and publishers: one hub per process, on the channels the app opens.
+    hub = LiveHub(lambda: app.state.backends.notify, lambda: app.state.backends.purchase)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.backends = Backends.open(config)
+        hub.start()
         try:
             yield
         finally:
+            await hub.close()
             await app.state.backends.close()
 
     secret = config.session_secret or secrets.token_urlsafe(32)
-    return Starlette(
-        routes=routes(), lifespan=lifespan,
+    app = Starlette(
+        routes=[*routes(), *live_routes(hub), *publisher_routes(hub)], lifespan=lifespan,
         middleware=[Middleware(RequestSpans), Middleware(SecurityHeaders),
                     Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES),
                     Middleware(Sessions, secret=secret, always_secure=config.secure_cookies)],
         exception_handlers={Refused: _refused, HTTPException: _http_error,
                             500: _server_error})
+    return app

@@ -10,8 +10,8 @@ the head), data::
 then ``event: fill`` per finished slot (``id``: the slot), data: SLOT plus ``curve``,
 ``current_price`` and ``as_of_ms`` as they are after it, where SLOT is::
 
-    {"campaign_id", "slot", "void", "buyer_id", "price", "bought_at_ms", "start_ms", "end_ms",
-     "filler": {"text", "link", "image_url", "width", "height"} | null}
+    {"campaign_id", "slot", "void", "buyer_id", "filler_id", "price", "bought_at_ms",
+     "start_ms", "end_ms", "filler": {"text", "link", "image_url", "width", "height"} | null}
 
 ``link`` is an http(s) URL or ""; ``image_url`` a URL on this gateway or "". Text is data:
 a page puts it in with ``textContent``, never as HTML.

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from services.api.abc.v1 import notify_pb2, types_pb2
 
-from ._ad_links import safe_href
+from ._ads import safe_href
 from ._sse import Frame, event_frame
 
 RING = 128  # recent fills kept per campaign: what a reconnecting browser can be replayed
@@ -35,6 +35,11 @@ class AdView:
     image_url: str  # on this gateway, or "" for a text-only ad
     width: int
     height: int
+
+    @property
+    def href(self) -> str | None:
+        """The link to follow (templates/_ads.html's ``ad_card`` reads it)."""
+        return self.link or None
 
     def json(self) -> dict[str, Any]:
         return {"text": self.text, "link": self.link, "image_url": self.image_url,
@@ -57,7 +62,8 @@ class SlotView:
     def json(self) -> dict[str, Any]:
         f = self.fill
         return {"campaign_id": f.campaign_id, "slot": f.slot, "void": f.void,
-                "buyer_id": f.buyer_id, "price": f.price, "bought_at_ms": f.bought_at_ms,
+                "buyer_id": f.buyer_id, "filler_id": f.filler_id, "price": f.price,
+                "bought_at_ms": f.bought_at_ms,
                 "start_ms": f.start_ms, "end_ms": f.end_ms,
                 "filler": None if self.ad is None else self.ad.json()}
 

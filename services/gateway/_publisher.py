@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._ad_links import image_type
+from ._ad_images import image_type
 from ._embed import embed_page
 from ._hub import LiveHub
 from ._live import CAMPAIGN_ID, SLOT_NUMBER, not_found, unavailable
@@ -91,7 +91,7 @@ def publisher_routes(hub: LiveHub, limits: TokenBuckets | None = None) -> list[R
         state = await _state(hub, buckets, request)
         if isinstance(state, Response):
             return state
-        return embed_page(state, state.showing(wall_ms()))
+        return embed_page(request, state, state.showing(wall_ms()))
 
     async def preflight(request: Request) -> Response:
         return Response(status_code=204, headers=PREFLIGHT)

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  const EMPTY_AD = "Your ad here";
+  const EMPTY_AD = "Your ad here"; // as _embed.EMPTY_TEXT
   const box = document.getElementById("embed");
   if (!box || !box.dataset.campaignId || !window.AbcLive) return;
   const live = window.AbcLive;

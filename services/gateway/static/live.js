@@ -11,7 +11,7 @@
 (function () {
   "use strict";
 
-  const EMPTY_AD = "No ad showing";
+  const EMPTY_AD = "Nothing is showing: the next slot is for sale.";
   const PRICE_TICK_MS = 100;
   const MAX_ROWS = 50; // recent slots kept in the table
   const MAX_TIMER_MS = 3600 * 1000;
@@ -52,28 +52,25 @@
     return typeof src === "string" && /^\/[^/\\]/.test(src) ? src : null;
   }
 
-  // The ad's markup, the same as the server renders: <a|div class="ad"><img><span.text>.
+  function element(tag, className, text) {
+    const made = document.createElement(tag);
+    if (className) made.className = className;
+    if (text !== undefined) made.textContent = String(text);
+    return made;
+  }
+
+  // The ad's markup, as the pages' ad_card and no_ad (templates/_ads.html) render it:
+  // <figure class="ad"><img><figcaption><span.ad-text><a.ad-link></figcaption></figure>.
   function adElement(filler, emptyText) {
     if (!filler) {
-      const empty = document.createElement("div");
-      empty.className = "ad empty";
-      const text = document.createElement("span");
-      text.className = "text";
-      text.textContent = emptyText;
-      empty.append(text);
+      const empty = element("div", "ad empty");
+      empty.append(element("p", "", emptyText));
       return empty;
     }
-    const href = safeLink(filler.link);
-    const ad = document.createElement(href ? "a" : "div");
-    ad.className = "ad";
-    if (href) {
-      ad.href = href;
-      ad.target = "_blank";
-      ad.rel = "noopener noreferrer nofollow";
-    }
+    const ad = element("figure", "ad");
     const src = safeImage(filler.image_url);
     if (src) {
-      const img = document.createElement("img");
+      const img = element("img");
       img.src = src;
       img.alt = "";
       if (filler.width > 0 && filler.height > 0) {
@@ -82,10 +79,17 @@
       }
       ad.append(img);
     }
-    const text = document.createElement("span");
-    text.className = "text";
-    text.textContent = String(filler.text);
-    ad.append(text);
+    const caption = element("figcaption");
+    caption.append(element("span", "ad-text", filler.text));
+    const href = safeLink(filler.link);
+    if (href) {
+      const link = element("a", "ad-link", filler.link);
+      link.href = href;
+      link.rel = "nofollow noopener noreferrer ugc";
+      link.target = "_blank";
+      caption.append(link);
+    }
+    ad.append(caption);
     return ad;
   }
 
@@ -174,20 +178,38 @@
 
   // --- the campaign page ---------------------------------------------------------------
 
-  function cell(row, text) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    row.append(td);
+  // "Mar 05 14:02:09", UTC: as the pages' short_when.
+  function shortWhen(ms) {
+    const d = new Date(ms);
+    const month = d.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
+    const two = (n) => String(n).padStart(2, "0");
+    return month + " " + two(d.getUTCDate()) + " " + two(d.getUTCHours()) + ":" +
+      two(d.getUTCMinutes()) + ":" + two(d.getUTCSeconds());
   }
 
+  // "2025-03-05 14:02:09 UTC": as the pages' when.
+  function when(ms) {
+    return new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  }
+
+  // A row of #recent-slots, as templates/campaign.html renders one.
   function slotRow(fill) {
-    const row = document.createElement("tr");
+    const row = element("tr");
     row.dataset.slot = String(fill.slot);
-    cell(row, String(fill.slot));
-    cell(row, fill.void ? "void" : fill.buyer_id);
-    cell(row, fill.void ? "" : String(fill.price));
-    cell(row, fill.void ? "" : new Date(fill.bought_at_ms).toLocaleTimeString());
-    cell(row, fill.filler ? fill.filler.text : "");
+    row.append(element("td", "", fill.slot));
+    if (fill.void) {
+      row.className = "void";
+      const cell = element("td", "", "void (an interrupted purchase; nobody bought it)");
+      cell.colSpan = 4;
+      row.append(cell);
+      return row;
+    }
+    row.append(element("td", "", fill.buyer_id), element("td", "num", fill.price));
+    const bought = element("td");
+    const time = element("time", "", shortWhen(fill.bought_at_ms));
+    time.dateTime = new Date(fill.bought_at_ms).toISOString();
+    bought.append(time);
+    row.append(bought, element("td", "wide", fill.filler_id || "none"));
     return row;
   }
 
@@ -199,8 +221,11 @@
     let curve = JSON.parse(main.dataset.curve);
     const head = Number(main.dataset.head) || 0;
     let lastRow = head; // the newest slot in the table
+    const slotLine = document.getElementById("current-slot");
     const schedule = new Schedule((slot) => {
       if (adBox) renderAd(adBox, slot && slot.filler, main.dataset.emptyAd || EMPTY_AD);
+      if (slotLine) slotLine.textContent = slot ? "Slot " + slot.slot + ", bought by " +
+        slot.buyer_id + ", until " + when(slot.end_ms) : "";
     });
     schedule.skew = Number(main.dataset.asOfMs) - Date.now() || 0;
 
@@ -222,13 +247,17 @@
         schedule.add(data);
         if (rows && data.slot > lastRow) {
           rows.prepend(slotRow(data));
+          const none = document.getElementById("no-slots");
+          if (none) none.remove();
           while (rows.rows.length > MAX_ROWS) rows.lastElementChild.remove();
         }
         lastRow = Math.max(lastRow, data.slot);
         tick();
       },
       status(text) {
-        if (statusBox) statusBox.textContent = text;
+        if (!statusBox) return;
+        statusBox.textContent = text === "live" ? "Live" : text;
+        statusBox.classList.toggle("live", text === "live");
       },
     });
   }
