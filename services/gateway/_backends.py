@@ -68,9 +68,21 @@ class GatewayCalls(_UnaryUnary, _UnaryStream):
         return await continuation(self._details(details, details.timeout), request)
 
 
+class GatewayStreams(_UnaryStream):
+    """``GatewayCalls`` for stream calls (notify's Watch): grpc.aio files an interceptor under
+    the first kind it is an instance of only, so streams need an interceptor of their own."""
+
+    def __init__(self, calls: GatewayCalls) -> None:
+        self._calls = calls
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await self._calls.intercept_unary_stream(continuation, details, request)
+
+
 def open_channel(target: str, config: GatewayConfig) -> grpc.aio.Channel:
     """A channel to ``target``: TLS verified with the configured CA, or plaintext."""
-    interceptors: list[Any] = [GatewayCalls(config.token)]  # the stubs' type is partial
+    calls = GatewayCalls(config.token)
+    interceptors: list[Any] = [calls, GatewayStreams(calls)]  # the stubs' type is partial
     if config.tls_ca is not None:
         credentials = grpc.ssl_channel_credentials(root_certificates=config.tls_ca)
         return grpc.aio.secure_channel(target, credentials, options=CHANNEL_OPTIONS,

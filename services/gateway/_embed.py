@@ -20,7 +20,8 @@ EMPTY_TEXT = "Your ad here"
 def embed_page(request: Request, state: CampaignState, showing: SlotView | None) -> Response:
     ad = None if showing is None else showing.ad
     response = templates.TemplateResponse(request, "embed.html", {
-        "campaign_id": state.cid, "ad": ad, "empty": EMPTY_TEXT})
+        "campaign_id": state.cid, "ad": ad, "empty": EMPTY_TEXT,
+        "slot": 0 if ad is None or showing is None else showing.fill.slot})
     response.headers.update({"Content-Security-Policy": CSP, "Cache-Control": "no-cache",
                              "Referrer-Policy": "no-referrer"})
     return response

@@ -11,7 +11,8 @@ stream that just ends) is remade with ``resume_after_slot`` = the last slot seen
 replays what came meanwhile (protos/abc/v1/notify.proto), so nothing is missed. Remaking
 backs off exponentially (``backoff_s``, with jitter) while attempts make no progress, and
 gives up after ``max_failures`` of them in a row: its subscribers' streams end and the
-browsers' reconnects start a new one. NOT_FOUND (or INVALID_ARGUMENT) ends it at once."""
+browsers' reconnects start a new one. NOT_FOUND (or INVALID_ARGUMENT) ends it at once, and so
+does a refusal (a bad gateway token: logged as an error)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from ._hub import LiveHub
 
 log = logging.getLogger("abc.gateway")
+REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+           grpc.StatusCode.UNIMPLEMENTED)
 
 
 class LiveError(Exception):
@@ -121,6 +124,11 @@ class CampaignWatch:
                     if exc.code() in (grpc.StatusCode.NOT_FOUND,
                                       grpc.StatusCode.INVALID_ARGUMENT):
                         self._fail(CampaignNotFound(f"no campaign {self.cid}"))
+                        return
+                    if exc.code() in REFUSED:  # retrying can't help: say so, loudly
+                        log.error("notify refused the Watch of %s: %s %s", self.cid,
+                                  exc.code().name, exc.details())
+                        self._fail(LiveUnavailable(f"notify refused: {exc.code().name}"))
                         return
                     log.info("Watch of %s broke (%s): resuming after slot %d", self.cid,
                              exc.code().name, self._head())

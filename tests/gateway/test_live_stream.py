@@ -10,12 +10,18 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import grpc
 import pytest
 
+from services.api.abc.v1 import notify_pb2_grpc
+from services.gateway import GatewayConfig
+from services.gateway._backends import open_channel
 from services.lab.cluster import NatsServer
+from services.notify import NotifyConfig, start_notify
+from services.runtime import ServerConfig, Tokens
 from tests._support.waiting import eventually
 from tests._support.world import KITES, open_world, store_url
-from tests.notify._support import buy, stack
+from tests.notify._support import buy, stack, watch_request
 
 from ._live_support import QUICK, buy_with_ad, live_gateway, sse
 
@@ -156,3 +162,22 @@ async def test_unknown_campaigns_and_bad_resume_points_are_refused(
         assert "nope" not in gw.hub.watched
         ok = await sse(client, last_event_id=None)
         assert ok.status == 200
+
+
+async def test_a_watch_on_the_apps_channel_carries_the_gateway_token(tmp_path: Path) -> None:
+    tokens = Tokens.parse("gateway:the-token")
+    node = await start_notify(NotifyConfig(store_url(tmp_path), None, ServerConfig(
+        listen="127.0.0.1:0", tokens=tokens)))
+    try:
+        for token, code in (("the-token", grpc.StatusCode.NOT_FOUND),
+                            ("wrong", grpc.StatusCode.UNAUTHENTICATED)):
+            channel = open_channel(f"127.0.0.1:{node.port}", GatewayConfig(token=token))
+            try:
+                call = notify_pb2_grpc.NotifyServiceStub(channel).Watch(watch_request("nope"))
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await call.read()
+                assert refused.value.code() == code, token
+            finally:
+                await channel.close(None)
+    finally:
+        await node.stop(grace_s=0.5)

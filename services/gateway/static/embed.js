@@ -9,8 +9,9 @@
   const box = document.getElementById("embed");
   if (!box || !box.dataset.campaignId || !window.AbcLive) return;
   const live = window.AbcLive;
-  const schedule = new live.Schedule((slot) => live.renderAd(box, slot && slot.filler, EMPTY_AD));
-  let started = false; // until the first snapshot, the server's rendering stands
+  const schedule = new live.Schedule((slot) => live.renderAd(box, slot && slot.filler, EMPTY_AD),
+    Number(box.dataset.slot) || 0); // the server's rendering stands while its slot shows
+  let started = false;
 
   live.follow(box.dataset.campaignId, null, {
     snapshot(data) {

@@ -34,9 +34,10 @@
     return price > floor ? price : floor;
   }
 
-  // An http(s) URL with a host and no credentials, else null (the gateway checks too).
+  // link when it is an http(s) URL with a host and no credentials (or spaces), else null
+  // (the gateway checks too).
   function safeLink(link) {
-    if (typeof link !== "string" || link === "") return null;
+    if (typeof link !== "string" || link === "" || /[\s\x00-\x1f\x7f]/.test(link)) return null;
     let url;
     try {
       url = new URL(link);
@@ -44,7 +45,7 @@
       return null;
     }
     const web = url.protocol === "http:" || url.protocol === "https:";
-    return web && url.hostname && !url.username && !url.password ? url.href : null;
+    return web && url.hostname && !url.username && !url.password ? link : null;
   }
 
   // Only images this gateway serves (a path on this origin).
@@ -98,12 +99,13 @@
   }
 
   // The slots known to come (fills with times), and which one covers now; onChange(slot or
-  // null) whenever that changes, at each slot's start and end.
+  // null) whenever that changes, at each slot's start and end. shownSlot: the slot whose ad
+  // the server rendered (0: none), left as it is while it is still the one showing.
   class Schedule {
-    constructor(onChange) {
+    constructor(onChange, shownSlot) {
       this.onChange = onChange;
       this.slots = [];
-      this.shown = undefined;
+      this.shown = shownSlot > 0 ? { slot: shownSlot } : undefined;
       this.timer = null;
       this.skew = 0; // server clock minus this one
     }
@@ -226,7 +228,7 @@
       if (adBox) renderAd(adBox, slot && slot.filler, main.dataset.emptyAd || EMPTY_AD);
       if (slotLine) slotLine.textContent = slot ? "Slot " + slot.slot + ", bought by " +
         slot.buyer_id + ", until " + when(slot.end_ms) : "";
-    });
+    }, adBox ? Number(adBox.dataset.slot) || 0 : 0);
     schedule.skew = Number(main.dataset.asOfMs) - Date.now() || 0;
 
     const tick = () => {
