@@ -93,6 +93,13 @@ def signed_in_user(request: Request) -> str | None:
     return session_of(request).user
 
 
+def current_user(request: Request) -> str:
+    """The signed-in user, in a handler behind ``signed_in``."""
+    user = session_of(request).user
+    assert user is not None, "behind @signed_in"
+    return user
+
+
 FormHandler = Callable[[Request, FormData], Awaitable[Response]]
 
 
