@@ -46,6 +46,7 @@ from services.store import (
     MemoryStore,
     SqliteStore,
 )
+from tests._support.images import image_bytes
 from tests.couchbase_wire.process import wire_server_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,8 @@ async def _operations_section() -> int:
     u1, u2 = world.users
     c1, c2 = world.campaigns
     await journal.upload_filler(u2, "ad", "an ad")
+    await journal.create_campaign("sized", world.owner, 1, 1, ad_width=300, ad_height=250)
+    await journal.upload_filler(u1, "banner", "a banner", image=image_bytes("PNG", 300, 250))
     rows: list[list[str]] = []
 
     async def measure(label: str, buy: Callable[[], Awaitable[BuyOutcome]], note: str) -> None:
@@ -110,6 +113,9 @@ async def _operations_section() -> int:
     await measure("no filler", lambda: journal.buy(u1, c1, max_price=10), "")
     await measure("with filler", lambda: journal.buy(u2, c2, max_price=10, filler="ad"),
                   "(the filler existence check)")
+    await measure("with filler, 300x250 campaign",
+                  lambda: journal.buy(u1, "sized", max_price=10, filler="banner"),
+                  "(the filler existence check, which also gives its size)")
     table(["purchase", "outcome", *OP_KINDS, "total", "minimum", "at the minimum"], rows)
 
     # A two-way race: both buyers interleave at every store op; the winner's share is known.

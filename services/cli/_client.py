@@ -60,11 +60,14 @@ def register(commands: Any, _argv: Sequence[str]) -> None:
     campaigns = campaign.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _command(campaigns, "create", "open a campaign", _create_campaign,
                  lambda r: f"campaign {r.campaign_id} of {r.owner_id}: min price {r.min_price}, "
-                           f"slots of {r.slot_seconds} s")
+                           f"slots of {r.slot_seconds} s" + _ad_size_shown(r))
     p.add_argument("campaign")
     p.add_argument("--owner", required=True, help="an existing user")
     p.add_argument("--min-price", type=int, required=True, help="minor units")
     p.add_argument("--slot-seconds", type=int, required=True)
+    p.add_argument("--ad-size", type=_ad_size, default=(0, 0), metavar="WxH",
+                   help="the ad size in pixels (each 1 to 4096, e.g. 300x250): only fillers "
+                        "whose image is exactly this size can be bought there (default: any)")
     p = _command(campaigns, "show", "a campaign's head, price and current slot",
                  lambda s, a: s.GetCampaign(types_pb2.GetCampaignRequest(campaign_id=a.campaign),
                                             **_kw(a)), _show_campaign)
@@ -73,12 +76,17 @@ def register(commands: Any, _argv: Sequence[str]) -> None:
     filler = commands.add_parser("filler", help="upload ads")
     fillers = filler.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _command(fillers, "upload", "upload an ad (immutable once uploaded)", _upload,
-                 lambda r: f"filler {r.filler_id} of {r.user_id}: {r.text!r}")
+                 _show_filler)
     p.add_argument("user")
     p.add_argument("filler")
-    p.add_argument("--text", required=True)
-    p.add_argument("--link", default="")
-    p.add_argument("--image-file", type=Path, help="an image file (sent as base64)")
+    p.add_argument("--text", required=True, help="plain text, 1 to 500 characters")
+    p.add_argument("--link", default="", help="an http(s) URL (default: none)")
+    p.add_argument("--image-file", type=_image_file, default=b"", metavar="PATH",
+                   help="a PNG, JPEG, GIF or WebP image (at most 262144 bytes, each side "
+                        "at most 4096 pixels), sent as is and checked by the service")
+    p.add_argument("--content-type", default="", metavar="TYPE",
+                   help="the image's media type, e.g. image/png (default: read from the "
+                        "image); the service refuses one that does not match")
 
     p = _command(commands, "buy", "buy the next slot of a campaign", _buy, _show_bought)
     p.add_argument("user")
@@ -100,16 +108,39 @@ def _deposit(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace)
 
 def _create_campaign(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace
                      ) -> Message:
+    width, height = a.ad_size
     return stub.CreateCampaign(pb.CreateCampaignRequest(
         campaign_id=a.campaign, owner_id=a.owner, min_price=a.min_price,
-        slot_seconds=a.slot_seconds), **_kw(a))
+        slot_seconds=a.slot_seconds, ad_width=width, ad_height=height), **_kw(a))
+
+
+def _ad_size(text: str) -> tuple[int, int]:
+    width, x, height = text.lower().partition("x")
+    if not (x and width.isdecimal() and height.isdecimal()):
+        raise argparse.ArgumentTypeError(f"{text!r}: want WIDTHxHEIGHT in pixels, e.g. 300x250")
+    return int(width), int(height)
+
+
+def _ad_size_shown(r: types_pb2.Campaign) -> str:
+    return f", ads of {r.ad_width}x{r.ad_height}" if r.ad_width else ""
+
+
+def _image_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"can't read {path}: {exc.strerror}") from None
 
 
 def _upload(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace) -> Message:
-    image = a.image_file.read_bytes() if a.image_file else b""
     filler = types_pb2.Filler(user_id=a.user, filler_id=a.filler, text=a.text, link=a.link,
-                              image=image)
+                              image=a.image_file, content_type=a.content_type)
     return stub.UploadFiller(pb.UploadFillerRequest(filler=filler), **_kw(a))
+
+
+def _show_filler(r: types_pb2.Filler) -> str:
+    image = f", {r.content_type} {r.width}x{r.height}" if r.content_type else ", no image"
+    return f"filler {r.filler_id} of {r.user_id}: {r.text!r}{image}"
 
 
 def _buy(stub: purchase_pb2_grpc.PurchaseServiceStub, a: argparse.Namespace) -> Message:
@@ -124,7 +155,8 @@ def _show_account(r: pb.Account) -> str:
 def _show_campaign(r: types_pb2.CampaignView) -> str:
     c = r.campaign
     lines = [f"campaign {c.campaign_id} of {c.owner_id}: head {r.head}, price now "
-             f"{r.current_price} (min {c.min_price}), slots of {c.slot_seconds} s"]
+             f"{r.current_price} (min {c.min_price}), slots of {c.slot_seconds} s"
+             + _ad_size_shown(c)]
     if r.curve.HasField("last"):
         last = r.curve.last
         lines.append(f"  last purchase: slot {last.slot} at {last.price}")

@@ -20,12 +20,12 @@ from ._views import (
     Refused,
     answered,
     backends,
+    current_user,
     form_failed,
     form_handler,
     page,
     redirect,
     signed_in,
-    signed_in_user,
     text_field,
 )
 
@@ -42,8 +42,7 @@ async def account(request: Request) -> Response:
 async def render_account(request: Request, error: str | None = None, status: int = 200,
                          draft: dict[str, str] | None = None) -> Response:
     """The account page; ``error`` and ``draft`` (what was typed) for a refused upload."""
-    user = signed_in_user(request)
-    assert user is not None
+    user = current_user(request)
     stub = backends(request).purchase
     statement: pb.Statement = await answered(stub.GetStatement(
         pb.GetStatementRequest(user_id=user, page_size=STATEMENT_PAGE)))
@@ -84,8 +83,7 @@ async def _image(form: FormData) -> bytes:
 @form_handler
 @signed_in
 async def upload(request: Request, form: FormData) -> Response:
-    user = signed_in_user(request)
-    assert user is not None
+    user = current_user(request)
     draft = {name: text_field(form, name) for name in ("filler_id", "text", "link")}
     try:
         filler = types_pb2.Filler(user_id=user, filler_id=draft["filler_id"],

@@ -25,6 +25,7 @@ from ._views import (
     Refused,
     answered,
     backends,
+    current_user,
     form_handler,
     page,
     problem_page,
@@ -115,8 +116,7 @@ async def render_campaign(request: Request, campaign_id: str, error: str | None 
 @signed_in
 async def buy(request: Request, form: FormData) -> Response:
     campaign_id: str = request.path_params["campaign_id"]
-    user = signed_in_user(request)
-    assert user is not None  # @signed_in
+    user = current_user(request)
     try:
         max_price = whole_number(form, "max_price", "Maximum price")
         bought: pb.BuyResponse = await answered(backends(request).purchase.Buy(pb.BuyRequest(

@@ -22,12 +22,12 @@ from ._views import (
     Refused,
     answered,
     backends,
+    current_user,
     form_failed,
     form_handler,
     page,
     redirect,
     signed_in,
-    signed_in_user,
     text_field,
     whole_number,
 )
@@ -64,8 +64,7 @@ async def render_selling(request: Request, error: str | None = None, status: int
                          form_name: str = "", draft: dict[str, str] | None = None) -> Response:
     """The selling page; ``error`` shown on the form ``form_name`` (campaign or withdraw)
     with what was typed (``draft``)."""
-    user = signed_in_user(request)
-    assert user is not None
+    user = current_user(request)
     stub = backends(request).purchase
     mine: pb.ListCampaignsResponse = await answered(stub.ListCampaigns(
         pb.ListCampaignsRequest(owner_id=user, page_size=100)))
@@ -84,8 +83,7 @@ async def render_selling(request: Request, error: str | None = None, status: int
 @form_handler
 @signed_in
 async def create_campaign(request: Request, form: FormData) -> Response:
-    user = signed_in_user(request)
-    assert user is not None
+    user = current_user(request)
     draft = {name: text_field(form, name) for name in CAMPAIGN_FIELDS}
     try:
         unit = SLOT_UNITS.get(draft["slot_unit"])
@@ -108,8 +106,7 @@ async def create_campaign(request: Request, form: FormData) -> Response:
 @form_handler
 @signed_in
 async def withdraw(request: Request, form: FormData) -> Response:
-    user = signed_in_user(request)
-    assert user is not None
+    user = current_user(request)
     draft = {name: text_field(form, name) for name in WITHDRAW_FIELDS}
     try:
         done: pb.RequestWithdrawalResponse = await answered(

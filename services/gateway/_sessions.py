@@ -19,6 +19,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._asgi import HttpMiddleware
+
 COOKIE = "abc_session"
 MAX_AGE_S = 12 * 3600
 _SALT = "abc.gateway.session"
@@ -70,12 +72,12 @@ class Session:
         return dict(self._data)
 
 
-class Sessions:
+class Sessions(HttpMiddleware):
     """ASGI middleware: ``scope["session"]`` from the cookie; the cookie written back (or
     deleted) when the session changed."""
 
     def __init__(self, app: ASGIApp, secret: str, always_secure: bool) -> None:
-        self.app = app
+        super().__init__(app)
         self._serializer = itsdangerous.URLSafeTimedSerializer(secret, salt=_SALT)
         self._always_secure = always_secure
 
@@ -89,10 +91,7 @@ class Sessions:
             return Session(), True  # forged, expired or from an old secret: start afresh
         return Session(data if isinstance(data, dict) else None), True
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         session, had_cookie = self._load(scope)
         scope["session"] = session
         secure = "; Secure" if self._always_secure or scope.get("scheme") == "https" else ""

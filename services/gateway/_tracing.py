@@ -17,7 +17,9 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from ._asgi import HttpMiddleware
 
 SERVICE_NAME = "abc-gateway"
 tracer = trace.get_tracer("abc.gateway")
@@ -43,18 +45,12 @@ def setup_tracing(env: Mapping[str, str] = os.environ) -> Callable[[], None]:
     return provider.shutdown
 
 
-class RequestSpans:
+class RequestSpans(HttpMiddleware):
     """ASGI middleware: each HTTP request a SERVER span named by its route's template
     (``POST /campaigns/{campaign_id}/buy``), continuing a ``traceparent`` the client sent; a
     5xx answer marks it an error."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         method: str = scope["method"]
         with tracer.start_as_current_span(

@@ -9,6 +9,7 @@ import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -75,7 +76,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     session = session_of(request)
     return templates.TemplateResponse(request, template, {
         "user": session.user, "csrf": session.csrf, "notices": session.take_notices(),
-        "error": None, **context}, status_code=status)
+        "error": None, **context}, status_code=status,
+        headers={"Cache-Control": "no-store"})  # a person's own page, with their form token
 
 
 def problem_page(request: Request, problem: Problem) -> Response:
@@ -91,6 +93,13 @@ def redirect(to: str, notice: str | None = None, request: Request | None = None)
 
 def signed_in_user(request: Request) -> str | None:
     return session_of(request).user
+
+
+def current_user(request: Request) -> str:
+    """The signed-in user, in a handler behind ``signed_in``."""
+    user = session_of(request).user
+    assert user is not None, "behind @signed_in"
+    return user
 
 
 FormHandler = Callable[[Request, FormData], Awaitable[Response]]
@@ -118,7 +127,7 @@ def signed_in(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awai
     @functools.wraps(handler)
     async def endpoint(request: Request, *args: Any) -> Response:
         if session_of(request).user is None:
-            back = f"?next={request.url.path}" if request.method == "GET" else ""
+            back = f"?next={quote(request.url.path)}" if request.method == "GET" else ""
             return RedirectResponse(f"/login{back}", status_code=303)
         return await handler(request, *args)
 

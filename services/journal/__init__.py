@@ -5,7 +5,8 @@ commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resol
 interrupted ones; ``_posse.py`` is recovery's check of one campaign. Money out: ``_credit.py``
 (the seller's shares), ``_withdraw.py``, ``_payout.py`` (the payout state machine),
 ``_refund.py``, all on the shape of ``_forward.py``. ``_audit.py`` and ``_ledger.py`` check
-the invariants.
+the invariants. ``_setup.py`` creates accounts, campaigns and fillers, whose images
+``_images.py`` decodes and checks.
 """
 
 from ._audit import (
@@ -26,6 +27,7 @@ from ._credentials import (
     MIN_PASSWORD,
 )
 from ._documents import (
+    MAX_AD_SIDE,
     MAX_FILLER_IMAGE,
     MAX_FILLER_LINK,
     MAX_FILLER_TEXT,
@@ -36,6 +38,7 @@ from ._documents import (
     DepositLock,
     DepositRecord,
     Fill,
+    Filler,
     Purchase,
     Receipt,
     Slot,
@@ -63,6 +66,14 @@ from ._ids import (
     user_key,
     withdrawal_key,
 )
+from ._images import (
+    MAX_DECODED_PIXELS,
+    MAX_FRAMES,
+    MAX_PIXELS,
+    MEDIA_TYPES,
+    AdImage,
+    read_image,
+)
 from ._index import (
     IndexKind,
     list_entries,
@@ -88,6 +99,7 @@ from ._money_out import (
 )
 from ._outcomes import (
     AccountBusy,
+    AdSizeMismatch,
     AlreadyExists,
     BadCredentials,
     Bought,
@@ -101,6 +113,7 @@ from ._outcomes import (
     DuplicateDeposit,
     InsufficientFunds,
     Interrupted,
+    InvalidImage,
     InvalidInput,
     JournalError,
     LostRace,
@@ -143,17 +156,24 @@ from ._withdraw import (
 )
 
 __all__ = [
+    "MAX_AD_SIDE",
+    "MAX_DECODED_PIXELS",
     "MAX_DESTINATION",
     "MAX_FILLER_IMAGE",
     "MAX_FILLER_LINK",
     "MAX_FILLER_TEXT",
+    "MAX_FRAMES",
     "MAX_MONEY",
     "MAX_PASSWORD",
+    "MAX_PIXELS",
     "MAX_SLOT_SECONDS",
+    "MEDIA_TYPES",
     "MIN_PASSWORD",
     "MOVES",
     "STEPS",
     "AccountBusy",
+    "AdImage",
+    "AdSizeMismatch",
     "AlreadyExists",
     "BadCredentials",
     "Books",
@@ -175,10 +195,12 @@ __all__ = [
     "DuplicateDeposit",
     "Entry",
     "Fill",
+    "Filler",
     "Finished",
     "IndexKind",
     "InsufficientFunds",
     "Interrupted",
+    "InvalidImage",
     "InvalidInput",
     "Journal",
     "JournalContext",
@@ -230,6 +252,7 @@ __all__ = [
     "owned_key",
     "price_at",
     "read_documents",
+    "read_image",
     "read_snapshot",
     "receipt_key",
     "refund_key",

@@ -20,11 +20,21 @@ from services.store import (
 
 from ._account import read_or_missing, unlocked_user
 from ._context import JournalContext
-from ._documents import MAX_MONEY, BuyLock, Campaign, Fill, User, Void, slot_from_json
+from ._documents import (
+    MAX_MONEY,
+    BuyLock,
+    Campaign,
+    Fill,
+    Filler,
+    User,
+    Void,
+    slot_from_json,
+)
 from ._finish import finish_slot
 from ._ids import campaign_key, check_amount, check_id, filler_key, receipt_key, slot_key, user_key
 from ._outcomes import (
     AccountBusy,
+    AdSizeMismatch,
     Bought,
     BuyOutcome,
     InsufficientFunds,
@@ -54,7 +64,9 @@ async def buy(
 ) -> BuyOutcome:
     """Buy the next slot of ``cid`` for at most ``max_price``, showing ``filler`` (the id of one
     of ``uid``'s uploaded fillers, or None). With ``keep_trying``, a lost race moves on to the
-    next slot while its price stays within ``max_price``."""
+    next slot while its price stays within ``max_price``. On a campaign with an ad size, a
+    filler whose image is not exactly that size is AdSizeMismatch, found from the documents
+    the purchase reads anyway, before anything is written; no filler is allowed anywhere."""
     try:
         order = _Order(check_id("user", uid), check_id("campaign", cid),
                        check_amount("max_price", max_price, 1, MAX_MONEY),
@@ -68,15 +80,18 @@ async def _buy_rounds(store: DocumentStore, ctx: JournalContext, order: _Order) 
     next_slot: int | None = None  # set only by the finish_before_buy mutation
     outcome: BuyOutcome = AccountBusy(order.uid)
     user_doc = await unlocked_user(store, ctx, order.uid)
+    filler = None
     if order.filler is not None:
-        await read_or_missing(store, filler_key(order.uid, order.filler), "filler",
-                              order.filler)
+        filler = Filler.from_json((await read_or_missing(
+            store, filler_key(order.uid, order.filler), "filler", order.filler)).value)
     for round_ in range(ctx.timing.max_buy_rounds):
         if round_ > 0:
             user_doc = await unlocked_user(store, ctx, order.uid)
         campaign_doc = await read_or_missing(store, campaign_key(order.cid), "campaign",
                                              order.cid)
         campaign = Campaign.from_json(campaign_doc.value)
+        if filler is not None and not filler.fits(campaign):
+            return _misfit(order, campaign, filler)
         n = next_slot if next_slot is not None else campaign.head + 1
         now = ctx.clock()
         price = price_at(campaign, now)
@@ -155,6 +170,11 @@ async def _fenced_by_us(store: DocumentStore, lock: BuyLock) -> bool:
     except NotFound:  # only when the fence is switched off (the simulation's mutation)
         return False
     return isinstance(slot, Void) and slot.attempt == lock.attempt
+
+
+def _misfit(order: _Order, campaign: Campaign, filler: Filler) -> AdSizeMismatch:
+    return AdSizeMismatch(order.cid, order.filler or "", campaign.ad_width, campaign.ad_height,
+                          filler.width, filler.height)
 
 
 def _bought(lock: BuyLock, balance: int | None) -> Bought:

@@ -1,7 +1,7 @@
 """What the journal takes from its caller instead of reaching for globals: a clock, a sleep, a
-source of attempt ids, a step observer, timings, the operator's money policy, and (for the
-simulation's mutation tests only) the safeguards it may switch off. The simulation passes
-virtual ones."""
+source of attempt ids, a step observer, a way to run CPU work off the event loop, timings, the
+operator's money policy, and (for the simulation's mutation tests only) the safeguards it may
+switch off. The simulation passes virtual ones."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from ._finish import Finished
@@ -35,6 +35,15 @@ SpanFactory = Callable[[str, Mapping[str, str | int], Sequence[TraceCarrier]],
 """Opens a span named for a protocol step, with attributes and links to other traces."""
 TraceContext = Callable[[], TraceCarrier | None]
 """The current trace context, to store in a lock and its slot (None: not tracing)."""
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Runs CPU-bound work (decoding an ad's image) where it does not hold up the event loop,
+    and gives its result (or raises what it raised)."""
+
+    def __call__(self, work: Callable[[], T], /) -> Awaitable[T]: ...
+
 
 STEPS = (
     "buy.intent",  # the user doc is locked with the purchase's intent
@@ -119,6 +128,10 @@ def _new_attempt_id() -> str:
     return uuid.uuid4().hex
 
 
+async def _in_a_thread(work: Callable[[], T]) -> T:
+    return await asyncio.to_thread(work)
+
+
 def _ignore_step(_step: str) -> None:
     return None
 
@@ -145,6 +158,7 @@ class JournalContext:
     on_finished: FinishObserver = _ignore_finished
     span: SpanFactory = _no_span
     trace_context: TraceContext = _no_trace
+    offload: Offload = _in_a_thread  # a worker thread; the simulation runs the work inline
     timing: Timing = field(default_factory=Timing)
     safeguards: Safeguards = field(default_factory=Safeguards)
     policy: Policy = field(default_factory=Policy)

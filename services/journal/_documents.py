@@ -5,8 +5,8 @@ Money is an integer number of minor units; times are integer milliseconds since 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, replace
-from typing import Any
 
 from services.store import Json
 
@@ -16,7 +16,8 @@ MAX_MONEY = 10**15  # any balance, price or amount; well inside 2**53 for JSON r
 MAX_SLOT_SECONDS = 30 * 24 * 3600
 MAX_FILLER_TEXT = 500  # characters
 MAX_FILLER_LINK = 2048  # characters
-MAX_FILLER_IMAGE = 256 * 1024  # characters of base64 (so ~192 KiB of image)
+MAX_FILLER_IMAGE = 262_144  # bytes of image (stored as base64 text)
+MAX_AD_SIDE = 4096  # pixels: an ad image's width or height, a campaign's ad_width or ad_height
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,9 @@ class Purchase:
 class Campaign:
     """``fee_bps``: the operator's fee on each sale, fixed when the campaign is created (a
     campaign written before fees reads as 0). ``credited``: a hint, the last slot whose share
-    has reached the owner (the chain of credit runs is the truth); never moves back."""
+    has reached the owner (the chain of credit runs is the truth); never moves back.
+    ``ad_width`` x ``ad_height``: the size every filler bought here must be; 0 x 0 (and a
+    campaign written before ad sizes): any, and written only when set."""
 
     owner: str
     min_price: int
@@ -125,19 +128,30 @@ class Campaign:
     last: Purchase | None = None
     fee_bps: int = 0
     credited: int = 0
+    ad_width: int = 0
+    ad_height: int = 0
 
     @classmethod
     def from_json(cls, value: Json) -> Campaign:
         last = value.get("last")
         return cls(value["owner"], value["min_price"], value["slot_seconds"], value["head"],
                    None if last is None else Purchase(**last), value.get("fee_bps", 0),
-                   value.get("credited", 0))
+                   value.get("credited", 0), value.get("ad_width", 0),
+                   value.get("ad_height", 0))
 
     def to_json(self) -> Json:
-        return {"owner": self.owner, "min_price": self.min_price,
-                "slot_seconds": self.slot_seconds, "head": self.head,
-                "last": None if self.last is None else self.last.to_json(),
-                "fee_bps": self.fee_bps, "credited": self.credited}
+        value: Json = {"owner": self.owner, "min_price": self.min_price,
+                       "slot_seconds": self.slot_seconds, "head": self.head,
+                       "last": None if self.last is None else self.last.to_json(),
+                       "fee_bps": self.fee_bps, "credited": self.credited}
+        if self.sized:
+            value |= {"ad_width": self.ad_width, "ad_height": self.ad_height}
+        return value
+
+    @property
+    def sized(self) -> bool:
+        """Whether the campaign takes only fillers of one ad size."""
+        return bool(self.ad_width or self.ad_height)
 
     def advanced(self, n: int, purchase: Purchase | None) -> Campaign:
         return replace(self, head=n, last=purchase if purchase is not None else self.last)
@@ -239,5 +253,45 @@ class DepositRecord:
                 "at": self.at}
 
 
-def filler_json(text: str, link: str, image: str) -> dict[str, Any]:
-    return {"text": text, "link": link, "image": image}
+@dataclass(frozen=True, slots=True)
+class Filler:
+    """An ad: ``text``, ``link`` and an image checked on upload (``_images.py``), with its
+    media type and size; no image: ``content_type`` "" and 0 x 0. ``encoded_image`` is the
+    image as the document keeps it (base64 text), decoded only when ``image`` is asked for
+    (a purchase reads the filler for its size only). A filler written before images were
+    checked has no ``content_type``: its image was never checked, so it reads as no image
+    (the document is left as it is)."""
+
+    text: str
+    link: str
+    content_type: str = ""
+    width: int = 0
+    height: int = 0
+    encoded_image: str = ""
+
+    @classmethod
+    def of(cls, text: str, link: str, image: bytes = b"", content_type: str = "",
+           width: int = 0, height: int = 0) -> Filler:
+        return cls(text, link, content_type, width, height,
+                   base64.b64encode(image).decode("ascii"))
+
+    @classmethod
+    def from_json(cls, value: Json) -> Filler:
+        if not value.get("content_type"):
+            return cls(value["text"], value["link"])
+        return cls(value["text"], value["link"], value["content_type"], value["width"],
+                   value["height"], value["image"])
+
+    def to_json(self) -> Json:
+        return {"text": self.text, "link": self.link, "image": self.encoded_image,
+                "content_type": self.content_type, "width": self.width, "height": self.height}
+
+    @property
+    def image(self) -> bytes:
+        return base64.b64decode(self.encoded_image)
+
+    def fits(self, campaign: Campaign) -> bool:
+        """Whether it may be bought on ``campaign``: any filler on a campaign of any size,
+        else only one whose image is exactly the campaign's ad size."""
+        return not campaign.sized or (self.width, self.height) == (campaign.ad_width,
+                                                                   campaign.ad_height)

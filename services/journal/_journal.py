@@ -108,16 +108,18 @@ class Journal:
         return await _guarded(reset_password(self.store, self.context, uid, new))
 
     async def create_campaign(
-        self, cid: str, owner: str, min_price: int, slot_seconds: int
+        self, cid: str, owner: str, min_price: int, slot_seconds: int, ad_width: int = 0,
+        ad_height: int = 0,
     ) -> CreateOutcome:
         return await _guarded(create_campaign(self.store, self.context, cid, owner, min_price,
-                                              slot_seconds))
+                                              slot_seconds, ad_width, ad_height))
 
     async def upload_filler(
-        self, uid: str, fid: str, text: str, link: str = "", image: str = ""
+        self, uid: str, fid: str, text: str, link: str = "", image: bytes = b"",
+        content_type: str = "",
     ) -> CreateOutcome:
         return await _guarded(upload_filler(self.store, self.context, uid, fid, text, link,
-                                            image))
+                                            image, content_type))
 
     async def deposit(self, uid: str, deposit_id: str, amount: int) -> DepositOutcome:
         return await _guarded(deposit(self.store, self.context, uid, deposit_id, amount))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from services.store import Json
+
 
 @dataclass(frozen=True, slots=True)
 class Bought:
@@ -69,6 +71,25 @@ class InvalidInput:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidImage(InvalidInput):
+    """An ad's image Abc would not show (``field`` is ``image``, or ``content_type`` when the
+    declared type is not what the image is): see ``_images.py``."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdSizeMismatch:
+    """Campaign ``campaign`` shows ads of ``ad_width`` x ``ad_height``; filler ``filler``'s
+    image is ``width`` x ``height`` (0 x 0: it has none)."""
+
+    campaign: str
+    filler: str
+    ad_width: int
+    ad_height: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class AlreadyExists:
     kind: str
     ident: str
@@ -76,8 +97,12 @@ class AlreadyExists:
 
 @dataclass(frozen=True, slots=True)
 class Created:
+    """``kind`` ``ident`` is created; ``value``, its document as written (what the journal
+    read from an image is in a filler's), is left out of equality."""
+
     kind: str
     ident: str
+    value: Json | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +211,7 @@ class Resolution(enum.Enum):
 
 BuyOutcome = (
     Bought | LostRace | PriceAboveMax | InsufficientFunds | AccountBusy | Missing | InvalidInput
-    | Interrupted
+    | AdSizeMismatch | Interrupted
 )
 DepositOutcome = (
     Deposited | DuplicateDeposit | AlreadyExists | AccountBusy | Missing | InvalidInput

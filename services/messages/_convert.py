@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-
 from services.api.abc.v1 import events_pb2, notify_pb2, types_pb2
-from services.journal import Campaign, Fill, Finished, Purchase, Slot
+from services.journal import Campaign, Fill, Filler, Finished, Purchase, Slot
+from services.store import Json
 
 
 def filled_slot(cid: str, n: int, slot: Slot) -> types_pb2.FilledSlot:
@@ -25,7 +24,8 @@ def fill_event(finished: Finished, publisher: str, now_ms: int) -> events_pb2.Fi
 
 def campaign_message(cid: str, c: Campaign) -> types_pb2.Campaign:
     return types_pb2.Campaign(campaign_id=cid, owner_id=c.owner, min_price=c.min_price,
-                       slot_seconds=c.slot_seconds)
+                              slot_seconds=c.slot_seconds, ad_width=c.ad_width,
+                              ad_height=c.ad_height)
 
 
 def purchase_message(p: Purchase) -> types_pb2.Purchase:
@@ -40,9 +40,15 @@ def price_curve(c: Campaign) -> types_pb2.PriceCurve:
     return message
 
 
-def filler_message(uid: str, fid: str, value: dict[str, str]) -> types_pb2.Filler:
-    return types_pb2.Filler(user_id=uid, filler_id=fid, text=value["text"], link=value["link"],
-                            image=base64.b64decode(value["image"]))
+def filler_message(uid: str, fid: str, value: Json, with_image: bool = True
+                   ) -> types_pb2.Filler:
+    """Filler document ``value`` as the API's Filler; without ``with_image`` (a listing) its
+    media type and size are kept, the bytes left out. An image stored before images were
+    checked is never sent (docs/protocol.md, "Filler")."""
+    f = Filler.from_json(value)
+    return types_pb2.Filler(user_id=uid, filler_id=fid, text=f.text, link=f.link,
+                            image=f.image if with_image else b"",
+                            content_type=f.content_type, width=f.width, height=f.height)
 
 
 def purchase_of(fill: types_pb2.FilledSlot) -> Purchase | None:
@@ -57,4 +63,5 @@ def campaign_of(snapshot: notify_pb2.CampaignSnapshot) -> Campaign:
     s, last = snapshot, snapshot.curve.last
     return Campaign(s.campaign.owner_id, s.campaign.min_price, s.campaign.slot_seconds, s.head,
                     Purchase(last.slot, last.price, last.bought_at_ms, last.start_ms,
-                             last.end_ms) if s.curve.HasField("last") else None)
+                             last.end_ms) if s.curve.HasField("last") else None,
+                    ad_width=s.campaign.ad_width, ad_height=s.campaign.ad_height)

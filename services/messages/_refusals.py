@@ -52,11 +52,12 @@ class Refusal:
         return status
 
 
-def invalid(field_name: str, reason: str, fields: Mapping[str, str] | None = None) -> Refusal:
+def invalid(field_name: str, reason: str, fields: Mapping[str, str] | None = None,
+            why: str = "INVALID_FIELD") -> Refusal:
     """INVALID_ARGUMENT about ``field_name`` (a journal name, mapped to the proto field by
-    ``fields`` and then ``FIELDS``)."""
+    ``fields`` and then ``FIELDS``), with ErrorInfo reason ``why``."""
     proto = {**FIELDS, **(fields or {})}.get(field_name, field_name)
-    return Refusal(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD", f"{proto}: {reason}",
+    return Refusal(grpc.StatusCode.INVALID_ARGUMENT, why, f"{proto}: {reason}",
                    {"field": proto}, ((proto, reason),))
 
 

@@ -102,14 +102,16 @@ class Feed:
         for fill in fills:
             self._advance(fill, "poll")
         if skipped:
+            snapshot = self.snapshot().SerializeToString()
             for watcher in self.watchers:
-                watcher.offer(self.snapshot())
+                watcher.offer(snapshot)
 
     def _advance(self, fill: types_pb2.FilledSlot, source: str) -> None:
         assert self.campaign is not None
         self.campaign = self.campaign.advanced(fill.slot, purchase_of(fill))
         self.fills.append(fill)
-        update = notify_pb2.WatchUpdate(fill=fill, sent_at_ms=self._clock(), source=source)
+        update = notify_pb2.WatchUpdate(fill=fill, sent_at_ms=self._clock(),
+                                        source=source).SerializeToString()  # once for all
         with tracer.start_as_current_span("notify.fanout", attributes={
                 "abc.campaign": self.cid, "abc.slot": fill.slot,
                 "abc.watchers": len(self.watchers), "abc.source": source}):

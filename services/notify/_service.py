@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from services.api.abc.v1 import notify_pb2, notify_pb2_grpc
+from services.api.abc.v1 import notify_pb2
 from services.runtime import (
     NATS_URL,
     NOTIFY_LISTEN,
@@ -21,7 +21,7 @@ from services.store import DocumentStore
 from services.wiring import ServiceNode, serve_wired, wire
 
 from ._hub import Hub
-from ._servicer import NotifyServicer
+from ._servicer import NotifyServicer, handlers
 
 log = logging.getLogger("abc.notify")
 
@@ -64,7 +64,10 @@ async def start_notify(config: NotifyConfig, store: DocumentStore | None = None,
     servicer = NotifyServicer(hub)
 
     def register(server: grpc.aio.Server) -> None:
-        notify_pb2_grpc.add_NotifyServiceServicer_to_server(servicer, server)
+        methods = handlers(servicer)
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(SERVICE_NAME, methods),))
+        server.add_registered_method_handlers(SERVICE_NAME, methods)  # type: ignore[attr-defined]
 
     served = await serve_wired(wiring, config.server, [SERVICE_NAME], register)
     if wiring.link is None:

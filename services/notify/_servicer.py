@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, types_pb2
+from services.api.abc.v1 import notify_pb2, types_pb2
 from services.journal import filler_key, invalid_id
 from services.messages import (
     Refusal,
@@ -22,19 +22,24 @@ from services.store import InDoubt, NotFound, Unavailable
 
 from ._feed import Feed
 from ._hub import Hub
-from ._watcher import FellBehind, Watcher
+from ._watcher import Encoded, FellBehind, Watcher
 
 Context = grpc.aio.ServicerContext[Any, Any]
 MAX_CAMPAIGNS = 100
 
 
-class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
+class NotifyServicer:
+    """NotifyService's methods (registered by ``handlers``, not by the generated base: Watch
+    yields encoded bytes)."""
+
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._fillers: dict[str, types_pb2.Filler] = {}  # immutable, so cached forever
 
     async def Watch(self, request: notify_pb2.WatchRequest, context: Context
-                    ) -> AsyncIterator[notify_pb2.WatchUpdate]:
+                    ) -> AsyncIterator[Encoded]:
+        """Streams ``WatchUpdate`` wire bytes (see ``handlers``: Watch's serializer passes
+        them through), each fill encoded once by its feed for every watcher."""
         wanted = [(w.campaign_id, w.resume_after_slot if w.HasField("resume_after_slot")
                    else None) for w in request.campaigns]
         await self._check_campaigns(context, [cid for cid, _ in wanted])
@@ -45,7 +50,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             for feed, (_, after) in zip(feeds, wanted, strict=True):
                 initial += await _join(feed, watcher, after)
             for update in initial:
-                yield update
+                yield update.SerializeToString()
             while True:
                 yield await watcher.next()
         except FellBehind as exc:
@@ -126,3 +131,16 @@ async def _join(feed: Feed, watcher: Watcher, after: int | None
                         for f in missed]
         feed.watchers.add(watcher)
     return updates
+
+
+def handlers(servicer: NotifyServicer) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+    """NotifyService's methods as ``notify_pb2_grpc`` registers them, except that Watch's
+    responses are sent as the bytes its stream yields (no serializer: the hub encoded them)."""
+    return {
+        "Watch": grpc.unary_stream_rpc_method_handler(
+            servicer.Watch, request_deserializer=notify_pb2.WatchRequest.FromString),
+        "GetCampaign": grpc.unary_unary_rpc_method_handler(
+            servicer.GetCampaign,
+            request_deserializer=types_pb2.GetCampaignRequest.FromString,
+            response_serializer=types_pb2.CampaignView.SerializeToString),
+    }

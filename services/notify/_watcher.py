@@ -1,6 +1,9 @@
 """One Watch stream's queue: bounded, so a slow gateway never slows the others nor grows
 memory. A watcher that falls behind has its backlog replaced by one fresh snapshot; one that
-falls behind again before catching up is closed (RESOURCE_EXHAUSTED) to reconnect."""
+falls behind again before catching up is closed (RESOURCE_EXHAUSTED) to reconnect.
+
+A watcher queues updates already encoded (``WatchUpdate`` wire bytes): a fill is encoded once
+for all its watchers, not once per stream (the Watch handler sends the bytes as they are)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,13 @@ from services.api.abc.v1 import notify_pb2
 
 QUEUE_SIZE = 256
 
+Encoded = bytes
+"""A ``WatchUpdate``'s wire bytes."""
+
 Snapshotter = Callable[[str], notify_pb2.WatchUpdate]
 """Builds a fresh snapshot update of a campaign (from notify's state, no store read)."""
+
+_CLOSING = notify_pb2.WatchUpdate().SerializeToString()  # wakes a closed stream to end it
 
 
 class FellBehind(Exception):
@@ -24,12 +32,12 @@ class Watcher:
                  queue_size: int = QUEUE_SIZE) -> None:
         self.campaigns = campaigns
         self._snapshot = snapshot
-        self._queue: asyncio.Queue[notify_pb2.WatchUpdate] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[Encoded] = asyncio.Queue(queue_size)
         self._resynced = False  # sent a catch-up snapshot and not yet drained
         self.closed: FellBehind | None = None
         self.resyncs = 0
 
-    def offer(self, update: notify_pb2.WatchUpdate) -> None:
+    def offer(self, update: Encoded) -> None:
         """Queue ``update`` without waiting (the hub calls this for every watcher)."""
         if self.closed is not None:
             return
@@ -38,7 +46,7 @@ class Watcher:
         except asyncio.QueueFull:
             self._fall_behind()
 
-    async def next(self) -> notify_pb2.WatchUpdate:
+    async def next(self) -> Encoded:
         """The next update; raises FellBehind once the watcher is closed."""
         update = await self._queue.get()
         if self.closed is not None:
@@ -52,9 +60,9 @@ class Watcher:
             self._queue.get_nowait()
         if self._resynced:
             self.closed = FellBehind("fell behind twice: reconnect with your last slot numbers")
-            self._queue.put_nowait(notify_pb2.WatchUpdate())  # wakes the stream to close it
+            self._queue.put_nowait(_CLOSING)
             return
         for cid in self.campaigns:
-            self._queue.put_nowait(self._snapshot(cid))
+            self._queue.put_nowait(self._snapshot(cid).SerializeToString())
         self._resynced = True
         self.resyncs += 1

@@ -14,9 +14,11 @@ import grpc
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.journal import (
     AccountBusy,
+    AdSizeMismatch,
     AlreadyExists,
     InsufficientFunds,
     Interrupted,
+    InvalidImage,
     InvalidInput,
     LostRace,
     Missing,
@@ -25,13 +27,14 @@ from services.journal import (
 )
 from services.messages import Refusal, abort, exists, invalid, missing, store_failed
 
-Outcome = (AccountBusy | AlreadyExists | InsufficientFunds | Interrupted | InvalidInput | LostRace
-           | Missing | PriceAboveMax | WrongState)
+Outcome = (AccountBusy | AdSizeMismatch | AlreadyExists | InsufficientFunds | Interrupted
+           | InvalidInput | LostRace | Missing | PriceAboveMax | WrongState)
 Reason = pb.BuyRejection.Reason
 Why = pb.WithdrawalRejection.Reason
 Context = grpc.aio.ServicerContext[object, object]
 FILLER_FIELDS = {"user": "filler.user_id", "filler": "filler.filler_id", "text": "filler.text",
-                 "link": "filler.link", "image": "filler.image"}
+                 "link": "filler.link", "image": "filler.image",
+                 "content_type": "filler.content_type"}
 """UploadFiller's proto fields, for the names the journal checks them by."""
 
 
@@ -70,6 +73,8 @@ async def _abort(context: Context, refusal: Refusal) -> NoReturn:
 def refusal_of(outcome: Outcome, fields: Mapping[str, str] | None = None) -> Refusal:
     code = grpc.StatusCode
     match outcome:
+        case InvalidImage(name, reason):
+            return invalid(name, reason, fields, why="INVALID_IMAGE")
         case InvalidInput(name, reason):
             return invalid(name, reason, fields)
         case Missing(kind, ident):
@@ -104,5 +109,17 @@ def refusal_of(outcome: Outcome, fields: Mapping[str, str] | None = None) -> Ref
                            {"withdrawal_id": ident, "state": state},
                            detail=pb.WithdrawalRejection(reason=Why.WRONG_STATE, state=state,
                                                          wanted=wanted))
+        case AdSizeMismatch():
+            return _misfit(outcome)
         case Interrupted(detail):
             return store_failed(detail)
+
+
+def _misfit(m: AdSizeMismatch) -> Refusal:
+    image = f"is {m.width}x{m.height}" if m.width else "has no image"
+    return Refusal(grpc.StatusCode.FAILED_PRECONDITION, "AD_SIZE_MISMATCH",
+                   f"filler {m.filler!r} {image}; campaign {m.campaign!r} shows "
+                   f"{m.ad_width}x{m.ad_height} ads",
+                   {"campaign_id": m.campaign, "filler_id": m.filler,
+                    "ad_width": str(m.ad_width), "ad_height": str(m.ad_height),
+                    "width": str(m.width), "height": str(m.height)})

@@ -66,7 +66,7 @@ class ListingServicer:
             await refuse(context, found)
         chosen, token = asked.page(found, lambda f: (f[0],), newest_first=False)
         # Without images: a page of them could pass gRPC's message limit (GetFiller has it).
-        fillers = [filler_message(uid, fid, {**value, "image": ""}) for fid, value in chosen]
+        fillers = [filler_message(uid, fid, value, with_image=False) for fid, value in chosen]
         return pb.ListFillersResponse(fillers=fillers, next_page_token=token)
 
     async def GetFiller(self, request: pb.GetFillerRequest, context: Context

@@ -6,7 +6,6 @@ lists in ``_listings.py``, passwords in ``_passwords.py``."""
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import Any
 
@@ -27,7 +26,7 @@ from services.journal import (
     Resolution,
     User,
 )
-from services.messages import campaign_message, price_curve
+from services.messages import campaign_message, filler_message, price_curve
 
 from . import _messages as msg
 from ._errors import FILLER_FIELDS, refuse
@@ -88,11 +87,12 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, Pass
                              ) -> types_pb2.Campaign:
         r = request
         outcome = await self.journal.create_campaign(r.campaign_id, r.owner_id, r.min_price,
-                                                     r.slot_seconds)
+                                                     r.slot_seconds, r.ad_width, r.ad_height)
         if not isinstance(outcome, Created):
             await refuse(context, outcome)
         return types_pb2.Campaign(campaign_id=r.campaign_id, owner_id=r.owner_id,
-                           min_price=r.min_price, slot_seconds=r.slot_seconds)
+                                  min_price=r.min_price, slot_seconds=r.slot_seconds,
+                                  ad_width=r.ad_width, ad_height=r.ad_height)
 
     async def GetCampaign(self, request: types_pb2.GetCampaignRequest, context: Context
                           ) -> types_pb2.CampaignView:
@@ -108,10 +108,12 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, Pass
                            ) -> types_pb2.Filler:
         f = request.filler
         outcome = await self.journal.upload_filler(f.user_id, f.filler_id, f.text, f.link,
-                                                   base64.b64encode(f.image).decode())
+                                                   f.image, f.content_type)
         if not isinstance(outcome, Created):
             await refuse(context, outcome, FILLER_FIELDS)
-        return f
+        assert outcome.value is not None  # a creation carries its document
+        # As stored: with the media type and size the journal read from the image.
+        return filler_message(f.user_id, f.filler_id, outcome.value)
 
     async def Buy(self, request: pb.BuyRequest, context: Context) -> pb.BuyResponse:
         r = request

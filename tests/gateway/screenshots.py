@@ -34,7 +34,7 @@ def banner(path: Path, size: tuple[int, int], colors: tuple[str, str], words: st
     image = Image.new("RGB", size, colors[0])
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, size[1] * 2 // 3, size[0], size[1]), fill=colors[1])
-    draw.text((16, size[1] // 3), words, fill="white", font_size=size[1] // 4)
+    draw.text((16, size[1] // 6), words, fill="white", font_size=size[1] * 2 // 5)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     path.write_bytes(buffer.getvalue())
@@ -57,15 +57,17 @@ def populate(system: System, browser: Browser, images: Path) -> dict[str, Page]:
     open_campaign(people["acme"], url, "harbor-news", 40, 600)
     open_campaign(people["acme"], url, "night-owl", 15, 60)
     ads = {"bea": [("kites", "Kites for every wind: 20% off this spring",
-                    "https://kites.example/spring", (468, 60), ("#2452d6", "#f5a623"))],
+                    "https://kites.example/spring", (468, 60), ("#2452d6", "#f5a623"),
+                    "KITES  -20%")],
            "cal": [("bakery", "Fresh sourdough at the harbor, every morning from 7",
-                    "https://bakery.example", (300, 100), ("#8a4b2a", "#e9c46a"))]}
+                    "https://bakery.example", (300, 100), ("#8a4b2a", "#e9c46a"),
+                    "Sourdough")]}
     for name in ("bea", "cal"):
         sign_up(people[name], url, name)
         system.deposit(name, 50_000, f"d-{name}")
-        for fid, text, link, size, colors in ads[name]:
+        for fid, text, link, size, colors, words in ads[name]:
             upload_ad(people[name], url, fid, text, link,
-                      banner(images / f"{fid}.png", size, colors, text.split(":")[0][:24]))
+                      banner(images / f"{fid}.png", size, colors, words))
     upload_ad(people["bea"], url, "plain", "Plain words, no picture", "https://words.example")
     buy(people["cal"], url, "harbor-news", "bakery")
     buy(people["bea"], url, "harbor-news", "plain")

@@ -91,6 +91,7 @@ def test_pages_carry_the_security_headers(client: TestClient) -> None:
         assert headers["x-frame-options"] == "DENY"
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "same-origin"
+    assert client.get("/login").headers["cache-control"] == "no-store"
 
 
 def test_pages_have_no_inline_script(client: TestClient) -> None:

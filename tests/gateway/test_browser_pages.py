@@ -216,3 +216,24 @@ def test_a_form_sent_without_its_csrf_token_is_refused(system: System, person: P
     expect(person.locator("h1")).to_have_text("Refused")
     person.goto(f"{system.url}/campaigns/forged")
     expect(person.locator("h1")).to_have_text("Not found")  # nothing was created
+
+
+def test_every_page_fits_a_phones_width(system: System, browser: Browser) -> None:
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                has_touch=True)
+    phone.set_default_timeout(TIMEOUT_MS)
+    page = phone.new_page()
+    try:
+        sign_up(page, system.url, "pat")
+        open_campaign(page, system.url, "pocket-size-campaign-name", min_price=12345)
+        system.deposit("pat", 100_000, "d-pat")
+        load_buy_form(page, system.url, "pocket-size-campaign-name", "")
+        page.click(".buy-button")
+        assert bought(notice(page)) == (1, 12345)
+        for path in ("/", "/campaigns/pocket-size-campaign-name", "/account", "/selling",
+                     "/login", "/signup", "/campaigns/nope"):
+            page.goto(system.url + path)
+            width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+            assert width == [360, 360], path  # laid out at the phone's width, nothing wider
+    finally:
+        phone.close()

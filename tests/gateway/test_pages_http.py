@@ -143,7 +143,7 @@ def test_bad_numbers_and_a_price_above_the_maximum_are_said_on_the_form(
     assert 'name="max_price" type="number" min="1" step="1" required value="50"' in answer.text
 
 
-def test_an_oversized_image_is_refused_and_the_gateway_keeps_serving(
+def test_an_oversized_or_fake_image_is_refused_and_the_gateway_keeps_serving(
     system: System, visitor: Visitor,
 ) -> None:
     visitor.sign_up("ivy")
@@ -158,6 +158,11 @@ def test_an_oversized_image_is_refused_and_the_gateway_keeps_serving(
                b"Content-Type: image/png\r\n\r\n")
         for _ in range(50 * 16):
             yield b"0" * 65536
+
+    answer = visitor.post("/account/ads", {"filler_id": "fake", "text": "Fake"}, page="/account",
+                          files={"image": ("fake.png", b"not an image at all", "image/png")})
+    assert answer.status_code == 400
+    assert _error(answer.text).startswith("Image: ")  # purchase decoded it, and refused
 
     token = csrf_of(visitor.get("/account").text)
     try:

@@ -5,10 +5,7 @@ test's collector."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests._support.waiting import wait_for
 from tests.tracing._collector import (
@@ -27,22 +24,21 @@ BUY = "/abc.v1.PurchaseService/Buy"
 ROUTE = "POST /campaigns/{campaign_id}/buy"
 
 
-@pytest.fixture
-def collector() -> Iterator[Collector]:
-    running = Collector().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 def _one(spans: list[ReceivedSpan], **want: object) -> ReceivedSpan:
     found = [s for s in spans if all(getattr(s, k) == v for k, v in want.items())]
     assert len(found) == 1, (want, [(s.service, s.name) for s in spans])
     return found[0]
 
 
-def test_a_purchase_from_the_browser_is_one_trace(tmp_path: Path, collector: Collector) -> None:
+def test_a_purchase_from_the_browser_is_one_trace(tmp_path: Path) -> None:
+    collector = Collector().start()
+    try:
+        _buy_and_check_the_trace(tmp_path, collector)
+    finally:
+        collector.stop()
+
+
+def _buy_and_check_the_trace(tmp_path: Path, collector: Collector) -> None:
     with running_system(tmp_path, otel_env(collector.endpoint)) as system, \
             Visitor(system.url) as seller, Visitor(system.url) as buyer:
         seller.sign_up("sid")

@@ -27,6 +27,7 @@ from services.journal import (
     invalid_id,
 )
 from services.store import MemoryStore
+from tests._support.images import png_of_length
 
 from .conftest import CAMPAIGN, OWNER, Node, RecordingStore, market, open_account
 
@@ -152,31 +153,51 @@ async def test_slot_seconds_at_the_limits_is_accepted(good: int) -> None:
     assert outcome == Created("campaign", "camp2")
 
 
+def _text(j: Journal, v: Any) -> Awaitable[object]:
+    return j.upload_filler("alice", "ad2", v)
+
+
+def _link(j: Journal, v: Any) -> Awaitable[object]:
+    return j.upload_filler("alice", "ad2", "hi", link=v)
+
+
+def _image(j: Journal, v: Any) -> Awaitable[object]:
+    return j.upload_filler("alice", "ad2", "hi", image=v)
+
+
+def _content_type(j: Journal, v: Any) -> Awaitable[object]:
+    return j.upload_filler("alice", "ad2", "hi", content_type=v)
+
+
 FILLER_TEXTS: dict[str, tuple[str, Call, object]] = {
-    "empty text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v), ""),
-    "long text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v),
-                  "x" * (MAX_FILLER_TEXT + 1)),
-    "text not str": ("text", lambda j, v: j.upload_filler("alice", "ad2", v), 5),
-    "long link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
-                  "x" * (MAX_FILLER_LINK + 1)),
-    "long image": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi", image=v),
-                   "x" * (MAX_FILLER_IMAGE + 1)),
-    "control characters in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v),
-                                   "buy\x1b[31m now"),
-    "a newline in text": ("text", lambda j, v: j.upload_filler("alice", "ad2", v), "a\nb"),
-    "javascript: link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
-                         "javascript:alert(1)"),
-    "data: link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
-                   "data:text/html,<script>alert(1)</script>"),
-    "relative link": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
-                      "/evil"),
-    "link with credentials": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi",
-                                                                   link=v),
-                              "https://user:pw@bank.example/"),
-    "link with a space": ("link", lambda j, v: j.upload_filler("alice", "ad2", "hi", link=v),
-                          "https://a.example/x y"),
-    "image not base64": ("image", lambda j, v: j.upload_filler("alice", "ad2", "hi", image=v),
-                         "not base64!!"),
+    "empty text": ("text", _text, ""),
+    "long text": ("text", _text, "x" * (MAX_FILLER_TEXT + 1)),
+    "text not str": ("text", _text, 5),
+    "control characters in text": ("text", _text, "buy\x1b[31m now"),
+    "a newline in text": ("text", _text, "a\nb"),
+    "a bidi override in text": ("text", _text, "buy \u202egnp.exe"),
+    "a zero-width space in text": ("text", _text, "fr\u200bee"),
+    "a line separator in text": ("text", _text, "a\u2028b"),
+    "long link": ("link", _link, "x" * (MAX_FILLER_LINK + 1)),
+    "javascript: link": ("link", _link, "javascript:alert(1)"),
+    "a JavaScript: link in capitals": ("link", _link, "JavaScript:alert(1)"),
+    "a javascript: link behind a tab": ("link", _link, "java\tscript:alert(1)"),
+    "a vbscript: link": ("link", _link, "vbscript:msgbox(1)"),
+    "data: link": ("link", _link, "data:text/html,<script>alert(1)</script>"),
+    "a data: image link": ("link", _link, "data:image/svg+xml;base64,PHN2Zz4="),
+    "relative link": ("link", _link, "/evil"),
+    "a protocol-relative link": ("link", _link, "//evil.example/"),
+    "a link without a host": ("link", _link, "https:///evil"),
+    "link with credentials": ("link", _link, "https://user:pw@bank.example/"),
+    "a link with a user only": ("link", _link, "https://bank.example@evil.example/"),
+    "a link with a bad port": ("link", _link, "https://a.example:99999/"),
+    "link with a space": ("link", _link, "https://a.example/x y"),
+    "a link with a leading space": ("link", _link, " https://a.example/"),
+    "a bidi override in a link": ("link", _link, "https://a.example/\u202efdp.exe"),
+    "long image": ("image", _image, png_of_length(MAX_FILLER_IMAGE + 1)),
+    "image not an image": ("image", _image, b"not an image!!"),
+    "image as text": ("image", _image, "iVBORw0KGgo="),
+    "a content type without an image": ("content_type", _content_type, "image/png"),
 }
 
 
@@ -193,7 +214,18 @@ async def test_a_filler_at_every_limit_is_accepted() -> None:
     outcome, _ = await _attempt(
         lambda j, v: j.upload_filler("alice", "ad2", "t" * MAX_FILLER_TEXT,
                                      link="https://" + "l" * (MAX_FILLER_LINK - 8), image=v),
-        "i" * MAX_FILLER_IMAGE)
+        png_of_length(MAX_FILLER_IMAGE))
+    assert outcome == Created("filler", "ad2")
+
+
+PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # "I want", with a non-joiner
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji of three, joined
+
+
+@pytest.mark.parametrize("text", ["Kites 50% off!", "Drachen für 5 €", "凧 ☺ 🪁",
+                                  "עפיפונים", FAMILY, PERSIAN])
+async def test_plain_text_in_any_script_is_accepted(text: str) -> None:
+    outcome, _ = await _attempt(lambda j, v: j.upload_filler("alice", "ad2", v), text)
     assert outcome == Created("filler", "ad2")
 
 

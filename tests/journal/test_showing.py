@@ -46,7 +46,7 @@ async def test_the_filler_is_read_only_when_asked_for() -> None:
     store = RecordingStore(MemoryStore())
     journal = Node(store).journal
     await market(journal, {"alice": 10_000})
-    assert await journal.upload_filler("alice", "f1", "kites", "", "") is not None
+    assert await journal.upload_filler("alice", "f1", "kites", "", b"") is not None
     assert isinstance(await journal.buy("alice", CAMPAIGN, 10_000, filler="f1"), Bought)
     campaign = Campaign.from_json((await store.get(campaign_key(CAMPAIGN))).value)
     for with_filler, reads in [(True, ["slot:camp:1", "filler:alice:f1"]),

@@ -339,9 +339,13 @@ async def next_update(call: WatchCall) -> notify_pb2.WatchUpdate:
     return update
 
 
-def _update(slot: int) -> notify_pb2.WatchUpdate:
+def _update(slot: int) -> bytes:
     return notify_pb2.WatchUpdate(fill=types_pb2.FilledSlot(campaign_id="c1", slot=slot),
-                                  source="event")
+                                  source="event").SerializeToString()
+
+
+async def _next(watcher: Watcher) -> notify_pb2.WatchUpdate:
+    return notify_pb2.WatchUpdate.FromString(await watcher.next())
 
 
 def _snapshot(cid: str) -> notify_pb2.WatchUpdate:
@@ -355,18 +359,18 @@ async def test_a_watcher_that_falls_behind_gets_a_snapshot_then_is_closed() -> N
     watcher = Watcher(["c1"], _snapshot, queue_size=4)
     for n in range(1, 5):
         watcher.offer(_update(n))
-    assert [(await watcher.next()).fill.slot for _ in range(2)] == [1, 2]
+    assert [(await _next(watcher)).fill.slot for _ in range(2)] == [1, 2]
     for n in range(5, 8):  # the queue holds 3, 4, 5, 6; 7 overflows it
         watcher.offer(_update(n))
     assert watcher.resyncs == 1 and watcher.closed is None
-    resync = await watcher.next()  # the backlog is gone: one fresh snapshot instead
+    resync = await _next(watcher)  # the backlog is gone: one fresh snapshot instead
     assert resync.WhichOneof("update") == "snapshot" and resync.snapshot.head == 99
 
     # Caught up (queue drained): the next overflow is a fresh start, another snapshot.
     for n in range(8, 13):
         watcher.offer(_update(n))
     assert watcher.resyncs == 2 and watcher.closed is None
-    assert (await watcher.next()).WhichOneof("update") == "snapshot"
+    assert (await _next(watcher)).WhichOneof("update") == "snapshot"
 
     # Overflowing again before the snapshot's backlog is drained closes the watcher.
     for n in range(13, 18):  # 17 overflows: snapshot
@@ -374,8 +378,8 @@ async def test_a_watcher_that_falls_behind_gets_a_snapshot_then_is_closed() -> N
     assert watcher.resyncs == 3
     for n in range(18, 21):  # the snapshot, 18, 19, 20: full
         watcher.offer(_update(n))
-    assert (await watcher.next()).WhichOneof("update") == "snapshot"
-    assert (await watcher.next()).fill.slot == 18  # 19, 20 still queued: not caught up
+    assert (await _next(watcher)).WhichOneof("update") == "snapshot"
+    assert (await _next(watcher)).fill.slot == 18  # 19, 20 still queued: not caught up
     for n in range(21, 24):  # 23 overflows again
         watcher.offer(_update(n))
     assert watcher.closed is not None and watcher.resyncs == 3

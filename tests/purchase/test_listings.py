@@ -25,6 +25,7 @@ from services.journal import (
 )
 from services.journal._index import add_entry, add_to_index
 from services.lab.loadgen import audit_url
+from tests._support.images import image_bytes
 from tests._support.world import KITES, open_world, store_url
 from tests.journal.conftest import Crash, crash_after
 
@@ -153,16 +154,19 @@ async def test_fillers_of_one_user_and_get_filler(tmp_path: Path) -> None:
     async with purchase_server(url) as running:
         s, store = running.stub, running.node.wiring.store
         await open_world(s, owner="bob", buyers=("alice", "carol"))
-        uploaded = [_filler("alice", fid, image=b"hi" if fid == "f2" else b"")
-                    for fid in ("f3", "f1", "f2", "f4")]
+        uploaded = [_filler("alice", fid, image=image_bytes("PNG", 30, 20) if fid == "f2"
+                            else b"") for fid in ("f3", "f1", "f2", "f4")]
         for filler in [*uploaded, _filler("carol", "f1"), _filler("carol", "x")]:
             await s.UploadFiller(pb.UploadFillerRequest(filler=filler))
-        # A filler uploaded before the per-user lists existed: its document and its index
-        # entry, nothing in fillers:alice. GetFiller finds it; ListFillers does not list it.
+        uploaded[2].MergeFrom(types_pb2.Filler(content_type="image/png", width=30, height=20))
+        # A filler uploaded before the per-user lists existed (and before images were
+        # checked, with an image that is "<script>"): its document and its index entry,
+        # nothing in fillers:alice. GetFiller finds it, without the unchecked image;
+        # ListFillers does not list it.
         await add_to_index(store, running.node.wiring.journal.context, IndexKind.FILLERS,
                            "alice:old")
         await store.insert(filler_key("alice", "old"), {"text": "old", "link": "",
-                                                        "image": ""})
+                                                        "image": "PHNjcmlwdD4="})
 
         async def fillers(uid: str, size: int) -> list[pb.ListFillersResponse]:
             async def page(page_token: str) -> pb.ListFillersResponse:
@@ -173,9 +177,10 @@ async def test_fillers_of_one_user_and_get_filler(tmp_path: Path) -> None:
         pages = await fillers("alice", 3)
         assert [len(p.fillers) for p in pages] == [3, 1]
         listed = [f for p in pages for f in p.fillers]
-        without_images = sorted((types_pb2.Filler(user_id=f.user_id, filler_id=f.filler_id,
-                                                  text=f.text, link=f.link)
-                                 for f in uploaded), key=lambda f: f.filler_id)
+        without_images = sorted((types_pb2.Filler(
+            user_id=f.user_id, filler_id=f.filler_id, text=f.text, link=f.link,
+            content_type=f.content_type, width=f.width, height=f.height)
+            for f in uploaded), key=lambda f: f.filler_id)
         assert listed == without_images
         assert [f for p in await fillers("alice", 1) for f in p.fillers] == listed
         assert [f.filler_id for p in await fillers("carol", 0) for f in p.fillers] == \
@@ -185,7 +190,8 @@ async def test_fillers_of_one_user_and_get_filler(tmp_path: Path) -> None:
         assert await s.GetFiller(pb.GetFillerRequest(user_id="alice", filler_id="f2")) == \
             uploaded[2]
         old = await s.GetFiller(pb.GetFillerRequest(user_id="alice", filler_id="old"))
-        assert old.text == "old"
+        assert (old.text, old.image, old.content_type, old.width, old.height) == \
+            ("old", b"", "", 0, 0)
         missing = await failure_of(s.GetFiller(pb.GetFillerRequest(user_id="carol",
                                                                    filler_id="f2")))
         info = error_info_of(missing)

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import types_pb2
 from services.journal import MAX_MONEY, MAX_SLOT_SECONDS
+from tests._support.images import FORMATS, image_bytes, png_claiming
 from tests._support.world import KITES, open_world, store_url
 
 from ._contract import contract_server
-from ._support import writes
+from ._support import send, writes
 
 Code = grpc.StatusCode
 # What the contract lets a call end with on a healthy store (UNAVAILABLE is for a failing one).
@@ -42,12 +43,25 @@ texts = st.one_of(_text, st.sampled_from(["", "x" * 500, "x" * 501, "x" * 2048, 
 
 
 
+int32 = st.one_of(st.sampled_from([-(2**31), -1, 0, 1, 90, 250, 300, 4096, 4097, 2**31 - 1]),
+                 st.integers(-(2**31), 2**31 - 1))
+images = st.one_of(
+    st.binary(max_size=64),
+    st.sampled_from([image_bytes(fmt, 300, 250) for fmt in FORMATS]
+                    + [image_bytes("PNG", 728, 90), image_bytes("BMP"),
+                       png_claiming(100_000, 100_000), png_claiming(4096, 1025),
+                       image_bytes("GIF")[:40], b"<svg onload=alert(1)/>"]),
+)
+content_types = st.one_of(st.sampled_from(["", *FORMATS.values(), "image/svg+xml",
+                                           "text/html"]), _text)
+
+
 def known(*names: str) -> st.SearchStrategy[str]:
     """Often one of the world's real ids, so that calls get past validation too."""
     return st.one_of(st.sampled_from(names), ids)
 
 
-users, campaigns = known("alice", "bob"), known("c1")
+users, campaigns = known("alice", "bob"), known("c1", "banner")
 prices = st.one_of(st.integers(1, 1000), st.integers(1, 1000), int64)
 
 calls = st.one_of(
@@ -58,21 +72,23 @@ calls = st.one_of(
     st.tuples(st.just("Login"), st.builds(pb.LoginRequest, user_id=users)),
     st.tuples(st.just("CreateCampaign"),
               st.builds(pb.CreateCampaignRequest, campaign_id=ids, owner_id=users,
-                        min_price=prices, slot_seconds=int64)),
+                        min_price=prices, slot_seconds=int64, ad_width=int32,
+                        ad_height=int32)),
     st.tuples(st.just("GetCampaign"),
               st.builds(types_pb2.GetCampaignRequest, campaign_id=campaigns)),
     st.tuples(st.just("UploadFiller"), st.builds(pb.UploadFillerRequest, filler=st.builds(
         types_pb2.Filler, user_id=users, filler_id=ids, text=texts, link=texts,
-        image=st.binary(max_size=64)))),
+        image=images, content_type=content_types, width=int32, height=int32))),
     st.tuples(st.just("Buy"),
               st.builds(pb.BuyRequest, user_id=users, campaign_id=campaigns, max_price=prices,
-                        filler_id=known("", "f1"), keep_trying=st.booleans())),
+                        filler_id=known("", "f1", "fit"), keep_trying=st.booleans())),
     st.tuples(st.just("GetCurrentAd"), st.builds(pb.GetCurrentAdRequest, campaign_id=campaigns)),
     # Calls that pass validation, so purchases and deposits really happen in between.
     st.tuples(st.just("Buy"),
               st.builds(pb.BuyRequest, user_id=st.sampled_from(["alice", "bob"]),
-                        campaign_id=st.just("c1"), max_price=st.integers(1, 10**4),
-                        filler_id=st.sampled_from(["", "f1"]), keep_trying=st.booleans())),
+                        campaign_id=st.sampled_from(["c1", "banner"]),
+                        max_price=st.integers(1, 10**4),
+                        filler_id=st.sampled_from(["", "f1", "fit"]), keep_trying=st.booleans())),
     st.tuples(st.just("Deposit"),
               st.builds(pb.DepositRequest, user_id=st.sampled_from(["alice", "bob"]),
                         deposit_id=st.sampled_from(["d1", "d2", "d3"]),
@@ -85,6 +101,13 @@ def test_any_request_gets_a_contract_status(tmp_path: Path) -> None:
     with contract_server(url) as server:
         server.loop.run(open_world(server.stub, owner="bob", funds=1000, min_price=10,
                                    filler=KITES))
+        # A campaign of one ad size, and alice's ad of that size (KITES has no image).
+        server.loop.run(send(server.stub, "CreateCampaign", pb.CreateCampaignRequest(
+            campaign_id="banner", owner_id="bob", min_price=10, slot_seconds=60, ad_width=300,
+            ad_height=250)))
+        server.loop.run(send(server.stub, "UploadFiller", pb.UploadFillerRequest(
+            filler=types_pb2.Filler(user_id="alice", filler_id="fit", text="Kites",
+                                    image=image_bytes("GIF")))))
         assert writes(url) > 0  # the write counter is live
 
         @settings(max_examples=100, deadline=None,

@@ -16,10 +16,11 @@ def test_the_defaults_are_the_journals() -> None:
 
 def test_each_setting_is_read_and_bounded() -> None:
     env = {"ABC_FEE_BPS": "250", "ABC_WITHDRAWAL_FEE": "7", "ABC_MIN_WITHDRAWAL": "100",
-           "ABC_CREDIT_BATCH": "64"}
-    assert policy_from_env(env) == Policy(250, 7, 100, 64)
+           "ABC_CREDIT_BATCH": "64", "ABC_MIN_CAMPAIGN_PRICE": "25"}
+    assert policy_from_env(env) == Policy(250, 7, 100, 64, 25)
     for var, bad in (("ABC_FEE_BPS", "10001"), ("ABC_FEE_BPS", "-1"), ("ABC_FEE_BPS", "1.5"),
-                     ("ABC_MIN_WITHDRAWAL", "0"), ("ABC_CREDIT_BATCH", "lots")):
+                     ("ABC_MIN_WITHDRAWAL", "0"), ("ABC_CREDIT_BATCH", "lots"),
+                     ("ABC_MIN_CAMPAIGN_PRICE", "0"), ("ABC_MIN_CAMPAIGN_PRICE", "10**16")):
         with pytest.raises(ConfigError, match=var):
             policy_from_env({var: bad})
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from services.journal import Journal, JournalContext, Safeguards, Snapshot, Timing, check_invariants
 
@@ -22,6 +24,13 @@ from ._world import (
     recover_to_quiescence,
     set_up,
 )
+
+T = TypeVar("T")
+
+
+async def _inline(work: Callable[[], T]) -> T:
+    """CPU work (an ad's image) runs in the actor itself: the simulation has no threads."""
+    return work()
 
 
 @dataclass
@@ -47,7 +56,7 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
     checker = InvariantChecker()
     sched.observers.append(checker)
     ctx = JournalContext(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
-                 on_step=sched.on_step, timing=Timing(),
+                 on_step=sched.on_step, offload=_inline, timing=Timing(),
                  safeguards=safeguards if safeguards is not None else Safeguards())
     journal = Journal(SimStore(sched), ctx)
     rng = random.Random(f"world-{seed}")
