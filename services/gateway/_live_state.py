@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from services.api.abc.v1 import notify_pb2, types_pb2
 
-from ._ads import safe_href
+from ._ads import IMAGE_TYPES, safe_href
 from ._sse import Frame, event_frame
 
 RING = 128  # recent fills kept per campaign: what a reconnecting browser can be replayed
@@ -47,7 +47,8 @@ class AdView:
 
 
 def ad_view(fill: types_pb2.FilledSlot, filler: types_pb2.Filler) -> AdView:
-    image = image_url(fill.campaign_id, fill.slot) if filler.image else ""
+    shown = filler.image and filler.content_type in IMAGE_TYPES  # as purchase checked it
+    image = image_url(fill.campaign_id, fill.slot) if shown else ""
     return AdView(filler.text, safe_href(filler.link) or "", image, filler.width,
                   filler.height)
 

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._ad_images import image_type
+from ._ads import IMAGE_TYPES
 from ._embed import embed_page
 from ._hub import LiveHub
 from ._live import CAMPAIGN_ID, SLOT_NUMBER, not_found, unavailable
@@ -82,10 +82,10 @@ def publisher_routes(hub: LiveHub, limits: TokenBuckets | None = None) -> list[R
         if _matches(request, tag):
             return _not_modified(tag, max_age)
         filler = await hub.filler(view.fill.buyer_id, view.fill.filler_id)
-        kind = None if filler is None else image_type(filler)
-        if filler is None or kind is None:
+        if filler is None or filler.content_type not in IMAGE_TYPES:
             return Response("image unavailable\n", 503, headers={**CORS, "Retry-After": "2"})
-        return Response(filler.image, media_type=kind, headers=_cached(tag, max_age))
+        return Response(filler.image, media_type=filler.content_type,
+                        headers=_cached(tag, max_age))
 
     async def embed(request: Request) -> Response:
         state = await _state(hub, buckets, request)
