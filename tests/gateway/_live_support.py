@@ -70,7 +70,7 @@ async def gateway_on(notify: NotifyStub, purchase: PurchaseStub,
                      ) -> AsyncIterator[Gateway]:
     """The live and publisher routes on uvicorn, from a hub on ``notify`` and ``purchase``."""
     hub = LiveHub(lambda: notify, lambda: purchase, settings=settings)
-    app = Starlette(routes=[*live_routes(hub, limits), *publisher_routes(hub, limits),
+    app = Starlette(routes=[*live_routes(hub), *publisher_routes(hub, limits),
                             Mount("/static", StaticFiles(directory=STATIC))])
     async with serving(app) as port:
         hub.start()
