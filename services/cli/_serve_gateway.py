@@ -54,7 +54,9 @@ def config(args: argparse.Namespace) -> GatewayConfig:
 def _bind(config: GatewayConfig) -> socket.socket:
     host, port = config.host_port()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP said outright: asyncio sets TCP_NODELAY only on sockets that say it, and
+    # without it a kept-alive connection's next answer waits out a delayed ACK (~40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -27,6 +27,7 @@ from ._views import (
     redirect,
     signed_in,
     text_field,
+    together,
 )
 
 MAX_IMAGE_BYTES = 262_144  # purchase's limit (types.proto, Filler.image)
@@ -44,11 +45,12 @@ async def render_account(request: Request, error: str | None = None, status: int
     """The account page; ``error`` and ``draft`` (what was typed) for a refused upload."""
     user = current_user(request)
     stub = backends(request).purchase
-    statement: pb.Statement = await answered(stub.GetStatement(
-        pb.GetStatementRequest(user_id=user, page_size=STATEMENT_PAGE)))
-    fillers: pb.ListFillersResponse = await answered(stub.ListFillers(
-        pb.ListFillersRequest(user_id=user, page_size=100)))
-    purchases, purchases_note = await _purchases(request, user)
+    statement: pb.Statement
+    fillers: pb.ListFillersResponse
+    statement, fillers, (purchases, purchases_note) = await together(
+        stub.GetStatement(pb.GetStatementRequest(user_id=user, page_size=STATEMENT_PAGE)),
+        stub.ListFillers(pb.ListFillersRequest(user_id=user, page_size=100)),
+        _purchases(request, user))
     return page(request, "account.html", status, balance=statement.balance,
                 entries=list(statement.entries), more_entries=bool(statement.next_page_token),
                 ads=[ad_of(f) for f in fillers.fillers], purchases=purchases,

@@ -33,6 +33,7 @@ from ._views import (
     signed_in,
     signed_in_user,
     text_field,
+    together,
     whole_number,
 )
 
@@ -87,24 +88,22 @@ async def render_campaign(request: Request, campaign_id: str, error: str | None 
     """The campaign's page; with ``error`` (a refused purchase) shown above its buy form. The
     campaign is read from notify, or from purchase when notify is behind the slots listed."""
     stubs, user = backends(request), signed_in_user(request)
-    view: types_pb2.CampaignView = await answered(stubs.notify.GetCampaign(
-        types_pb2.GetCampaignRequest(campaign_id=campaign_id)))
-    slots: pb.ListSlotsResponse = await answered(stubs.purchase.ListSlots(
-        pb.ListSlotsRequest(campaign_id=campaign_id, page_size=RECENT_SLOTS)))
+    view: types_pb2.CampaignView
+    slots: pb.ListSlotsResponse
+    view, slots, *mine = await together(
+        stubs.notify.GetCampaign(types_pb2.GetCampaignRequest(campaign_id=campaign_id)),
+        stubs.purchase.ListSlots(pb.ListSlotsRequest(campaign_id=campaign_id,
+                                                     page_size=RECENT_SLOTS)),
+        *(() if user is None else (
+            stubs.purchase.ListFillers(pb.ListFillersRequest(user_id=user, page_size=100)),
+            stubs.purchase.GetAccount(pb.GetAccountRequest(user_id=user)))))
     if slots.slots and slots.slots[0].slot > view.head:
         # notify had not heard of the newest fill yet (right after this person's own buy,
         # say): the page's view is never behind its own list of slots.
         view = await answered(stubs.purchase.GetCampaign(
             types_pb2.GetCampaignRequest(campaign_id=campaign_id)))
-    fillers: list[Ad] = []
-    balance = None
-    if user is not None:
-        mine: pb.ListFillersResponse = await answered(stubs.purchase.ListFillers(
-            pb.ListFillersRequest(user_id=user, page_size=100)))
-        fillers = [ad_of(f) for f in mine.fillers]
-        account: pb.Account = await answered(stubs.purchase.GetAccount(
-            pb.GetAccountRequest(user_id=user)))
-        balance = account.balance
+    fillers = [ad_of(f) for f in mine[0].fillers] if mine else []
+    balance = mine[1].balance if mine else None
     return page(request, "campaign.html", status, view=view, c=view.campaign,
                 curve=curve_of(view), slots=list(slots.slots),
                 current=ad_of(view.current_filler) if view.HasField("current_filler") else None,

@@ -29,6 +29,7 @@ from ._views import (
     redirect,
     signed_in,
     text_field,
+    together,
     whole_number,
 )
 
@@ -66,12 +67,14 @@ async def render_selling(request: Request, error: str | None = None, status: int
     with what was typed (``draft``)."""
     user = current_user(request)
     stub = backends(request).purchase
-    mine: pb.ListCampaignsResponse = await answered(stub.ListCampaigns(
-        pb.ListCampaignsRequest(owner_id=user, page_size=100)))
-    credits, partial = await _credits(request, user)
-    withdrawals: pb.ListWithdrawalsResponse = await answered(stub.ListWithdrawals(
-        pb.ListWithdrawalsRequest(user_id=user, page_size=20)))
-    account: pb.Account = await answered(stub.GetAccount(pb.GetAccountRequest(user_id=user)))
+    mine: pb.ListCampaignsResponse
+    withdrawals: pb.ListWithdrawalsResponse
+    account: pb.Account
+    mine, (credits, partial), withdrawals, account = await together(
+        stub.ListCampaigns(pb.ListCampaignsRequest(owner_id=user, page_size=100)),
+        _credits(request, user),
+        stub.ListWithdrawals(pb.ListWithdrawalsRequest(user_id=user, page_size=20)),
+        stub.GetAccount(pb.GetAccountRequest(user_id=user)))
     return page(request, "selling.html", status, campaigns=list(mine.campaigns),
                 credits=credits, earned=sum(e.amount for e in credits), partial=partial,
                 withdrawals=list(withdrawals.withdrawals), states=STATES, balance=account.balance,

@@ -23,6 +23,7 @@ from ._asgi import HttpMiddleware
 
 COOKIE = "abc_session"
 MAX_AGE_S = 12 * 3600
+MAX_NOTICES = 4
 _SALT = "abc.gateway.session"
 
 
@@ -58,8 +59,10 @@ class Session:
         self.modified = True
 
     def notify(self, text: str, kind: str = "ok") -> None:
-        """A notice for the next page shown (after a redirect): ``kind`` ok or error."""
-        self._data.setdefault("notices", []).append([kind, text])
+        """A notice for the next page shown (after a redirect): ``kind`` ok or error. Only the
+        last few are kept, so a client that posts and never reads a page can't grow the
+        cookie past what browsers keep (4 KB)."""
+        self._data["notices"] = [*self._data.get("notices", []), [kind, text]][-MAX_NOTICES:]
         self.modified = True
 
     def take_notices(self) -> list[tuple[str, str]]:

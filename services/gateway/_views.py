@@ -4,6 +4,7 @@ signed-in requirement, and the error page for a refusal."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import functools
 import json
@@ -159,6 +160,16 @@ async def answered(call: Awaitable[Any]) -> Any:
         return await call
     except grpc.aio.AioRpcError as exc:
         raise Refused(explain(exc)) from exc
+
+
+async def together(*calls: Awaitable[Any]) -> list[Any]:
+    """Each call's answer (as ``answered``), the calls made at once; the first refusal is
+    raised once all have ended (none is left running unread)."""
+    results = await asyncio.gather(*(answered(call) for call in calls), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 class Refused(Exception):

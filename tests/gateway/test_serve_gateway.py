@@ -1,12 +1,16 @@
-"""``abc serve gateway`` as a process: it prints its URL once it serves, SIGTERM stops it
-cleanly (exit 0), and a setting it can't start with is one line on stderr (exit 2)."""
+"""``abc serve gateway`` as a process: it prints its URL once it serves, answers on a kept-alive
+connection without waiting out delayed ACKs, SIGTERM stops it cleanly (exit 0), and a setting
+it can't start with is one line on stderr (exit 2)."""
 
 from __future__ import annotations
 
+import http.client
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -27,6 +31,7 @@ def test_it_prints_its_url_and_sigterm_stops_it_cleanly(tmp_path: Path) -> None:
         wait_gateway(child, url)
         with urllib.request.urlopen(f"{url}/login", timeout=5) as answer:
             assert answer.status == 200
+        assert _kept_alive_median_ms(url) < 30
         assert child.process is not None
         child.process.send_signal(signal.SIGTERM)
         assert child.process.wait(15) == 0
@@ -35,6 +40,22 @@ def test_it_prints_its_url_and_sigterm_stops_it_cleanly(tmp_path: Path) -> None:
     log = child.log.read_text()
     assert f"abc-gateway listening on {url}" in log
     assert "Traceback" not in log
+
+
+def _kept_alive_median_ms(url: str) -> float:
+    """The median time of 15 requests on one kept-alive connection: a server socket without
+    TCP_NODELAY makes each wait out the client's delayed ACK (40 ms or more)."""
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=5)
+    took = []
+    try:
+        for _ in range(15):
+            start = time.perf_counter()
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().read() == b"ok"
+            took.append((time.perf_counter() - start) * 1000)
+    finally:
+        connection.close()
+    return statistics.median(took)
 
 
 def _refused(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> str:
