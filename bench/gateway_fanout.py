@@ -3,7 +3,7 @@ SSE streams of one campaign, and the time from a purchase to each of them receiv
 Prints Markdown; run from the repo root: ``python bench/gateway_fanout.py [--quick]``.
 
 Every part runs in a process of its own, as deployed: a nats-server, the purchase service,
-notify, the gateway (``create_app`` on uvicorn, as ``abc serve gateway`` runs it), and one
+notify, the gateway (``abc serve gateway``, as deployed), and one
 more process holding the K SSE streams (plain sockets reading ``text/event-stream``, as a
 browser's EventSource does). This process buys over gRPC. Times are ``time.monotonic()``,
 CLOCK_MONOTONIC on Linux: one clock for every process on the machine, so a receive time in
@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import queue
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +43,7 @@ from _report import cpu_s, header, load_average, pct, table
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
 from services.journal import MAX_MONEY
-from services.lab.cluster import NatsServer, free_port
+from services.lab.cluster import NatsServer, clean_env, free_port
 from services.notify import NotifyConfig, start_notify
 from services.purchase import PurchaseConfig, start_purchase
 from services.runtime import ServerConfig
@@ -110,6 +111,7 @@ def _system(tmp: Path) -> Iterator[_System]:
     asks: Queue[str | None] = ctx.Queue()
     answers: Queue[int] = ctx.Queue()
     procs: list[SpawnProcess] = []
+    gateway: subprocess.Popen[bytes] | None = None
     try:
         ports: dict[str, int] = {}
         for kind in ("purchase", "notify"):  # purchase first: it makes the store's schema
@@ -118,21 +120,20 @@ def _system(tmp: Path) -> Iterator[_System]:
             procs[-1].start()
             name, port = ready.get(timeout=60)
             ports[name] = port
-        gateway_port = free_port()
-        procs.append(ctx.Process(target=_gateway, args=(ports["purchase"], ports["notify"],
-                                                        gateway_port), daemon=True))
-        procs[-1].start()
-        gateway_url = f"http://127.0.0.1:{gateway_port}"
+        gateway, gateway_url = _gateway(ports["purchase"], ports["notify"], tmp)
         _wait_healthy(gateway_url)
-        pid = procs[-1].pid
-        assert pid is not None
-        yield _System(ports["purchase"], gateway_url, pid, asks, answers)
+        yield _System(ports["purchase"], gateway_url, gateway.pid, asks, answers)
     finally:
+        if gateway is not None:
+            gateway.terminate()
+            try:
+                gateway.wait(10)
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+                gateway.wait()
         stop.set()
         asks.put(None)
         for proc in procs:
-            if proc is procs[-1] and proc.is_alive():
-                proc.terminate()  # the gateway: uvicorn stops on SIGTERM
             proc.join(10)
             if proc.is_alive():
                 proc.kill()
@@ -172,16 +173,15 @@ async def _serve_async(kind: str, url: str, nats_url: str, ready: Queue[tuple[st
     await notify.stop(1.0)
 
 
-def _gateway(purchase: int, notify: int, port: int) -> None:
-    import uvicorn
-
-    from services.gateway import GatewayConfig, create_app
-
-    _raise_fd_limit()
-    config = GatewayConfig(listen=f"127.0.0.1:{port}", purchase=f"127.0.0.1:{purchase}",
-                           notify=f"127.0.0.1:{notify}")
-    uvicorn.run(create_app(config), host="127.0.0.1", port=port, log_level="warning",
-                backlog=4096)
+def _gateway(purchase: int, notify: int, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``abc serve gateway`` (as deployed), started: the process and its URL."""
+    listen = f"127.0.0.1:{free_port()}"
+    with (tmp / "gateway.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", "gateway", "--listen", listen,
+             "--purchase", f"127.0.0.1:{purchase}", "--notify", f"127.0.0.1:{notify}"],
+            env=clean_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    return process, f"http://{listen}"
 
 
 def _wait_healthy(url: str) -> None:

@@ -83,7 +83,7 @@ async def gateway_on(notify: NotifyStub, purchase: PurchaseStub,
 @contextlib.asynccontextmanager
 async def serving(app: Starlette) -> AsyncIterator[int]:
     """``app`` on uvicorn in this event loop, on a free port of 127.0.0.1."""
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # NODELAY
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
                                            timeout_graceful_shutdown=1))
