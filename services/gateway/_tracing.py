@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from opentelemetry import propagate, trace
+from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
 from starlette.types import Message, Receive, Scope, Send
 
@@ -26,23 +26,35 @@ tracer = trace.get_tracer("abc.gateway")
 
 
 def setup_tracing(env: Mapping[str, str] = os.environ) -> Callable[[], None]:
-    """Install the SDK's tracer provider when exporting is configured; returns what flushes
-    and stops it at the process's end (a no-op when nothing is exported)."""
+    """Install the SDK's tracer and meter providers when exporting is configured (metrics:
+    the live updates' ``abc.gateway.*``, every ``OTEL_METRIC_EXPORT_INTERVAL``); returns what
+    flushes and stops them at the process's end (a no-op when nothing is exported)."""
     if env.get("OTEL_SDK_DISABLED", "").lower() == "true" or not (
             env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
         return lambda: None
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({
-        "service.name": SERVICE_NAME,
-        "service.instance.id": f"{socket.gethostname()}-{os.getpid()}"}))
+    resource = Resource.create({"service.name": SERVICE_NAME,
+                                "service.instance.id": f"{socket.gethostname()}-{os.getpid()}"})
+    provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    return provider.shutdown
+    meters = MeterProvider(resource=resource, metric_readers=[
+        PeriodicExportingMetricReader(OTLPMetricExporter())])
+    metrics.set_meter_provider(meters)
+
+    def stop() -> None:
+        provider.shutdown()
+        meters.shutdown()
+
+    return stop
 
 
 class RequestSpans(HttpMiddleware):

@@ -181,3 +181,20 @@ async def test_a_watch_on_the_apps_channel_carries_the_gateway_token(tmp_path: P
                 await channel.close(None)
     finally:
         await node.stop(grace_s=0.5)
+
+
+async def test_a_quiet_stream_gets_heartbeats(tmp_path: Path, nats_server: NatsServer) -> None:
+    async with stack(store_url(tmp_path), nats_server.url) as s, \
+            live_gateway(s, dataclasses.replace(QUICK, heartbeat_s=0.1)) as gw, \
+            gw.client() as client:
+        await open_world(s.buy_stub)
+        async with client.stream("GET", "/campaigns/c1/events") as response:
+            assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+            assert response.headers["cache-control"] == "no-cache, no-transform"
+            lines: list[str] = []
+            async with asyncio.timeout(5):
+                async for line in response.aiter_lines():
+                    lines.append(line)
+                    if lines.count(": heartbeat") == 2:
+                        break
+        assert lines[0] == "retry: 1000" and "event: snapshot" in lines
