@@ -87,7 +87,7 @@ SURFACES: dict[str, list[str]] = {
         "make_schedule", "ordinal_from_hostname", "recovery_listen",
         "resolve_locked_accounts", "start_recovery",
     ],
-    "services.gateway": ["GATEWAY_SETTINGS", "GatewayConfig", "create_app"],
+    "services.gateway": ["GATEWAY_SETTINGS", "GatewayConfig", "create_app", "setup_tracing"],
     "services.settings": ["ConfigError", "Environ", "Setting", "overlaid"],
     "services.runtime": [
         "ALLOW_PLAINTEXT", "AuthInterceptor", "ClientTracing", "ConfigError", "Environ",
