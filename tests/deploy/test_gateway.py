@@ -1,6 +1,7 @@
 """The web gateway in every kustomization: its configuration as ``GatewayConfig`` reads it in
-the pod (the services it dials are the Services in front of purchase and notify, its secrets
-come from the abc-gateway Secret), and the Ingress that is the only way in."""
+the pod (the services it dials are the Services in front of purchase and notify, over TLS in
+prod with only the CA of abc-tls; its secrets come from the abc-gateway Secret), and the
+Ingress that is the only way in."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from ._manifests import (
     GATEWAY,
     KUSTOMIZATIONS,
     OVERLAYS,
+    Container,
     abc_containers,
     environment,
     kustomization_id,
+    mounted_secret,
     named,
     of_kind,
     pod_labels,
@@ -32,14 +35,32 @@ every_kustomization = pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=k
 HOSTS = {"base": "abc.example.com", "overlays/dev": "abc.localtest.me",
          "overlays/prod": "abc.example.com"}
 AD_IMAGE_BYTES = 262144  # the largest ad image (types.proto, Filler.image)
+CA_PEM = b"-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n"
 
 
-def _gateway_config(objects: list[Manifest]) -> tuple[GatewayConfig, dict[str, str]]:
+def _ca(tmp_path: Path) -> Path:
+    ca = tmp_path / "ca.crt"
+    ca.write_bytes(CA_PEM)
+    return ca
+
+
+def _gateway(objects: list[Manifest]) -> Container:
     (container,) = [c for c in abc_containers(objects) if served(c) == GATEWAY]
-    env = environment(container, objects)
+    return container
+
+
+def _gateway_config(objects: list[Manifest],
+                    ca: Path | None = None) -> tuple[GatewayConfig, dict[str, str]]:
+    """The config the gateway reads in its pod, and its environment; ``ca`` stands in for
+    the CA file a Secret would mount."""
+    env = environment(_gateway(objects), objects)
     stand_ins = {"<secret abc-gateway/token>": "a-gateway-token",
                  "<secret abc-gateway/session-secret>": "s" * 32}
-    return GatewayConfig.from_env({k: stand_ins.get(v, v) for k, v in env.items()}), env
+    read = {k: stand_ins.get(v, v) for k, v in env.items()}
+    if "ABC_GATEWAY_TLS_CA" in read:
+        assert ca is not None, "the gateway dials TLS here: give the test a CA"
+        read["ABC_GATEWAY_TLS_CA"] = str(ca)
+    return GatewayConfig.from_env(read), env
 
 
 def _served_by(objects: list[Manifest], address: str) -> tuple[str, int]:
@@ -58,9 +79,9 @@ def _served_by(objects: list[Manifest], address: str) -> tuple[str, int]:
 
 @every_kustomization
 def test_the_gateway_dials_purchase_and_notify_through_their_services(
-        directory: Path) -> None:
+        directory: Path, tmp_path: Path) -> None:
     objects = render(directory)
-    config, _ = _gateway_config(objects)
+    config, _ = _gateway_config(objects, _ca(tmp_path))
     assert _served_by(objects, config.purchase) == ("abc-purchase", 50051)
     assert _served_by(objects, config.notify) == ("abc-notify", 50052)
     assert config.listen == "0.0.0.0:8080"
@@ -68,8 +89,8 @@ def test_the_gateway_dials_purchase_and_notify_through_their_services(
 
 @every_kustomization
 def test_the_gateway_takes_its_token_and_session_secret_from_its_secret(
-        directory: Path) -> None:
-    config, env = _gateway_config(render(directory))
+        directory: Path, tmp_path: Path) -> None:
+    config, env = _gateway_config(render(directory), _ca(tmp_path))
     assert env["ABC_GATEWAY_TOKEN"] == "<secret abc-gateway/token>"
     assert env["ABC_GATEWAY_SESSION_SECRET"] == "<secret abc-gateway/session-secret>"
     assert (config.token, config.session_secret) == ("a-gateway-token", "s" * 32)
@@ -108,3 +129,24 @@ def test_prod_serves_the_gateway_over_https_only(directory: Path) -> None:
     assert tls == [{"hosts": sorted(hosts), "secretName": "abc-gateway-tls"}]
     assert ingress["metadata"]["annotations"].get(
         "nginx.ingress.kubernetes.io/ssl-redirect", "true") == "true"
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=kustomization_id)
+def test_prod_dials_the_services_over_tls_holding_only_their_ca(
+        directory: Path, tmp_path: Path) -> None:
+    objects = render(directory)
+    config, env = _gateway_config(objects, _ca(tmp_path))
+    if directory.name == "dev":  # plaintext with tokens, http: cookies can't be Secure
+        assert (config.tls_ca, config.secure_cookies) == (None, False)
+        return
+    assert (config.tls_ca, config.secure_cookies) == (CA_PEM, True)
+    gateway = _gateway(objects)
+    path = env["ABC_GATEWAY_TLS_CA"]
+    assert mounted_secret(gateway, path) == "abc-tls"
+    # Of that Secret, only the CA: not the services' certificate, never their private key.
+    (volume,) = [v for v in gateway.pod["volumes"] if v.get("secret", {}).get("secretName")
+                 == "abc-tls"]
+    assert volume["secret"]["items"] == [{"key": "ca.crt", "path": path.rpartition("/")[2]}]
+    # The names it dials are Services of this namespace the certificate must carry (README).
+    assert {config.purchase.rpartition(":")[0], config.notify.rpartition(":")[0]} == \
+        {"abc-purchase", "abc-notify"}

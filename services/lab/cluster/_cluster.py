@@ -4,7 +4,6 @@ web gateway, each its own ``abc serve`` process. ``abc up`` and ``abc demo`` bot
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,12 +121,11 @@ class Cluster:
         return children
 
     def _gateway(self, serve: list[str], logs: Path) -> Child:
-        """``abc serve gateway``, told where to listen and whom to call by its ABC_GATEWAY_*
-        variables (any token or session secret in the environment passes through)."""
+        """``abc serve gateway`` on ``gateway``, calling the first purchase process and
+        notify (a token or session secret in the environment, ABC_GATEWAY_*, passes on)."""
         lay = self.layout
         assert lay.gateway is not None
-        env = {**(lay.env if lay.env is not None else os.environ),
-               "ABC_GATEWAY_LISTEN": lay.gateway, "ABC_GATEWAY_PURCHASE": lay.purchase[0],
-               "ABC_GATEWAY_NOTIFY": lay.notify}
-        return Child("gateway", [*serve, "gateway"], logs / "gateway.log", lay.gateway, env,
+        argv = [*serve, "gateway", "--listen", lay.gateway, "--purchase", lay.purchase[0],
+                "--notify", lay.notify]
+        return Child("gateway", argv, logs / "gateway.log", lay.gateway, lay.env,
                      http_health=HEALTH_PATH)

@@ -41,7 +41,8 @@ def test_demo_under_chaos_ends_clean(tmp_path: Path) -> None:
         f"{(tmp_path / 'demo.stderr').read_text(errors='replace')[-3000:]}\nlogs: {data / 'logs'}")
     # The gateway ran beside it, its URL printed before the buying began, and was spared.
     assert output.index(f"watch it in a browser: http://{gateway}\n") < output.index("buying")
-    assert (data / "logs" / "gateway.log").stat().st_size > 0
+    gateway_log = (data / "logs" / "gateway.log").read_text()
+    assert f"abc-gateway listening on http://{gateway}" in gateway_log
     assert "killed gateway" not in output
     for kind in KINDS:
         assert _number(output, f"kills: {kind}") >= 1, f"no {kind} kill:\n{output}"
