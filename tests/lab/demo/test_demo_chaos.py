@@ -41,6 +41,7 @@ def test_demo_under_chaos_ends_clean(tmp_path: Path) -> None:
         f"{(tmp_path / 'demo.stderr').read_text(errors='replace')[-3000:]}\nlogs: {data / 'logs'}")
     # The gateway ran beside it, its URL printed before the buying began, and was spared.
     assert output.index(f"watch it in a browser: http://{gateway}\n") < output.index("buying")
+    assert f"the hot campaign, live: http://{gateway}/campaigns/hot\n" in output
     gateway_log = (data / "logs" / "gateway.log").read_text()
     assert f"abc-gateway listening on http://{gateway}" in gateway_log
     assert "killed gateway" not in output
