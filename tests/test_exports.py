@@ -49,7 +49,8 @@ SURFACES: dict[str, list[str]] = {
     ],
     "services.lab.cluster": [
         "Child", "Cluster", "ClusterError", "Layout", "NatsServer", "NatsServerError",
-        "StartAborted", "clean_env", "free_port", "nats_server_binary", "running", "serving",
+        "StartAborted", "clean_env", "free_port", "http_serving", "in_use", "nats_server_binary",
+        "running", "serving",
     ],
     "services.lab.demo": [
         "DemoConfig", "DemoError", "KINDS", "Strike", "Verdict", "chaos_plan", "run_demo",
