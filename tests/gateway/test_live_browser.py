@@ -102,6 +102,7 @@ def test_an_open_campaign_page_shows_a_purchase_within_a_second_without_reload(
     expect(seller.locator("#current-ad a.ad-link")).to_have_attribute(
         "href", "https://bart.example")
     expect(seller.locator("#no-slots")).to_have_count(0)
+    expect(seller.locator(".next-slot")).to_have_text(["2"])  # "Slot 2. The price ..."
     price = int(seller.locator("#price").inner_text())
     assert slot.price < price <= 2 * slot.price  # doubled, and falling
     assert seller.evaluate("window.sameDocument") is True

@@ -4,7 +4,7 @@
 // Defines window.AbcLive (the price rule, an ad's markup, the schedule of slots, the
 // stream), used by embed.js too, and drives the campaign page when there is one:
 //   <main id="campaign" data-campaign-id data-head data-curve='{json}' data-as-of-ms>
-//   #price, #current-ad, #recent-slots tbody, #live-status
+//   #price, #current-ad, #current-slot, #recent-slots tbody, #live-status, .next-slot
 // The price falls live from the curve; each fill adds a row and, when its slot begins,
 // becomes the current ad. Every value goes in as text or an attribute set on an element
 // made here: never innerHTML. EventSource reconnects by itself, sending Last-Event-ID.
@@ -254,6 +254,9 @@
           while (rows.rows.length > MAX_ROWS) rows.lastElementChild.remove();
         }
         lastRow = Math.max(lastRow, data.slot);
+        for (const next of document.querySelectorAll(".next-slot")) {
+          next.textContent = String(lastRow + 1);
+        }
         tick();
       },
       status(text) {
