@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 from starlette.datastructures import FormData
@@ -20,6 +19,7 @@ from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import types_pb2
 
 from ._ads import Ad, ad_of
+from ._live_state import curve_json
 from ._views import (
     FormError,
     Refused,
@@ -70,15 +70,6 @@ async def campaigns(request: Request) -> Response:
                 next_page=listed.next_page_token, first_page=not token)
 
 
-def curve_of(view: types_pb2.CampaignView) -> dict[str, Any]:
-    """The price curve as the live script reads it (``data-curve``)."""
-    last = None
-    if view.curve.HasField("last"):
-        p = view.curve.last
-        last = {"price": p.price, "bought_at_ms": p.bought_at_ms, "end_ms": p.end_ms}
-    return {"min_price": view.curve.min_price, "last": last}
-
-
 async def campaign(request: Request) -> Response:
     return await render_campaign(request, request.path_params["campaign_id"])
 
@@ -105,7 +96,7 @@ async def render_campaign(request: Request, campaign_id: str, error: str | None 
     fillers = [ad_of(f) for f in mine[0].fillers] if mine else []
     balance = mine[1].balance if mine else None
     return page(request, "campaign.html", status, view=view, c=view.campaign,
-                curve=curve_of(view), slots=list(slots.slots),
+                curve=curve_json(view.curve), slots=list(slots.slots),
                 current=ad_of(view.current_filler) if view.HasField("current_filler") else None,
                 fillers=fillers, balance=balance, error=error,
                 max_price=max_price if max_price is not None else view.current_price)
