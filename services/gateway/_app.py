@@ -22,6 +22,7 @@ from . import _account_pages as account
 from . import _auth_pages as auth
 from . import _campaign_pages as campaigns
 from . import _selling_pages as selling
+from ._attempts import login_limits
 from ._backends import Backends
 from ._config import GatewayConfig
 from ._errors import Problem
@@ -57,6 +58,8 @@ def routes() -> list[BaseRoute]:
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/account", account.account),
         Route("/account/ads", account.upload, methods=["POST"]),
+        Route("/account/password", auth.password_form),
+        Route("/account/password", auth.change_password, methods=["POST"]),
         Route("/ads/{user_id}/{filler_id}/image", account.ad_image),
         Route("/selling", selling.selling),
         Route("/selling/campaigns", selling.create_campaign, methods=["POST"]),
@@ -114,4 +117,5 @@ def create_app(config: GatewayConfig) -> Starlette:
                     Middleware(Sessions, secret=secret, always_secure=config.secure_cookies)],
         exception_handlers={Refused: _refused, HTTPException: _http_error,
                             500: _server_error})
+    app.state.login_limits = login_limits(config.login_attempts)
     return app

@@ -25,7 +25,13 @@ SECURE_COOKIES = Setting("ABC_GATEWAY_SECURE_COOKIES", None,
                          "1: the session cookie is always Secure (behind a proxy that ends "
                          "TLS); otherwise Secure only on requests that came over https")
 
-GATEWAY_SETTINGS = (LISTEN, PURCHASE, NOTIFY, TOKEN, SESSION_SECRET, TLS_CA, SECURE_COOKIES)
+LOGIN_ATTEMPTS_PER_MINUTE = 20
+LOGIN_ATTEMPTS = Setting("ABC_GATEWAY_LOGIN_ATTEMPTS", str(LOGIN_ATTEMPTS_PER_MINUTE),
+                         "log-in, sign-up and password-change attempts one client address may "
+                         "make a minute, in bursts of as many (then 429)")
+
+GATEWAY_SETTINGS = (LISTEN, PURCHASE, NOTIFY, TOKEN, SESSION_SECRET, TLS_CA, SECURE_COOKIES,
+                    LOGIN_ATTEMPTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +45,20 @@ class GatewayConfig:
     session_secret: str | None = None
     tls_ca: bytes | None = None  # the CA's PEM, read when the config is: TLS when set
     secure_cookies: bool = False
+    login_attempts: int = LOGIN_ATTEMPTS_PER_MINUTE  # per client address, see _attempts.py
 
     @classmethod
     def from_env(cls, env: Environ = os.environ) -> GatewayConfig:
         secret = SESSION_SECRET.read(env)
         if secret is not None and len(secret) < 32:
             raise ConfigError(f"{SESSION_SECRET.var}: want 32 characters or more")
+        attempts = LOGIN_ATTEMPTS.integer(env) or 0
+        if not 1 <= attempts <= 100_000:
+            raise ConfigError(f"{LOGIN_ATTEMPTS.var}: want a whole number from 1 to 100000")
         return cls(listen=LISTEN.text(env), purchase=PURCHASE.text(env),
                    notify=NOTIFY.text(env), token=TOKEN.read(env), session_secret=secret,
-                   tls_ca=_pem(TLS_CA.path(env)), secure_cookies=SECURE_COOKIES.flag(env))
+                   tls_ca=_pem(TLS_CA.path(env)), secure_cookies=SECURE_COOKIES.flag(env),
+                   login_attempts=attempts)
 
     def host_port(self) -> tuple[str, int]:
         """``listen`` split; ConfigError for one that is not host:port."""

@@ -24,7 +24,8 @@ log = logging.getLogger("abc.gateway")
 
 FIELD_LABELS = {  # proto field -> the form's name for it
     "user_id": "User name", "owner_id": "User name", "password": "Password",
-    "new_password": "Password", "campaign_id": "Campaign name", "min_price": "Minimum price",
+    "old_password": "Current password", "new_password": "New password",
+    "campaign_id": "Campaign name", "min_price": "Minimum price",
     "slot_seconds": "Slot length", "ad_width": "Ad width", "ad_height": "Ad height",
     "filler_id": "Ad", "filler.filler_id": "Ad name", "filler.text": "Text",
     "filler.link": "Link", "filler.image": "Image", "filler.content_type": "Image",

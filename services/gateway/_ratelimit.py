@@ -1,7 +1,12 @@
 """Per-client rate limits: a token bucket per client IP (``rate_per_s`` tokens a second, up to
 ``burst``). The table holds at most ``max_clients`` buckets, the least recently seen let go
 first: memory stays bounded however many addresses ask (a client let go comes back with a
-full bucket, a small leniency against a flood of fresh addresses)."""
+full bucket, a small leniency against a flood of fresh addresses).
+
+A client is the address uvicorn gives the request: the peer's, or the one ``X-Forwarded-For``
+names when the peer is a proxy uvicorn trusts (``FORWARDED_ALLOW_IPS``, by default only
+127.0.0.1). Behind a proxy it does not trust, every client is the proxy and shares one
+bucket."""
 
 from __future__ import annotations
 
@@ -42,8 +47,13 @@ class TokenBuckets:
     def refuse(self, request: Request) -> Response | None:
         """A 429 with Retry-After for ``request``'s client if it is over its rate, else
         None (and a token taken)."""
-        wait = self.take(request.client.host if request.client is not None else "")
+        wait = self.take(client_of(request))
         if wait == 0:
             return None
         return PlainTextResponse("too many requests: slow down\n", 429, headers={
             "Retry-After": str(math.ceil(wait)), "Access-Control-Allow-Origin": "*"})
+
+
+def client_of(request: Request) -> str:
+    """The client's address, the key of its bucket ("" when the server gives none)."""
+    return request.client.host if request.client is not None else ""

@@ -18,10 +18,14 @@ def csrf_of(html: str) -> str:
 
 
 class Visitor:
-    """One browser's worth of cookies, against the gateway at ``url``."""
+    """One browser's worth of cookies, against the gateway at ``url``; ``address``: the
+    client address it comes from, as a proxy names it (``X-Forwarded-For``, which the
+    gateway's uvicorn trusts from 127.0.0.1 only)."""
 
-    def __init__(self, url: str) -> None:
-        self.client = httpx.Client(base_url=url, timeout=20, follow_redirects=False)
+    def __init__(self, url: str, address: str | None = None) -> None:
+        headers = {"X-Forwarded-For": address} if address is not None else {}
+        self.client = httpx.Client(base_url=url, timeout=20, follow_redirects=False,
+                                   headers=headers)
 
     def __enter__(self) -> Visitor:
         return self
@@ -40,10 +44,22 @@ class Visitor:
         return self.client.post(path, data={"csrf": token, **form}, **kwargs)
 
     def sign_up(self, user: str, password: str = PASSWORD) -> None:
-        answer = self.post("/signup", {"user_id": user, "password": password,
-                                       "password2": password})
+        answer = self.try_sign_up(user, password)
         assert (answer.status_code, answer.headers.get("location")) == (303, "/account"), \
             answer.text
+
+    def try_sign_up(self, user: str, password: str = PASSWORD) -> httpx.Response:
+        return self.post("/signup", {"user_id": user, "password": password,
+                                     "password2": password})
+
+    def log_in(self, user: str, password: str = PASSWORD) -> httpx.Response:
+        return self.post("/login", {"user_id": user, "password": password})
+
+    def change_password(self, current: str, new: str, again: str | None = None
+                        ) -> httpx.Response:
+        return self.post("/account/password", {
+            "current_password": current, "new_password": new,
+            "new_password2": new if again is None else again})
 
     def open_campaign(self, name: str, min_price: int, slot_seconds: int = 60,
                       size: tuple[int, int] | None = None) -> httpx.Response:

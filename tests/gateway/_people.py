@@ -88,3 +88,13 @@ def bought(text: str) -> tuple[int, int] | None:
     """(slot, price) from a "You bought slot N for P." notice."""
     found = re.fullmatch(r"You bought slot (\d+) for (\d+)\.", text)
     return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def change_password(page: Page, url: str, current: str, new: str) -> None:
+    """From the account page, through its link, send the change-password form."""
+    page.goto(f"{url}/account")
+    page.click("text=Change password")
+    page.fill('input[name="current_password"]', current)
+    page.fill('input[name="new_password"]', new)
+    page.fill('input[name="new_password2"]', new)
+    page.click('#change-password button[type="submit"]')

@@ -54,7 +54,7 @@ def post_paths(client: TestClient) -> list[str]:
 def test_every_form_posted_without_the_csrf_token_is_refused(client: TestClient) -> None:
     paths = post_paths(client)
     assert {"/login", "/signup", "/logout", "/campaigns/x/buy", "/account/ads",
-            "/selling/campaigns", "/selling/withdrawals"} <= set(paths)
+            "/account/password", "/selling/campaigns", "/selling/withdrawals"} <= set(paths)
     token = csrf_of(client.get("/signup").text)  # the session has a token: it is not sent
     for path in paths:
         for form in ({}, {"csrf": "not-the-token"}, {"csrf": token[:-1]}):

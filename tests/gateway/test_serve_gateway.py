@@ -82,6 +82,7 @@ def test_an_address_in_use_is_one_clear_line(tmp_path: Path) -> None:
     (["--session-secret", "short"], None, "ABC_GATEWAY_SESSION_SECRET: want 32 characters"),
     (["--tls-ca", "/no/such/ca.pem"], None, "ABC_GATEWAY_TLS_CA: can't read /no/such/ca.pem"),
     (["--listen", "nowhere"], None, "ABC_GATEWAY_LISTEN='nowhere': want host:port"),
+    (["--login-attempts", "0"], None, "ABC_GATEWAY_LOGIN_ATTEMPTS: want a whole number from 1"),
     ([], {"ABC_GATEWAY_SESSION_SECRET": "short"}, "want 32 characters or more"),
 ])
 def test_a_setting_it_cant_start_with_is_one_clear_line(
