@@ -40,8 +40,9 @@ def attempts_limited(handler: FormHandler) -> FormHandler:
         if wait == 0:
             return await handler(request, form)
         seconds = math.ceil(wait)
-        problem = Problem(f"Too many attempts from your address. Wait {seconds} s, then try "
-                          "again.", 429, "TOO_MANY_ATTEMPTS")
+        problem = Problem("Your address has made too many log-in, sign-up or password "
+                          f"attempts in a short time. Wait {seconds}\u00a0s, then try again.",
+                          429, "TOO_MANY_ATTEMPTS")
         refused = page(request, "problem.html", 429, problem=problem, again=request.url.path)
         refused.headers["Retry-After"] = str(seconds)
         return refused

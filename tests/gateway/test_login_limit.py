@@ -59,8 +59,9 @@ def test_an_address_past_its_limit_gets_429_and_nothing_reaches_purchase(
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["retry-after"]) <= 60 // LIMIT
         assert _title(refused) == "Too many attempts"
-        assert re.search(r"Too many attempts from your address\. Wait \d+ s, then try "
-                         r"again\.", refused.text)
+        assert re.search(r"Your address has made too many log-in, sign-up or password "
+                         r"attempts in a short time\. Wait \d+\u00a0s, then try again\.",
+                         refused.text)
         assert 'href="/signup"' in refused.text  # back to the form it came from
         assert flood.get("/login").status_code == 200  # pages are still served to it
         # The sign-up never reached purchase: the name is free for another address, whose
