@@ -92,6 +92,8 @@ def test_the_gateway_takes_its_token_and_session_secret_from_its_secret(
         directory: Path, tmp_path: Path) -> None:
     config, env = _gateway_config(render(directory), _ca(tmp_path))
     assert env["ABC_GATEWAY_TOKEN"] == "<secret abc-gateway/token>"
+    # The per-client limits see the client's address that the ingress controller forwards.
+    assert env["FORWARDED_ALLOW_IPS"] == "*"
     assert env["ABC_GATEWAY_SESSION_SECRET"] == "<secret abc-gateway/session-secret>"
     assert (config.token, config.session_secret) == ("a-gateway-token", "s" * 32)
 
