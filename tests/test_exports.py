@@ -49,7 +49,8 @@ SURFACES: dict[str, list[str]] = {
     ],
     "services.lab.cluster": [
         "Child", "Cluster", "ClusterError", "Layout", "NatsServer", "NatsServerError",
-        "StartAborted", "clean_env", "free_port", "nats_server_binary", "running", "serving",
+        "StartAborted", "clean_env", "free_port", "http_serving", "in_use", "nats_server_binary",
+        "running", "serving",
     ],
     "services.lab.demo": [
         "DemoConfig", "DemoError", "KINDS", "Strike", "Verdict", "chaos_plan", "run_demo",
@@ -93,7 +94,7 @@ SURFACES: dict[str, list[str]] = {
         "make_schedule", "ordinal_from_hostname", "recovery_listen",
         "resolve_locked_accounts", "start_recovery",
     ],
-    "services.gateway": ["GATEWAY_SETTINGS", "GatewayConfig", "create_app"],
+    "services.gateway": ["GATEWAY_SETTINGS", "GatewayConfig", "create_app", "setup_tracing"],
     "services.settings": ["ConfigError", "Environ", "Setting", "overlaid"],
     "services.runtime": [
         "ALLOW_PLAINTEXT", "AuthInterceptor", "ClientTracing", "ConfigError", "Environ",
