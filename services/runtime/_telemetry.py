@@ -9,21 +9,22 @@ abc-notify, abc-recovery), ``service.instance.id`` (host-pid) and, for recovery,
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from opentelemetry import metrics, propagate, trace
-from opentelemetry.trace import Link, SpanContext, StatusCode, Tracer
+from opentelemetry import context, metrics, trace
+from opentelemetry.trace import Link, Span, SpanContext, StatusCode, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.store import CasMismatch, DocumentStore, Exists, NotFound
 
 from ._traced_store import TracedStore
 
 TRACER_NAME = "abc"
+_W3C = TraceContextTextMapPropagator()
 Carrier = dict[str, str]
 
 
@@ -37,7 +38,8 @@ def exporting(env: Mapping[str, str] = os.environ) -> bool:
 @dataclass
 class Telemetry:
     """The process's tracer, and what a journal takes from it: a span per protocol step, the
-    trace context to keep in locks, a store traced per operation (wired in services.wiring)."""
+    trace context to keep in locks, a store whose failed operations are events on their
+    step's span (wired in services.wiring)."""
 
     tracer: Tracer
     enabled: bool
@@ -45,13 +47,14 @@ class Telemetry:
 
     def span(self, name: str, attributes: Mapping[str, str | int],
              links: Sequence[Carrier]) -> AbstractContextManager[None]:
-        return _span(self.tracer, name, attributes, links)
+        return _Step(self.tracer, name, attributes, links)
 
     def trace_context(self) -> Carrier | None:
         return current_carrier()
 
     def trace_store(self, store: DocumentStore) -> DocumentStore:
-        """``store`` with a span per operation, under the step that made it."""
+        """``store`` with each operation that fails an event on the span of the step that
+        made it (TracedStore)."""
         return TracedStore(store)
 
     def shutdown(self) -> None:
@@ -60,64 +63,98 @@ class Telemetry:
             provider.shutdown()  # type: ignore[attr-defined]
 
 
-@contextlib.contextmanager
-def _span(tracer: Tracer, name: str, attributes: Mapping[str, str | int],
-          links: Sequence[Carrier]) -> Iterator[None]:
-    current = trace.get_current_span().get_span_context()
-    if current.is_valid and not current.trace_flags.sampled:
-        yield  # a step of a trace the sampler dropped: dropped with it, at no cost
-        return
-    own = current.trace_id
-    span_links = [Link(ctx) for ctx in map(span_context_of, links)
-                  if ctx is not None and ctx.trace_id != own]
-    with tracer.start_as_current_span(name, attributes={f"abc.{k}": v
-                                                        for k, v in attributes.items()},
-                                      links=span_links, record_exception=False,
-                                      set_status_on_exception=False) as span:
-        try:
-            yield
-        except (Exists, CasMismatch, NotFound):
-            raise  # a lost race: an event on its store span (TracedStore), not a failure
-        except Exception as exc:
+class _Step:
+    """A span around a protocol step (or ``finish_slot``, ``resolve_account``), current while
+    the step runs, so its failed store operations' events land on it (TracedStore) and what
+    it starts is its child; an exception fails it, except a lost race. A plain context
+    manager, as cheap as it gets: a purchase opens six (services/runtime/_lean_spans.py)."""
+
+    __slots__ = ("_attributes", "_links", "_name", "_span", "_token", "_tracer")
+
+    def __init__(self, tracer: Tracer, name: str, attributes: Mapping[str, str | int],
+                 links: Sequence[Carrier]) -> None:
+        self._tracer, self._name, self._attributes, self._links = (tracer, name, attributes,
+                                                                   links)
+        self._span: Span | None = None
+        self._token: object = None
+
+    def __enter__(self) -> None:
+        parent = trace.get_current_span().get_span_context()
+        if parent.is_valid and not parent.trace_flags.sampled:
+            return  # a step of a trace the sampler dropped: dropped with it, at no cost
+        links = _links(self._links, parent) if self._links else ()
+        self._span = span = self._tracer.start_span(
+            self._name, attributes={f"abc.{k}": v for k, v in self._attributes.items()},
+            links=links, record_exception=False, set_status_on_exception=False)
+        self._token = context.attach(trace.set_span_in_context(span))
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 _tb: object) -> None:
+        span = self._span
+        if span is None:
+            return
+        context.detach(self._token)  # type: ignore[arg-type]
+        # A lost race (exists, cas mismatch, not found) is how the protocol learns, not a
+        # failure: its store event says so (TracedStore), the step's status stays unset.
+        if isinstance(exc, Exception) and not isinstance(exc, Exists | CasMismatch | NotFound):
             span.record_exception(exc)
             span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
-            raise
+        span.end()
+
+
+def _links(carriers: Sequence[Carrier], current: SpanContext) -> list[Link]:
+    """Links to the traces ``carriers`` name, but not to ``current``'s own (the usual case:
+    a purchase finishing its own slot), which is told apart without parsing the carrier."""
+    own = trace.format_trace_id(current.trace_id) if current.is_valid else None
+    return [Link(ctx) for ctx in map(span_context_of, (
+        c for c in carriers if own is None or c.get("traceparent", "")[3:35] != own))
+        if ctx is not None]
 
 
 def current_carrier() -> Carrier | None:
-    """The current span's W3C trace context, or None when nothing is being traced."""
-    if not trace.get_current_span().get_span_context().is_valid:
+    """The current span's W3C trace context (docs/protocol.md: a lock's or fill's ``trace``),
+    or None when nothing is being traced, or the trace is not sampled (a link to it would lead
+    nowhere). Written as W3C's propagator writes it, without its machinery: a purchase keeps
+    its carrier in its lock and its fill."""
+    current = trace.get_current_span().get_span_context()
+    if not current.is_valid or not current.trace_flags.sampled:
         return None
-    carrier: Carrier = {}
-    propagate.inject(carrier)
-    return carrier or None
+    carrier = {"traceparent": f"00-{current.trace_id:032x}-{current.span_id:016x}-"
+                              f"{current.trace_flags:02x}"}
+    if current.trace_state:
+        carrier["tracestate"] = current.trace_state.to_header()
+    return carrier
 
 
 def span_context_of(carrier: Mapping[str, str]) -> SpanContext | None:
-    ctx = trace.get_current_span(propagate.extract(carrier)).get_span_context()
+    """The span context a W3C carrier names (None if it names none)."""
+    ctx = trace.get_current_span(_W3C.extract(carrier)).get_span_context()
     return ctx if ctx.is_valid else None
 
 
 def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = None,
                     env: Mapping[str, str] = os.environ) -> Telemetry:
-    """Install the SDK's providers when exporting is configured; else stay on the no-op API."""
+    """Install the SDK's providers when exporting is configured; else stay on the no-op API.
+    Spans are lean (``_lean_spans``), batched by the SDK's BatchSpanProcessor (``OTEL_BSP_*``)
+    and sent by the SDK's OTLP/gRPC exporter with our encoding (``_otlp_wire``)."""
     if not exporting(env):
         return Telemetry(trace.get_tracer(TRACER_NAME), enabled=False)
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from ._lean_spans import LeanTracerProvider
+    from ._otlp_wire import WireSpanExporter
 
     resource = Resource.create({
         "service.name": service,
         "service.instance.id": f"{socket.gethostname()}-{os.getpid()}",
         **(attributes or {}),
     })
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    tracer_provider = LeanTracerProvider(resource)
+    tracer_provider.add_span_processor(BatchSpanProcessor(WireSpanExporter()))
     meter_provider = MeterProvider(resource=resource, metric_readers=[
         PeriodicExportingMetricReader(OTLPMetricExporter())])
     trace.set_tracer_provider(tracer_provider)

@@ -1,54 +1,61 @@
-"""A DocumentStore wrapper that puts a span around every store operation, under the journal
-step that made it: the key and the outcome as attributes, *exists* and *cas mismatch* as
-events (they are how the protocol learns it lost a race, not failures)."""
+"""A DocumentStore wrapper that records each store operation that did not succeed as an event
+on the span it ran under: the journal step's span (or, for a read before any step, the call's).
+The event is named for the operation (``store.get``, ``store.insert``, ...) and says which
+key, the outcome (``exists``, ``cas mismatch``, ``not found``, ``in doubt``, ``unavailable``,
+or a bug's exception type) and how long it took (``abc.duration_us``); it is stamped when the
+operation began. A lost race (exists, cas mismatch) is how the protocol learns it lost, not a
+failure: the step's status stays unset; an operation in doubt or unavailable fails its step,
+whose span then says so too (``_telemetry._Step``).
+
+An operation that succeeded leaves no record of its own: a step is one or two operations, so
+its span's duration is theirs, and an event per operation (made on the purchase path, then
+encoded and exported) was about a sixth of what tracing cost a purchase when profiled."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from services.store import CasMismatch, Exists, InDoubt, NotFound, StoreError, StoreWrapper
+from services.store import (
+    CasMismatch,
+    Exists,
+    InDoubt,
+    NotFound,
+    StoreError,
+    StoreWrapper,
+    Unavailable,
+)
 
 T = TypeVar("T")
-tracer = trace.get_tracer("abc.store")
-_EVENTS = {Exists: "exists", CasMismatch: "cas mismatch", NotFound: "not found"}
+_OUTCOMES: tuple[tuple[type[StoreError], str], ...] = (
+    (Exists, "exists"), (CasMismatch, "cas mismatch"), (NotFound, "not found"),
+    (InDoubt, "in doubt"), (Unavailable, "unavailable"))
 
 
 class TracedStore(StoreWrapper):
     async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        parent = trace.get_current_span().get_span_context()
-        if not parent.is_valid or not parent.trace_flags.sampled:
-            # Not part of any operation (recovery's idle checks, notify's polls: a root trace
-            # per read would flood the backend with one-span traces), or part of one the
-            # sampler dropped (its children would be dropped too): no span at all.
-            return await call()
-        # Nothing runs under a store span, so it is never made current: cheaper.
-        # No status from the exception itself: _outcome decides (a lost race is no error).
-        span = tracer.start_span(f"store.{op}", kind=SpanKind.CLIENT,
-                                 attributes={"db.operation": op, "abc.key": key})
+        began = time.time_ns()
         try:
-            result = await call()
-        except StoreError as exc:
-            _outcome(span, exc)
-            raise
+            return await call()
         except Exception as exc:
-            span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
+            span = trace.get_current_span()
+            # Not recording: no operation is being traced (recovery's idle checks, notify's
+            # polls), or the sampler dropped this one.
+            if span.is_recording():
+                span.add_event(f"store.{op}", {
+                    "abc.key": key, "abc.outcome": outcome_of(exc),
+                    "abc.duration_us": (time.time_ns() - began) // 1000}, began)
             raise
-        else:
-            span.set_attribute("abc.outcome", "ok")
-            return result
-        finally:
-            span.end()
 
 
-def _outcome(span: Span, exc: StoreError) -> None:
-    event = _EVENTS.get(type(exc))
-    if event is not None:
-        span.add_event(event, {"abc.key": exc.key})
-        span.set_attribute("abc.outcome", event)
-        return
-    span.set_attribute("abc.outcome", "in doubt" if isinstance(exc, InDoubt) else "unavailable")
-    span.set_status(StatusCode.ERROR, str(exc))
+def outcome_of(exc: BaseException) -> str:
+    """A failed store operation's outcome as its event says it: ``exists``, ``in doubt``, ...
+    (a bug's exception: its type's name)."""
+    for error, outcome in _OUTCOMES:
+        if isinstance(exc, error):
+            return outcome
+    return type(exc).__name__
+

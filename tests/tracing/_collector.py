@@ -78,6 +78,18 @@ class ReceivedSpan:
     links: tuple[tuple[str, str], ...]  # (trace_id, span_id) of each link
     status: int  # OTLP's status code: UNSET, OK or ERROR below
     status_message: str
+    start_ns: int
+    end_ns: int
+
+    @property
+    def duration_ns(self) -> int:
+        return self.end_ns - self.start_ns
+
+    def event(self, name: str) -> Event:
+        """The one event ``name`` (asserts there is exactly one)."""
+        found = [e for e in self.events if e.name == name]
+        assert len(found) == 1, f"{len(found)} events {name!r} on {self.name!r}: {self.events}"
+        return found[0]
 
     def event_names(self) -> list[str]:
         return [e.name for e in self.events]
@@ -105,7 +117,8 @@ def _spans(request: trace_service_pb2.ExportTraceServiceRequest) -> list[Receive
                     _attributes(s.attributes),
                     tuple(Event(e.name, _attributes(e.attributes)) for e in s.events),
                     tuple((link.trace_id.hex(), link.span_id.hex()) for link in s.links),
-                    int(s.status.code), s.status.message))
+                    int(s.status.code), s.status.message, s.start_time_unix_nano,
+                    s.end_time_unix_nano))
     return found
 
 
