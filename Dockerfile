@@ -2,7 +2,7 @@
 # One image for every Abc service; the command picks which:
 #   docker build -t abc-slots:dev .
 #   docker run --rm abc-slots:dev purchase --help      # abc serve purchase --help
-# Kubernetes runs it with args [purchase], [notify] or [recovery] (deploy/k8s).
+# Kubernetes runs it with args [purchase], [notify], [recovery] or [gateway] (deploy/k8s).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -33,7 +33,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /var/lib/abc
 # Numeric, so Kubernetes' runAsNonRoot can check it.
 USER 10001:10001
-# purchase, notify, recovery (each recovery replica is its own pod: all on 50060).
-EXPOSE 50051 50052 50060
+# purchase, notify, recovery (each recovery replica is its own pod: all on 50060), and the
+# web gateway's HTTP.
+EXPOSE 50051 50052 50060 8080
 ENTRYPOINT ["abc", "serve"]
 CMD ["purchase"]

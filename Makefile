@@ -1,13 +1,15 @@
 # Two commands do all the set-up on a fresh machine with python3:
 #   make demo   - make .venv, install Abc, run the whole system under load and chaos for a
 #                 minute on the embedded default, then audit it (abc demo)
-#   make test   - make .venv, install Abc with its dev tools, run lint, types and tests
+#   make test   - make .venv, install Abc with its dev tools, Debian's chromium where missing
+#                 (for the browser tests; root, or sudo without a password), run lint, types
+#                 and tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo up test lint sim sim-long bench clean
+.PHONY: demo up test browser lint sim sim-long bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +30,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy services tests bench protos deploy
 
-test: lint
+test: browser lint
 	$(BIN)/python -m pytest
+
+# The browser tests drive /usr/bin/chromium (Debian's package) through Playwright's
+# executable_path; .ci/ensure-chromium installs it with apt-get where it is missing.
+browser:
+	.ci/ensure-chromium
 
 sim-long: $(STAMP)
 	$(BIN)/abc sim --seeds 100000

@@ -141,7 +141,11 @@ def _header(purchases: int) -> None:
           "outcome (`LostRace`, nothing charged) returned to the buyer, so *attempts/s* counts "
           "tries and *purchases/s* the slots sold. A PostgreSQL attempt retries internally "
           "until it buys (or gives up), so its attempts/s is its purchases/s and its races "
-          "show as *retries* and latency instead.\n")
+          "show as *retries* and latency instead. On sqlite Abc's store operations run inline "
+          "on the event loop (`services/store/_sqlite.py`), so the buyers of this one process "
+          "never suspend inside a purchase and never race each other: one process sells one "
+          "slot at a time, as one writer (two processes do race: bench/journal.py section 3). "
+          "The couchbase rows, whose operations wait on the network, still race.\n")
     print(f"**The clock runs {SPEED:,}x fast on both sides** (`services.lab.loadgen."
           "warped_context`); PostgreSQL prices with the journal's own `price_at` and "
           "`slot_window` on that clock. With the real clock each purchase queues a 1 s slot "

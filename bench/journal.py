@@ -150,6 +150,7 @@ class _Run:
     stats: LoadStats
     ops: int
     violations: int
+    cpu_s: float = 0.0  # this process's CPU time (user + system) during the buyers' run
 
 
 async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
@@ -166,7 +167,8 @@ async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
     print("Stores: `memory` is the in-memory adapter, whose operations never suspend, so "
           "buyers on one loop never interleave and never race; `memory, interleaved` yields "
           "to the loop before each operation, as a real store does; `sqlite` is a fresh file "
-          "in a temp dir (WAL, one connection per process, writes serialized); `couchbase` "
+          "in a temp dir (WAL, one connection per process, used inline on the event loop: a "
+          "purchase never suspends, so one process's buyers never race); `couchbase` "
           "is the couchbase adapter (the official SDK, durability majority) over TCP to the "
           "test wire server (`tests/couchbase_wire`, Python, one node, in a process of its "
           "own, a fresh one per run): the client side is real, the server is not a "
@@ -231,12 +233,14 @@ async def _load_run(
     journal = Journal(store, warped_context(SPEED))
     world = await set_up(journal, BUYERS, campaigns, balance_for(BUYERS))
     store.reset()
+    cpu = time.process_time()
     stats = await run_buyers(journal, BUYERS, purchases, world.campaigns, users=world.users,
                              hot=campaigns == 1)
+    cpu = time.process_time() - cpu
     ops = store.total
     violations = await audit(inner, quiescent=True)
     _report_violations(f"{label} {workload}", violations)
-    return _Run(label, workload, stats, ops, len(violations))
+    return _Run(label, workload, stats, ops, len(violations), cpu)
 
 
 def _run_row(run: _Run) -> list[str]:
@@ -264,7 +268,7 @@ def _two_process_section(purchases: int, tmp: Path, runs: Sequence[_Run]) -> int
     world = asyncio.run(_shared_world(path, origin))
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(processes + 1)
-    results: Queue[tuple[int, LoadStats]] = ctx.Queue()
+    results: Queue[tuple[int, LoadStats, float]] = ctx.Queue()
     share = len(world.users) // processes
     workers = [
         ctx.Process(target=_worker, args=(i, str(path), origin,
@@ -276,22 +280,40 @@ def _two_process_section(purchases: int, tmp: Path, runs: Sequence[_Run]) -> int
     for worker in workers:
         worker.start()
     barrier.wait(timeout=120)
-    parts = dict(results.get(timeout=600) for _ in workers)
+    got = [results.get(timeout=600) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
+    parts = {i: stats for i, stats, _ in got}
+    cpu = {i: cpu_s for i, _, cpu_s in got}
     total = LoadStats.combined(parts.values())
-    rows = [[f"process {i}", *_stats_cells(parts[i])] for i in sorted(parts)]
-    rows.append(["**aggregate**", *_stats_cells(total)])
+    rows = [[f"process {i}", *_stats_cells(parts[i]), _cpu_cell(cpu[i], parts[i])]
+            for i in sorted(parts)]
+    rows.append(["**aggregate**", *_stats_cells(total), _cpu_cell(sum(cpu.values()), total)])
     violations = [str(v) for v in asyncio.run(audit_url(f"sqlite:///{path}", quiescent=True))]
     _report_violations("two-process sqlite", violations)
-    table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms"],
-           rows)
     single = next(r for r in runs if r.store == "sqlite" and r.workload.startswith("many"))
+    rows.append(["one process (section 2)", *_stats_cells(single.stats),
+                 _cpu_cell(single.cpu_s, single.stats)])
+    table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms",
+           "CPU us/purchase"], rows)
+    cpu_ratio = ratio(_per_purchase(sum(cpu.values()), total),
+                      _per_purchase(single.cpu_s, single.stats))
     print(f"\nTwo processes / one process, sqlite, many campaigns: "
           f"{ratio(total.purchases_per_s, single.stats.purchases_per_s)} "
-          f"({total.purchases_per_s:,.0f} vs {single.stats.purchases_per_s:,.0f} purchases/s). "
+          f"({total.purchases_per_s:,.0f} vs {single.stats.purchases_per_s:,.0f} purchases/s); "
+          f"CPU per purchase {cpu_ratio} of one process's (each process's page cache is "
+          "dropped whenever the other commits, writes wait for the file's lock, and buyers "
+          "race: bench/README.md). "
           f"Quiescent audit of the shared file: {len(violations)} violation(s).\n")
     return len(violations)
+
+
+def _per_purchase(cpu_s: float, stats: LoadStats) -> float:
+    return cpu_s / max(stats.bought, 1)
+
+
+def _cpu_cell(cpu_s: float, stats: LoadStats) -> str:
+    return f"{_per_purchase(cpu_s, stats) * 1e6:,.0f}"
 
 
 async def _shared_world(path: Path, origin: int) -> World:
@@ -305,21 +327,25 @@ async def _shared_world(path: Path, origin: int) -> World:
 
 def _worker(
     index: int, path: str, origin: int, users: Sequence[str], campaigns: Sequence[str],
-    buyers: int, purchases: int, barrier: Barrier, results: Queue[tuple[int, LoadStats]],
+    buyers: int, purchases: int, barrier: Barrier,
+    results: Queue[tuple[int, LoadStats, float]],
 ) -> None:
     """One process of the shared-file run (module level: spawn imports it by name)."""
 
-    async def run() -> LoadStats:
+    async def run() -> tuple[LoadStats, float]:
         store = await SqliteStore(path).open()
         try:
             journal = Journal(store, warped_context(SPEED, origin))
             await asyncio.to_thread(barrier.wait, 120)
-            return await run_buyers(journal, buyers, purchases, campaigns, users=users,
-                                    seed=1000 * index)
+            cpu = time.process_time()
+            stats = await run_buyers(journal, buyers, purchases, campaigns, users=users,
+                                     seed=1000 * index)
+            return stats, time.process_time() - cpu
         finally:
             await store.close()
 
-    results.put((index, asyncio.run(run())))
+    stats, cpu = asyncio.run(run())
+    results.put((index, stats, cpu))
 
 
 def _stats_cells(s: LoadStats) -> list[str]:

@@ -45,6 +45,7 @@ from services.journal import (
     LostRace,
     NothingToCredit,
     PayoutState,
+    Policy,
     Refunded,
     Withdrawal,
     WithdrawalRequested,
@@ -63,6 +64,7 @@ from services.recovery import OrdinalShard, Replica
 from services.store import DocumentStore, MemoryStore, NotFound, SqliteStore
 
 START_MS = 1_700_000_000_000
+PAGE = Policy().purchase_page  # entries per page of a purchase list
 BIG = 10**12  # an opening deposit, and the most a buyer pays
 
 # Section 2: the credit lag.
@@ -189,9 +191,10 @@ async def _operations_section() -> int:
           "docs/protocol.md's fewest reads and writes for the op, each listed in the last "
           "column; *at the minimum* says by how many operations the journal exceeds it, "
           "with the notes below the table saying why. "
-          "**A credit reads every receipt of its run, so its reads grow with the run's "
-          "length k** (one `get` per slot; a void, which has no receipt, would cost one more "
-          "to read the slot). Counting rule: every `get` is a read, found or `NotFound`; "
+          "**A credit reads every slot of its run, so its reads grow with the run's "
+          "length k** (one `get` per slot), and lists the run's purchases under their buyers "
+          "(here one buyer: one read and one write of its purchase list, two more writes per "
+          f"page of {PAGE} it fills). Counting rule: every `get` is a read, found or `NotFound`; "
           "every `insert` and `replace` a write (the journal uses no `upsert` or `remove`); "
           "a failed operation counts like a successful one.\n")
     store = CountingStore(MemoryStore())
@@ -233,11 +236,16 @@ async def _operations_section() -> int:
     _expect(await journal.create_account("buyer"), Created)
     _expect(await journal.deposit("buyer", "opening", BIG), Deposited)
     credit_reads = ("reads: campaign, seller, the chain's end (`credit:<cid>:<credited+1>`, "
-                    "absent), k receipts; writes: lock, commit insert, apply, hint advance")
+                    "absent), k slots, the buyer's purchase list; writes: the list (+ 2 per "
+                    "page it fills: the sealed copy, the next head), lock, commit insert, "
+                    "apply, hint advance")
+    listed = 0  # the one buyer's purchases in its list so far
     for k in (1, 10, 100):
         await sell(f"k{k}", f"seller{k}", k)
+        sealed = (listed + k) // PAGE - listed // PAGE
+        listed += k
         await measure(f"credit, a run of k = {k}", functools.partial(journal.credit, f"k{k}"),
-                      _Minimum(3 + k, 4, credit_reads, ("a",)), Credited)
+                      _Minimum(3 + k + 1, 4 + 1 + 2 * sealed, credit_reads, ("a",)), Credited)
     await measure("credit, nothing to credit (k = 0, hint at head)",
                   lambda: journal.credit("k10"),
                   _Minimum(3, 0, "reads: campaign, seller, the chain's end", ("e",)),
@@ -269,8 +277,8 @@ async def _operations_section() -> int:
     await sell("owed10", "frank", 10)
     await measure("withdrawal, credit_first=True, short: 10 sales of the user's uncredited",
                   lambda: journal.withdraw("frank", "w1", 10, "IBAN-1"),
-                  _Minimum(2 + 1 + 13 + 1, 4 + 4, "the withdrawal's + `owned:<uid>` + a credit "
-                                                  "of k = 10 (13 reads, 4 writes) + the user "
+                  _Minimum(2 + 1 + 14 + 1, 4 + 5, "the withdrawal's + `owned:<uid>` + a credit "
+                                                  "of k = 10 (14 reads, 5 writes) + the user "
                                                   "read again after it", ("a", "b")),
                   WithdrawalRequested)
 

@@ -123,7 +123,7 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b"rpcio-status's rpc_status.from_call in Python): every refusal ca"
         b'rries a\n google.rpc.ErrorInfo with a stable reason (listed in ty'
         b'pes.proto), bad input also a\n google.rpc.BadRequest naming the p'
-        b'roto field.\n\n\xb7\x03\n\x02\x06\x00\x12\x05=\x00\x99\x01\x01\x1a\xa9\x03 Keepalive, for gateways: set keepa'
+        b'roto field.\n\n\xb7\x03\n\x02\x06\x00\x12\x05=\x00\x9b\x01\x01\x1a\xa9\x03 Keepalive, for gateways: set keepa'
         b'live_time to 10 s or more (pings every 2 s or slower are\n always'
         b' accepted, with or without calls in flight) and keepalive_timeou'
         b't to 20 s. Of pings\n more often than once a second while the ser'
@@ -161,206 +161,214 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b" read from list documents and one page's documents (never a\n sca"
         b'n of the store).\n\n Campaigns in campaign_id order, each with its'
         b" head and current price: every campaign, or\n one owner's (owner_"
-        b'id set; NOT_FOUND for an unknown owner).\n\n\xdc\x02\n\x04\x06\x00\x02\r\x12\x03j\x02>\x1a\xce\x02 A cam'
+        b'id set; NOT_FOUND for an unknown owner).\n\n\xf4\x01\n\x04\x06\x00\x02\r\x12\x03i\x02>\x1a\xe6\x01 A cam'
         b"paign's finished slots, newest first (from its head down to slot"
         b' 1): the buyer,\n price, times and filler of each, or that it is '
         b"a void. NOT_FOUND for an unknown campaign.\n A user's purchases a"
-        b'cross campaigns are not listed (yet): that needs a per-user purc'
-        b'hase\n index written on the buy path, whose cost must be measured'
-        b" first.\n\n\x84\x02\n\x04\x06\x00\x02\x0e\x12\x03n\x02D\x1a\xf6\x01 A user's fillers in filler_id order, w"
-        b'ithout their images (GetFiller has the image).\n Only fillers upl'
-        b'oaded since the per-user list exists are listed: older ones are '
-        b'not,\n though GetFiller and Buy still find them. NOT_FOUND for an'
-        b" unknown user.\n\nT\n\x04\x06\x00\x02\x0f\x12\x03p\x023\x1aG One filler of a user's, with its "
-        b"image. NOT_FOUND for an unknown one.\n\n\xe4\x01\n\x04\x06\x00\x02\x10\x12\x03t\x02J\x1a\xd6\x01 A user's "
-        b'purchases, newest first (by bought_at_ms), paginated. A purchase'
-        b' is listed once\n the posse credits its sale to the seller, typic'
-        b"ally within a few seconds of the fill;\n the buyer's balance has "
-        b'it at once.\n\n\x96\x04\n\x04\x06\x00\x02\x11\x12\x03|\x02V\x1a\x88\x04 Take amount out of an account to d'
-        b"estination: amount plus the operator's flat fee leave\n the balan"
-        b"ce now (the shares of the user's campaigns' sales are credited f"
-        b'irst if the\n balance alone is short), and the payout follows. Id'
-        b'empotent by withdrawal_id: repeating a\n request with the same am'
-        b'ount and destination returns the withdrawal (replay set, nothing'
-        b'\n changed); another amount or destination is ALREADY_EXISTS. FAI'
-        b'LED_PRECONDITION when the\n balance is below amount + fee (detail'
-        b's: a WithdrawalRejection with both).\n\n_\n\x04\x06\x00\x02\x12\x12\x03~\x02?\x1aR One withdra'
-        b"wal of a user's, with its payout state. NOT_FOUND for an unknown"
-        b" one.\n\nR\n\x04\x06\x00\x02\x13\x12\x04\x80\x01\x02P\x1aD A user's withdrawals, newest first. NOT_F"
-        b"OUND for an unknown user.\n\n\xb5\x01\n\x04\x06\x00\x02\x14\x12\x04\x83\x01\x02<\x1a\xa6\x01 A user's statement,"
-        b" newest first: deposits, credited shares of their campaigns' sal"
-        b'es,\n withdrawals and refunds (purchases are not in it yet), with'
-        b' the balance now.\n\nw\n\x04\x06\x00\x02\x15\x12\x04\x87\x01\x02D\x1ai Operator token only: every wi'
-        b'thdrawal, oldest request first (the payout queue), or those\n in '
-        b'one state.\n\n\xac\x02\n\x04\x06\x00\x02\x16\x12\x04\x8c\x01\x025\x1a\x9d\x02 Operator token only: record that t'
-        b'he operator paid a withdrawal by hand (the manual\n rail). A REQU'
-        b'ESTED one is claimed by "operator" and marked PAID, a PAYING one'
-        b' marked PAID.\n Repeating it with the same reference returns the '
-        b'paid withdrawal; FAILED_PRECONDITION in\n any other state.\n\n\x98\x02\n\x04\x06'
-        b'\x00\x02\x17\x12\x04\x90\x01\x021\x1a\x89\x02 Operator token only: refuse a REQUESTED or FAILED w'
-        b'ithdrawal and refund its amount and fee\n to the balance; it ends'
-        b' REFUNDED. A PAYING one (the rail may be paying it) or a PAID on'
-        b'e:\n FAILED_PRECONDITION. Repeating it (same reason) returns the '
-        b'refunded withdrawal.\n\n\xf5\x01\n\x04\x06\x00\x02\x18\x12\x04\x94\x01\x02/\x1a\xe6\x01 Operator token only: try'
-        b' a FAILED payout again. It goes back to REQUESTED as the next tr'
-        b'y\n (tries + 1, which a rail sees under a new idempotency key). A'
-        b' REQUESTED one is returned\n unchanged; any other state: FAILED_P'
-        b'RECONDITION.\n\n\xc9\x01\n\x04\x06\x00\x02\x19\x12\x04\x98\x01\x023\x1a\xba\x01 Operator token only: the operato'
-        b"r's books over the whole store, where every deposited\n unit is n"
-        b'ow and whether that balances. Reads every document: for a quiet '
-        b'moment, not a\n hot path.\n\n\xf9\x01\n\x04\x04\x00\x02\x01\x12\x04\xa0\x01\x02\x16\x1a\xea\x01 Optional: the accoun'
-        b"t's password (8 to 256 characters), stored as an argon2id hash i"
-        b'n\n its own document (credential:<user_id>), never returned by an'
-        b'y RPC. Without it the\n account has none until the operator sets '
-        b'one (ResetPassword).\n\n\x1c\n\x04\x04\x01\x02\x01\x12\x04\xa6\x01\x02\x14\x1a\x0e Minor units.\n\nT\n\x04\x04\x01\x02\x02\x12\x04\xa8\x01\x02'
-        b'\x12\x1aF True while an operation (a purchase or a deposit) holds the '
-        b'account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\xae\x01\x02\x18\x1aZ Chosen by the caller, unique per user;'
-        b' a retry with the same id is applied at most once.\n\nJ\n\x04\x04\x02\x02\x02\x12\x04\xb0\x01\x02'
-        b'\x13\x1a< Minor units, 1 to 10^15; the balance may not exceed 10^15.\n\n'
-        b'Z\n\x04\x04\x03\x02\x00\x12\x04\xb5\x01\x02\x13\x1aL False when this deposit_id had already been appl'
-        b'ied; then nothing changed.\n\nJ\n\x04\x04\x03\x02\x01\x12\x04\xb7\x01\x02\x14\x1a< The balance after th'
-        b'e deposit (when applied), minor units.\n\n+\n\x06\x04\x06\x04\x00\x02\x01\x12\x04\xc6\x01\x04\x0e\x1a\x1b No ope'
-        b'ration was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12\x04\xc8\x01\x04\x17\x1aF An interrupted operation '
-        b'had committed; its effects are now applied.\n\nb\n\x06\x04\x06\x04\x00\x02\x03\x12\x04\xca\x01\x04\x14\x1aR A'
-        b'n interrupted operation had not committed; it was rolled back, n'
-        b'othing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xcc\x01\x04\x1b\x1aE Another node settled the pend'
-        b'ing operation while this login waited.\n\nL\n\x06\x04\x06\x04\x00\x02\x05\x12\x04\xce\x01\x04\x17\x1a< The st'
-        b'ore failed before it could be settled; log in again.\n\n6\n\x04\x04\x0c\x02\x01\x12\x04\xed'
-        b'\x01\x02\x16\x1a( An existing user; NOT_FOUND otherwise.\n\nP\n\x04\x04\x0c\x02\x02\x12\x04\xef\x01\x02\x16\x1aB Th'
-        b'e lowest price a slot ever sells for, minor units, 1 to 10^15.\n\n'
-        b'U\n\x04\x04\x0c\x02\x03\x12\x04\xf1\x01\x02\x19\x1aG How long each slot shows its filler, seconds, 1 '
-        b'to 2592000 (30 days).\n\n[\n\x04\x04\x0c\x02\x04\x12\x04\xf3\x01\x02\x15\x1aM Optional ad size in pixel'
-        b's, each 1 to 4096, both or neither (see Campaign).\n\nE\n\x04\x04\x0e\x02\x02\x12\x04\xff\x01\x02'
-        b'\x16\x1a7 The most the buyer will pay, minor units, 1 to 10^15.\n\nP\n\x04\x04\x0e'
-        b"\x02\x03\x12\x04\x81\x02\x02\x17\x1aB One of the buyer's fillers; empty to buy the slot wit"
-        b'hout an ad.\n\n[\n\x04\x04\x0e\x02\x04\x12\x04\x83\x02\x02\x17\x1aM On a lost race, go on to the next s'
-        b'lot while its price is within max_price.\n\n \n\x04\x04\x0f\x02\x00\x12\x04\x88\x02\x02\x16\x1a\x12 The sl'
-        b'ot bought.\n\nI\n\x04\x04\x0f\x02\x01\x12\x04\x8a\x02\x02\x15\x1a; The receipt\'s document key, e.g. "tx'
-        b'n:<campaign>:<slot>".\n\n\xbb\x01\n\x04\x04\x0f\x02\x02\x12\x04\x8d\x02\x02\x1d\x1a\xac\x01 The buyer\'s balance aft'
-        b'erwards; unset if the purchase committed but its finishing was\n '
-        b'interrupted (recovery completes it within about a second; Login '
-        b'shows the balance).\n\nD\n\x02\x04\x10\x12\x06\x91\x02\x00\xa0\x02\x01\x1a6 The details of a FAILED_PRE'
-        b'CONDITION or ABORTED Buy.\n\nQ\n\x04\x04\x10\x02\x01\x12\x04\x9b\x02\x02\x1a\x1aC The price of the next'
-        b' slot now, minor units (0 for ACCOUNT_BUSY).\n\n2\n\x04\x04\x10\x02\x02\x12\x04\x9d\x02\x02\x11\x1a$ LO'
-        b'ST_RACE: the slot that was lost.\n\n0\n\x04\x04\x10\x02\x03\x12\x04\x9f\x02\x02\x14\x1a" INSUFFICIENT_F'
-        b'UNDS: the balance.\n\n[\n\x04\x04\x12\x02\x00\x12\x04\xa8\x02\x02\x16\x1aM Unset when no slot covers no'
-        b'w (nothing bought, or the last slot has ended).\n\n;\n\x04\x04\x12\x02\x01\x12\x04\xaa\x02\x02\x14\x1a-'
-        b' Unset when the covering slot has no filler.\n\n?\n\x04\x04\x12\x02\x02\x12\x04\xac\x02\x02\x15\x1a1 Wh'
-        b'en this answer was computed (ms since epoch).\n\nE\n\x04\x04\x13\x02\x00\x12\x04\xb1\x02\x02\x16\x1a7 O'
-        b"nly this user's campaigns; empty for every campaign.\n\nV\n\x04\x04\x13\x02\x01\x12\x04\xb3"
-        b'\x02\x02\x16\x1aH At most this many campaigns per page: 0 means 50, above 50'
-        b'0 means 500.\n\nW\n\x04\x04\x13\x02\x02\x12\x04\xb5\x02\x02\x18\x1aI Empty for the first page; then the'
-        b" previous response's next_page_token.\n\nY\n\x02\x04\x14\x12\x06\xb9\x02\x00\xbf\x02\x01\x1aK A campaig"
-        b'n as listed: what it is, how far it has sold, and its price now.'
-        b'\n\n8\n\x04\x04\x14\x02\x01\x12\x04\xbc\x02\x02\x11\x1a* The highest finished slot; 0 = none yet.\n\nS\n\x04\x04'
-        b"\x14\x02\x02\x12\x04\xbe\x02\x02\x1a\x1aE The price of the next slot at the response's as_of_m"
-        b's, minor units.\n\n%\n\x04\x04\x15\x02\x00\x12\x04\xc3\x02\x02)\x1a\x17 In campaign_id order.\n\nR\n\x04\x04\x15\x02\x01\x12'
-        b'\x04\xc5\x02\x02\x1d\x1aD Pass as page_token for the next page; empty when this is'
-        b' the last.\n\n?\n\x04\x04\x15\x02\x02\x12\x04\xc7\x02\x02\x15\x1a1 When the prices were computed (ms si'
-        b'nce epoch).\n\nR\n\x04\x04\x16\x02\x01\x12\x04\xcd\x02\x02\x16\x1aD At most this many slots per page: 0'
-        b' means 50, above 500 means 500.\n\n\x98\x01\n\x04\x04\x16\x02\x02\x12\x04\xd0\x02\x02\x18\x1a\x89\x01 Empty for the'
-        b' first page (which starts at the head); then the previous respon'
-        b"se's\n next_page_token (which names the next slot to read).\n\n\\\n\x04\x04"
-        b'\x17\x02\x00\x12\x04\xd5\x02\x02 \x1aN Newest (highest slot) first; a void has only campaig'
-        b'n_id, slot and void set.\n\nR\n\x04\x04\x17\x02\x01\x12\x04\xd7\x02\x02\x1d\x1aD Pass as page_token for'
-        b' the next page; empty when this is the last.\n\nT\n\x04\x04\x18\x02\x01\x12\x04\xdd\x02\x02\x16\x1aF At'
-        b' most this many fillers per page: 0 means 50, above 500 means 50'
-        b'0.\n\nW\n\x04\x04\x18\x02\x02\x12\x04\xdf\x02\x02\x18\x1aI Empty for the first page; then the previous '
-        b"response's next_page_token.\n\n\xaa\x01\n\x04\x04\x19\x02\x00\x12\x04\xe5\x02\x02\x1e\x1a\x9b\x01 In filler_id orde"
-        b'r; image_base64 is left empty (an image may be 256 KiB, and a pa'
-        b"ge of\n them would pass gRPC's 4 MB message limit): GetFiller ret"
-        b'urns it.\n\nR\n\x04\x04\x19\x02\x01\x12\x04\xe7\x02\x02\x1d\x1aD Pass as page_token for the next page; '
-        b'empty when this is the last.\n\nU\n\x04\x04\x1d\x02\x01\x12\x04\xfd\x02\x02\x1b\x1aG Chosen by the call'
-        b"er, unique per user: the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x1d\x02\x02\x12\x04\x80"
-        b'\x03\x02\x13\x1a\x8e\x01 What reaches the destination, minor units, from the opera'
-        b"tor's minimum (default 1) to\n 10^15. The operator's flat fee is "
-        b'taken on top of it.\n\n\x90\x01\n\x04\x04\x1d\x02\x03\x12\x04\x83\x03\x02\x19\x1a\x81\x01 Where the payout goes (an'
-        b' account number, an IBAN, an address at the payout rail): 1 to\n '
-        b'256 characters, no control characters.\n\n,\n\x04\x04\x1e\x02\x00\x12\x04\x88\x03\x02\x1c\x1a\x1e The with'
-        b'drawal as it is now.\n\nq\n\x04\x04\x1e\x02\x01\x12\x04\x8b\x03\x02\x12\x1ac True when this withdrawal_'
-        b'id had already been requested with these fields; then nothing\n c'
-        b'hanged.\n\n\xb2\x01\n\x04\x04\x1e\x02\x02\x12\x04\x8e\x03\x02\x1d\x1a\xa3\x01 The balance after the withdrawal left'
-        b' it; unset for a replay, or when the withdrawal\n committed but t'
-        b'he debit was left to recovery (GetAccount shows it shortly).\n\n,\n'
-        b'\x02\x04\x1f\x12\x06\x92\x03\x00\xba\x03\x01\x1a\x1e A withdrawal and its payout.\n\nN\n\x06\x04\x1f\x04\x00\x02\x01\x12\x04\x96\x03\x04\x12\x1a> Ta'
-        b'ken from the balance, waiting for a payer or the operator.\n\nU\n\x06\x04'
-        b'\x1f\x04\x00\x02\x02\x12\x04\x98\x03\x04\x0f\x1aE Claimed by a payer (see payer), which is asking th'
-        b'e rail to pay it.\n\n.\n\x06\x04\x1f\x04\x00\x02\x03\x12\x04\x9a\x03\x04\r\x1a\x1e Paid (see reference). Final'
-        b'.\n\n^\n\x06\x04\x1f\x04\x00\x02\x04\x12\x04\x9c\x03\x04\x0f\x1aN The rail refused this try (see reason): for'
-        b' the operator to retry or reject.\n\nP\n\x06\x04\x1f\x04\x00\x02\x05\x12\x04\x9e\x03\x04\x11\x1a@ Refused by '
-        b'the operator (see reason); its refund is under way.\n\nQ\n\x06\x04\x1f\x04\x00\x02\x06\x12\x04'
-        b'\xa0\x03\x04\x11\x1aA Refused, and its amount and fee are back in the balance. '
-        b'Final.\n\n7\n\x04\x04\x1f\x02\x02\x12\x04\xa5\x03\x02\x13\x1a) What the destination gets, minor units.\n'
-        b"\n]\n\x04\x04\x1f\x02\x03\x12\x04\xa7\x03\x02\x10\x1aO The operator's flat fee, minor units, taken fro"
-        b'm the balance with the amount.\n\n&\n\x04\x04\x1f\x02\x04\x12\x04\xa9\x03\x02\x19\x1a\x18 Where the payout'
-        b' goes.\n\nV\n\x04\x04\x1f\x02\x06\x12\x04\xac\x03\x02\x1c\x1aH When it was requested, and when its stat'
-        b"e last moved (ms since epoch).\n\n_\n\x04\x04\x1f\x02\x08\x12\x04\xaf\x03\x02\x17\x1aQ PAID: the rail's"
-        b" (or the operator's) reference of the payment; otherwise empty.\n"
-        b'\nw\n\x04\x04\x1f\x02\t\x12\x04\xb2\x03\x02\x15\x1ai FAILED or REJECTED (and after them): why the la'
-        b'st try failed, or why it was rejected;\n otherwise empty.\n\nf\n\x04\x04\x1f\x02'
-        b'\n\x12\x04\xb4\x03\x02\x13\x1aX Which try at the rail this is, from 1 (each retry of a'
-        b' failed payout starts the next).\n\n\x84\x01\n\x04\x04\x1f\x02\x0b\x12\x04\xb7\x03\x02\x14\x1av PAYING and af'
-        b'ter: who claimed it ("operator" for a manual payment, or a recov'
-        b"ery\n replica's payer); otherwise empty.\n\nJ\n\x04\x04\x1f\x02\x0c\x12\x04\xb9\x03\x02\x1b\x1a< When it"
-        b' was claimed (ms since epoch); 0 when it never was.\n\nD\n\x02\x04 \x12\x06\xbd\x03\x00\xd0'
-        b'\x03\x01\x1a6 The details of a FAILED_PRECONDITION money-out call.\n\nW\n\x06\x04 '
-        b'\x04\x00\x02\x01\x12\x04\xc1\x03\x04\x1b\x1aG The balance is below what the withdrawal takes (see'
-        b' balance, needed).\n\nE\n\x06\x04 \x04\x00\x02\x02\x12\x04\xc3\x03\x04\x15\x1a5 Another operation holds th'
-        b'e account: retry shortly.\n\nV\n\x06\x04 \x04\x00\x02\x03\x12\x04\xc5\x03\x04\x14\x1aF The withdrawal is n'
-        b'ot in a state the move needs (see state, wanted).\n\nl\n\x04\x04 \x02\x01\x12\x04\xca\x03\x02\x14'
-        b'\x1a^ INSUFFICIENT_FUNDS: the balance, and what the withdrawal need'
-        b's (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04 \x02\x03\x12\x04\xce\x03\x02\x13\x1a\xb3\x01 WRONG_STATE: '
-        b"the withdrawal's state, lower case as the journal names it (e.g."
-        b' "paying",\n or "paying (try 2)" when the move was about another '
-        b'try), and the states the move needs.\n\nX\n\x04\x04"\x02\x01\x12\x04\xda\x03\x02\x16\x1aJ At most th'
-        b'is many withdrawals per page: 0 means 50, above 500 means 500.\n\n'
-        b'W\n\x04\x04"\x02\x02\x12\x04\xdc\x03\x02\x18\x1aI Empty for the first page; then the previous resp'
-        b"onse's next_page_token.\n\n%\n\x04\x04#\x02\x00\x12\x04\xe1\x03\x02&\x1a\x17 Newest request first.\n\n"
-        b'R\n\x04\x04#\x02\x01\x12\x04\xe3\x03\x02\x1d\x1aD Pass as page_token for the next page; empty when'
-        b' this is the last.\n\nT\n\x04\x04$\x02\x01\x12\x04\xe9\x03\x02\x16\x1aF At most this many entries pe'
-        b'r page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04$\x02\x02\x12\x04\xeb\x03\x02\x18\x1aI Empty '
-        b"for the first page; then the previous response's next_page_token"
-        b'.\n\nA\n\x02\x04%\x12\x06\xef\x03\x00\xfc\x03\x01\x1a3 One line of a statement: a change of the bala'
-        b'nce.\n\n`\n\x04\x04%\x02\x00\x12\x04\xf1\x03\x02\x12\x1aR When it was asked for (ms since epoch; 0 f'
-        b'or records older than records\' times).\n\n\x8a\x01\n\x04\x04%\x02\x01\x12\x04\xf4\x03\x02\x12\x1a| "deposi'
-        b't", "credit" (a run of the user\'s campaign\'s sales credited), "w'
-        b'ithdrawal" or\n "refund" (of a rejected withdrawal).\n\ne\n\x04\x04%\x02\x02\x12\x04\xf6\x03'
-        b'\x02\x13\x1aW The deposit id, "<campaign>:<first slot>-<last slot>" of a '
-        b'credit, the withdrawal id.\n\ns\n\x04\x04%\x02\x03\x12\x04\xf9\x03\x02\x13\x1ae The change of the ba'
-        b"lance, minor units: positive in, negative out (a withdrawal's\n a"
-        b"mount and fee).\n\n`\n\x04\x04%\x02\x04\x12\x04\xfb\x03\x02\x14\x1aR A withdrawal's payout state now"
-        b' (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04\x04&\x02\x00\x12\x04\x80\x04\x02&'
-        b'\x1a\x0f Newest first.\n\nR\n\x04\x04&\x02\x01\x12\x04\x82\x04\x02\x1d\x1aD Pass as page_token for the nex'
-        b"t page; empty when this is the last.\n\n4\n\x04\x04&\x02\x02\x12\x04\x84\x04\x02\x14\x1a& The user's"
-        b" balance now, minor units.\n\nR\n\x04\x04'\x02\x00\x12\x04\x89\x04\x02\x1d\x1aD Only withdrawals in "
-        b"this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04'\x02\x01\x12\x04\x8b\x04\x02\x16\x1aJ "
-        b'At most this many withdrawals per page: 0 means 50, above 500 me'
-        b"ans 500.\n\nW\n\x04\x04'\x02\x02\x12\x04\x8d\x04\x02\x18\x1aI Empty for the first page; then the pre"
-        b"vious response's next_page_token.\n\n%\n\x04\x04(\x02\x00\x12\x04\x92\x04\x02&\x1a\x17 Oldest reques"
-        b't first.\n\nR\n\x04\x04(\x02\x01\x12\x04\x94\x04\x02\x1d\x1aD Pass as page_token for the next page; '
-        b"empty when this is the last.\n\ns\n\x04\x04)\x02\x02\x12\x04\x9c\x04\x02\x17\x1ae The payment's refe"
-        b"rence in the operator's own records: 1 to 256 characters, no con"
-        b'trol\n characters.\n\nN\n\x04\x04*\x02\x02\x12\x04\xa3\x04\x02\x14\x1a@ Why, for the user: 1 to 256 c'
-        b'haracters, no control characters.\n\nX\n\x02\x04-\x12\x06\xae\x04\x00\xb3\x04\x01\x1aJ How many with'
-        b'drawals are in one state, and what they took from balances.\n\n4\n\x04'
-        b'\x04-\x02\x02\x12\x04\xb2\x04\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n\x02\x04.\x12\x06\xb9\x04\x00\xd0\x04'
-        b"\x01\x1a\xa0\x02 The operator's books, minor units: every deposited unit is "
-        b'in a balance, in an operation\n still finishing, in a sale not ye'
-        b"t credited to its seller, in the operator's fees, or gone\n out b"
-        b'y a withdrawal. They balance when\n   deposits = balances + pendi'
-        b'ng + uncredited + fees + withdrawn.\n\n+\n\x04\x04.\x02\x00\x12\x04\xbb\x04\x02\x15\x1a\x1d Every depos'
-        b"it ever applied.\n\n,\n\x04\x04.\x02\x01\x12\x04\xbd\x04\x02\x15\x1a\x1e Every account's balance now.\n\n"
-        b'e\n\x04\x04.\x02\x02\x12\x04\xbf\x04\x02\x14\x1aW What committed operations still holding their ac'
-        b"count's lock will change balances by.\n\n^\n\x04\x04.\x02\x03\x12\x04\xc1\x04\x02\x17\x1aP The price"
-        b's of sold slots no credit run covers yet (receipts not yet credi'
-        b"ted).\n\n6\n\x04\x04.\x02\x04\x12\x04\xc3\x04\x02\x11\x1a( The operator's fees on credited sales.\n\nA"
-        b'\n\x04\x04.\x02\x05\x12\x04\xc5\x04\x02\x15\x1a3 The shares credited to sellers (inside balances).'
-        b"\n\n@\n\x04\x04.\x02\x06\x12\x04\xc7\x04\x02'\x1a2 Withdrawals by state (the states that have any"
-        b').\n\nE\n\x04\x04.\x02\x07\x12\x04\xc9\x04\x02\x15\x1a7 Given back to rejected withdrawals (inside b'
-        b'alances).\n\n=\n\x04\x04.\x02\x08\x12\x04\xcb\x04\x02\x16\x1a/ What left by withdrawals, less their '
-        b'refunds.\n\na\n\x04\x04.\x02\t\x12\x04\xcd\x04\x02\x18\x1aS deposits - (balances + pending + uncre'
-        b'dited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04.\x02\n\x12\x04\xcf\x04\x02\x15\x1a\x12 dif'
-        b'ference == 0.\n'
+        b"cross campaigns: ListPurchases.\n\n\x84\x02\n\x04\x06\x00\x02\x0e\x12\x03m\x02D\x1a\xf6\x01 A user's fille"
+        b'rs in filler_id order, without their images (GetFiller has the i'
+        b'mage).\n Only fillers uploaded since the per-user list exists are'
+        b' listed: older ones are not,\n though GetFiller and Buy still fin'
+        b'd them. NOT_FOUND for an unknown user.\n\nT\n\x04\x06\x00\x02\x0f\x12\x03o\x023\x1aG One fille'
+        b"r of a user's, with its image. NOT_FOUND for an unknown one.\n\n\xc9\x02"
+        b"\n\x04\x06\x00\x02\x10\x12\x03t\x02J\x1a\xbb\x02 A user's purchases, newest first (by bought_at_ms"
+        b'), paginated. A purchase is listed once\n the posse credits its s'
+        b'ale to the seller, typically within a few seconds of the fill;\n '
+        b"the buyer's balance has it at once. Purchases credited before th"
+        b'e per-user lists existed\n are not listed. NOT_FOUND for an unkno'
+        b'wn user.\n\n\x96\x04\n\x04\x06\x00\x02\x11\x12\x03|\x02V\x1a\x88\x04 Take amount out of an account to dest'
+        b"ination: amount plus the operator's flat fee leave\n the balance "
+        b"now (the shares of the user's campaigns' sales are credited firs"
+        b't if the\n balance alone is short), and the payout follows. Idemp'
+        b'otent by withdrawal_id: repeating a\n request with the same amoun'
+        b't and destination returns the withdrawal (replay set, nothing\n c'
+        b'hanged); another amount or destination is ALREADY_EXISTS. FAILED'
+        b'_PRECONDITION when the\n balance is below amount + fee (details: '
+        b'a WithdrawalRejection with both).\n\n_\n\x04\x06\x00\x02\x12\x12\x03~\x02?\x1aR One withdrawal'
+        b" of a user's, with its payout state. NOT_FOUND for an unknown on"
+        b"e.\n\nR\n\x04\x06\x00\x02\x13\x12\x04\x80\x01\x02P\x1aD A user's withdrawals, newest first. NOT_FOUN"
+        b"D for an unknown user.\n\n\xcf\x02\n\x04\x06\x00\x02\x14\x12\x04\x85\x01\x02<\x1a\xc0\x02 A user's statement, ne"
+        b'west first: deposits, purchases, credited shares of their\n campa'
+        b"igns' sales, withdrawals and refunds, with the balance now. A pu"
+        b'rchase is in it once\n its sale is credited to the seller (as for'
+        b' ListPurchases; the balance has it at once), so\n for a moment th'
+        b'e entries may not add up to the balance.\n\nw\n\x04\x06\x00\x02\x15\x12\x04\x89\x01\x02D\x1ai Operat'
+        b'or token only: every withdrawal, oldest request first (the payou'
+        b't queue), or those\n in one state.\n\n\xac\x02\n\x04\x06\x00\x02\x16\x12\x04\x8e\x01\x025\x1a\x9d\x02 Operator to'
+        b'ken only: record that the operator paid a withdrawal by hand (th'
+        b'e manual\n rail). A REQUESTED one is claimed by "operator" and ma'
+        b'rked PAID, a PAYING one marked PAID.\n Repeating it with the same'
+        b' reference returns the paid withdrawal; FAILED_PRECONDITION in\n '
+        b'any other state.\n\n\x98\x02\n\x04\x06\x00\x02\x17\x12\x04\x92\x01\x021\x1a\x89\x02 Operator token only: refuse '
+        b'a REQUESTED or FAILED withdrawal and refund its amount and fee\n '
+        b'to the balance; it ends REFUNDED. A PAYING one (the rail may be '
+        b'paying it) or a PAID one:\n FAILED_PRECONDITION. Repeating it (sa'
+        b'me reason) returns the refunded withdrawal.\n\n\xf5\x01\n\x04\x06\x00\x02\x18\x12\x04\x96\x01\x02/\x1a\xe6\x01 O'
+        b'perator token only: try a FAILED payout again. It goes back to R'
+        b'EQUESTED as the next try\n (tries + 1, which a rail sees under a '
+        b'new idempotency key). A REQUESTED one is returned\n unchanged; an'
+        b'y other state: FAILED_PRECONDITION.\n\n\xc9\x01\n\x04\x06\x00\x02\x19\x12\x04\x9a\x01\x023\x1a\xba\x01 Operator '
+        b"token only: the operator's books over the whole store, where eve"
+        b'ry deposited\n unit is now and whether that balances. Reads every'
+        b' document: for a quiet moment, not a\n hot path.\n\n\xf9\x01\n\x04\x04\x00\x02\x01\x12\x04\xa2\x01\x02\x16\x1a'
+        b"\xea\x01 Optional: the account's password (8 to 256 characters), store"
+        b'd as an argon2id hash in\n its own document (credential:<user_id>'
+        b'), never returned by any RPC. Without it the\n account has none u'
+        b'ntil the operator sets one (ResetPassword).\n\n\x1c\n\x04\x04\x01\x02\x01\x12\x04\xa8\x01\x02\x14\x1a\x0e Min'
+        b'or units.\n\nT\n\x04\x04\x01\x02\x02\x12\x04\xaa\x01\x02\x12\x1aF True while an operation (a purchase o'
+        b'r a deposit) holds the account.\n\nh\n\x04\x04\x02\x02\x01\x12\x04\xb0\x01\x02\x18\x1aZ Chosen by the c'
+        b'aller, unique per user; a retry with the same id is applied at m'
+        b'ost once.\n\nJ\n\x04\x04\x02\x02\x02\x12\x04\xb2\x01\x02\x13\x1a< Minor units, 1 to 10^15; the balance '
+        b'may not exceed 10^15.\n\nZ\n\x04\x04\x03\x02\x00\x12\x04\xb7\x01\x02\x13\x1aL False when this deposit_i'
+        b'd had already been applied; then nothing changed.\n\nJ\n\x04\x04\x03\x02\x01\x12\x04\xb9\x01\x02\x14'
+        b'\x1a< The balance after the deposit (when applied), minor units.\n\n+'
+        b'\n\x06\x04\x06\x04\x00\x02\x01\x12\x04\xc8\x01\x04\x0e\x1a\x1b No operation was pending.\n\nV\n\x06\x04\x06\x04\x00\x02\x02\x12\x04\xca\x01\x04\x17\x1aF An'
+        b' interrupted operation had committed; its effects are now applie'
+        b'd.\n\nb\n\x06\x04\x06\x04\x00\x02\x03\x12\x04\xcc\x01\x04\x14\x1aR An interrupted operation had not committed'
+        b'; it was rolled back, nothing charged.\n\nU\n\x06\x04\x06\x04\x00\x02\x04\x12\x04\xce\x01\x04\x1b\x1aE Anothe'
+        b'r node settled the pending operation while this login waited.\n\nL'
+        b'\n\x06\x04\x06\x04\x00\x02\x05\x12\x04\xd0\x01\x04\x17\x1a< The store failed before it could be settled; lo'
+        b'g in again.\n\n6\n\x04\x04\x0c\x02\x01\x12\x04\xef\x01\x02\x16\x1a( An existing user; NOT_FOUND otherwi'
+        b'se.\n\nP\n\x04\x04\x0c\x02\x02\x12\x04\xf1\x01\x02\x16\x1aB The lowest price a slot ever sells for, min'
+        b'or units, 1 to 10^15.\n\nU\n\x04\x04\x0c\x02\x03\x12\x04\xf3\x01\x02\x19\x1aG How long each slot shows '
+        b'its filler, seconds, 1 to 2592000 (30 days).\n\n[\n\x04\x04\x0c\x02\x04\x12\x04\xf5\x01\x02\x15\x1aM Op'
+        b'tional ad size in pixels, each 1 to 4096, both or neither (see C'
+        b'ampaign).\n\nE\n\x04\x04\x0e\x02\x02\x12\x04\x81\x02\x02\x16\x1a7 The most the buyer will pay, minor un'
+        b"its, 1 to 10^15.\n\nP\n\x04\x04\x0e\x02\x03\x12\x04\x83\x02\x02\x17\x1aB One of the buyer's fillers; em"
+        b'pty to buy the slot without an ad.\n\n[\n\x04\x04\x0e\x02\x04\x12\x04\x85\x02\x02\x17\x1aM On a lost ra'
+        b'ce, go on to the next slot while its price is within max_price.\n'
+        b"\n \n\x04\x04\x0f\x02\x00\x12\x04\x8a\x02\x02\x16\x1a\x12 The slot bought.\n\nI\n\x04\x04\x0f\x02\x01\x12\x04\x8c\x02\x02\x15\x1a; The receipt's"
+        b' document key, e.g. "txn:<campaign>:<slot>".\n\n\xbb\x01\n\x04\x04\x0f\x02\x02\x12\x04\x8f\x02\x02\x1d\x1a\xac\x01 '
+        b"The buyer's balance afterwards; unset if the purchase committed "
+        b'but its finishing was\n interrupted (recovery completes it within'
+        b' about a second; Login shows the balance).\n\nD\n\x02\x04\x10\x12\x06\x93\x02\x00\xa2\x02\x01\x1a6 The '
+        b'details of a FAILED_PRECONDITION or ABORTED Buy.\n\nQ\n\x04\x04\x10\x02\x01\x12\x04\x9d\x02\x02\x1a\x1a'
+        b'C The price of the next slot now, minor units (0 for ACCOUNT_BUS'
+        b'Y).\n\n2\n\x04\x04\x10\x02\x02\x12\x04\x9f\x02\x02\x11\x1a$ LOST_RACE: the slot that was lost.\n\n0\n\x04\x04\x10\x02\x03'
+        b'\x12\x04\xa1\x02\x02\x14\x1a" INSUFFICIENT_FUNDS: the balance.\n\n[\n\x04\x04\x12\x02\x00\x12\x04\xaa\x02\x02\x16\x1aM Unset'
+        b' when no slot covers now (nothing bought, or the last slot has e'
+        b'nded).\n\n;\n\x04\x04\x12\x02\x01\x12\x04\xac\x02\x02\x14\x1a- Unset when the covering slot has no fill'
+        b'er.\n\n?\n\x04\x04\x12\x02\x02\x12\x04\xae\x02\x02\x15\x1a1 When this answer was computed (ms since epo'
+        b"ch).\n\nE\n\x04\x04\x13\x02\x00\x12\x04\xb3\x02\x02\x16\x1a7 Only this user's campaigns; empty for ever"
+        b'y campaign.\n\nV\n\x04\x04\x13\x02\x01\x12\x04\xb5\x02\x02\x16\x1aH At most this many campaigns per pag'
+        b'e: 0 means 50, above 500 means 500.\n\nW\n\x04\x04\x13\x02\x02\x12\x04\xb7\x02\x02\x18\x1aI Empty for t'
+        b"he first page; then the previous response's next_page_token.\n\nY\n"
+        b'\x02\x04\x14\x12\x06\xbb\x02\x00\xc1\x02\x01\x1aK A campaign as listed: what it is, how far it has s'
+        b'old, and its price now.\n\n8\n\x04\x04\x14\x02\x01\x12\x04\xbe\x02\x02\x11\x1a* The highest finished sl'
+        b'ot; 0 = none yet.\n\nS\n\x04\x04\x14\x02\x02\x12\x04\xc0\x02\x02\x1a\x1aE The price of the next slot at'
+        b" the response's as_of_ms, minor units.\n\n%\n\x04\x04\x15\x02\x00\x12\x04\xc5\x02\x02)\x1a\x17 In campa"
+        b'ign_id order.\n\nR\n\x04\x04\x15\x02\x01\x12\x04\xc7\x02\x02\x1d\x1aD Pass as page_token for the next p'
+        b'age; empty when this is the last.\n\n?\n\x04\x04\x15\x02\x02\x12\x04\xc9\x02\x02\x15\x1a1 When the pric'
+        b'es were computed (ms since epoch).\n\nR\n\x04\x04\x16\x02\x01\x12\x04\xcf\x02\x02\x16\x1aD At most this'
+        b' many slots per page: 0 means 50, above 500 means 500.\n\n\x98\x01\n\x04\x04\x16\x02\x02'
+        b'\x12\x04\xd2\x02\x02\x18\x1a\x89\x01 Empty for the first page (which starts at the head); t'
+        b"hen the previous response's\n next_page_token (which names the ne"
+        b'xt slot to read).\n\n\\\n\x04\x04\x17\x02\x00\x12\x04\xd7\x02\x02 \x1aN Newest (highest slot) first; '
+        b'a void has only campaign_id, slot and void set.\n\nR\n\x04\x04\x17\x02\x01\x12\x04\xd9\x02\x02\x1d\x1aD'
+        b' Pass as page_token for the next page; empty when this is the la'
+        b'st.\n\nT\n\x04\x04\x18\x02\x01\x12\x04\xdf\x02\x02\x16\x1aF At most this many fillers per page: 0 means'
+        b' 50, above 500 means 500.\n\nW\n\x04\x04\x18\x02\x02\x12\x04\xe1\x02\x02\x18\x1aI Empty for the first p'
+        b"age; then the previous response's next_page_token.\n\n\xaa\x01\n\x04\x04\x19\x02\x00\x12\x04\xe7\x02"
+        b'\x02\x1e\x1a\x9b\x01 In filler_id order; image_base64 is left empty (an image m'
+        b"ay be 256 KiB, and a page of\n them would pass gRPC's 4 MB messag"
+        b'e limit): GetFiller returns it.\n\nR\n\x04\x04\x19\x02\x01\x12\x04\xe9\x02\x02\x1d\x1aD Pass as page_to'
+        b'ken for the next page; empty when this is the last.\n\nV\n\x04\x04\x1a\x02\x01\x12\x04\xef\x02'
+        b'\x02\x16\x1aH At most this many purchases per page: 0 means 50, above 500'
+        b' means 500.\n\nW\n\x04\x04\x1a\x02\x02\x12\x04\xf1\x02\x02\x18\x1aI Empty for the first page; then the '
+        b"previous response's next_page_token.\n\n:\n\x04\x04\x1b\x02\x00\x12\x04\xf6\x02\x02$\x1a, Newest fir"
+        b'st (by bought_at_ms), each once.\n\nR\n\x04\x04\x1b\x02\x01\x12\x04\xf8\x02\x02\x1d\x1aD Pass as page_t'
+        b'oken for the next page; empty when this is the last.\n\nU\n\x04\x04\x1d\x02\x01\x12\x04\x83'
+        b"\x03\x02\x1b\x1aG Chosen by the caller, unique per user: the request's idemp"
+        b'otency key.\n\n\x9d\x01\n\x04\x04\x1d\x02\x02\x12\x04\x86\x03\x02\x13\x1a\x8e\x01 What reaches the destination, min'
+        b"or units, from the operator's minimum (default 1) to\n 10^15. The"
+        b" operator's flat fee is taken on top of it.\n\n\x90\x01\n\x04\x04\x1d\x02\x03\x12\x04\x89\x03\x02\x19\x1a\x81\x01 W"
+        b'here the payout goes (an account number, an IBAN, an address at '
+        b'the payout rail): 1 to\n 256 characters, no control characters.\n\n'
+        b',\n\x04\x04\x1e\x02\x00\x12\x04\x8e\x03\x02\x1c\x1a\x1e The withdrawal as it is now.\n\nq\n\x04\x04\x1e\x02\x01\x12\x04\x91\x03\x02\x12\x1ac Tr'
+        b'ue when this withdrawal_id had already been requested with these'
+        b' fields; then nothing\n changed.\n\n\xb2\x01\n\x04\x04\x1e\x02\x02\x12\x04\x94\x03\x02\x1d\x1a\xa3\x01 The balance a'
+        b'fter the withdrawal left it; unset for a replay, or when the wit'
+        b'hdrawal\n committed but the debit was left to recovery (GetAccoun'
+        b't shows it shortly).\n\n,\n\x02\x04\x1f\x12\x06\x98\x03\x00\xc0\x03\x01\x1a\x1e A withdrawal and its payou'
+        b't.\n\nN\n\x06\x04\x1f\x04\x00\x02\x01\x12\x04\x9c\x03\x04\x12\x1a> Taken from the balance, waiting for a paye'
+        b'r or the operator.\n\nU\n\x06\x04\x1f\x04\x00\x02\x02\x12\x04\x9e\x03\x04\x0f\x1aE Claimed by a payer (see pa'
+        b'yer), which is asking the rail to pay it.\n\n.\n\x06\x04\x1f\x04\x00\x02\x03\x12\x04\xa0\x03\x04\r\x1a\x1e Pai'
+        b'd (see reference). Final.\n\n^\n\x06\x04\x1f\x04\x00\x02\x04\x12\x04\xa2\x03\x04\x0f\x1aN The rail refused th'
+        b'is try (see reason): for the operator to retry or reject.\n\nP\n\x06\x04\x1f'
+        b'\x04\x00\x02\x05\x12\x04\xa4\x03\x04\x11\x1a@ Refused by the operator (see reason); its refund is'
+        b' under way.\n\nQ\n\x06\x04\x1f\x04\x00\x02\x06\x12\x04\xa6\x03\x04\x11\x1aA Refused, and its amount and fee a'
+        b're back in the balance. Final.\n\n7\n\x04\x04\x1f\x02\x02\x12\x04\xab\x03\x02\x13\x1a) What the destina'
+        b"tion gets, minor units.\n\n]\n\x04\x04\x1f\x02\x03\x12\x04\xad\x03\x02\x10\x1aO The operator's flat fee"
+        b', minor units, taken from the balance with the amount.\n\n&\n\x04\x04\x1f\x02\x04\x12'
+        b'\x04\xaf\x03\x02\x19\x1a\x18 Where the payout goes.\n\nV\n\x04\x04\x1f\x02\x06\x12\x04\xb2\x03\x02\x1c\x1aH When it was requ'
+        b'ested, and when its state last moved (ms since epoch).\n\n_\n\x04\x04\x1f\x02\x08\x12'
+        b"\x04\xb5\x03\x02\x17\x1aQ PAID: the rail's (or the operator's) reference of the pa"
+        b'yment; otherwise empty.\n\nw\n\x04\x04\x1f\x02\t\x12\x04\xb8\x03\x02\x15\x1ai FAILED or REJECTED (and'
+        b' after them): why the last try failed, or why it was rejected;\n '
+        b'otherwise empty.\n\nf\n\x04\x04\x1f\x02\n\x12\x04\xba\x03\x02\x13\x1aX Which try at the rail this is,'
+        b' from 1 (each retry of a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x1f'
+        b'\x02\x0b\x12\x04\xbd\x03\x02\x14\x1av PAYING and after: who claimed it ("operator" for a ma'
+        b"nual payment, or a recovery\n replica's payer); otherwise empty.\n"
+        b'\nJ\n\x04\x04\x1f\x02\x0c\x12\x04\xbf\x03\x02\x1b\x1a< When it was claimed (ms since epoch); 0 when it'
+        b' never was.\n\nD\n\x02\x04 \x12\x06\xc3\x03\x00\xd6\x03\x01\x1a6 The details of a FAILED_PRECONDITIO'
+        b'N money-out call.\n\nW\n\x06\x04 \x04\x00\x02\x01\x12\x04\xc7\x03\x04\x1b\x1aG The balance is below what t'
+        b'he withdrawal takes (see balance, needed).\n\nE\n\x06\x04 \x04\x00\x02\x02\x12\x04\xc9\x03\x04\x15\x1a5 An'
+        b'other operation holds the account: retry shortly.\n\nV\n\x06\x04 \x04\x00\x02\x03\x12\x04\xcb\x03'
+        b'\x04\x14\x1aF The withdrawal is not in a state the move needs (see state,'
+        b' wanted).\n\nl\n\x04\x04 \x02\x01\x12\x04\xd0\x03\x02\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and '
+        b'what the withdrawal needs (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04 \x02'
+        b"\x03\x12\x04\xd4\x03\x02\x13\x1a\xb3\x01 WRONG_STATE: the withdrawal's state, lower case as th"
+        b'e journal names it (e.g. "paying",\n or "paying (try 2)" when the'
+        b' move was about another try), and the states the move needs.\n\nX\n'
+        b'\x04\x04"\x02\x01\x12\x04\xe0\x03\x02\x16\x1aJ At most this many withdrawals per page: 0 means 50'
+        b', above 500 means 500.\n\nW\n\x04\x04"\x02\x02\x12\x04\xe2\x03\x02\x18\x1aI Empty for the first page'
+        b"; then the previous response's next_page_token.\n\n%\n\x04\x04#\x02\x00\x12\x04\xe7\x03\x02&\x1a\x17"
+        b' Newest request first.\n\nR\n\x04\x04#\x02\x01\x12\x04\xe9\x03\x02\x1d\x1aD Pass as page_token for t'
+        b'he next page; empty when this is the last.\n\nT\n\x04\x04$\x02\x01\x12\x04\xef\x03\x02\x16\x1aF At m'
+        b'ost this many entries per page: 0 means 50, above 500 means 500.'
+        b'\n\nW\n\x04\x04$\x02\x02\x12\x04\xf1\x03\x02\x18\x1aI Empty for the first page; then the previous re'
+        b"sponse's next_page_token.\n\nA\n\x02\x04%\x12\x06\xf5\x03\x00\x83\x04\x01\x1a3 One line of a stateme"
+        b'nt: a change of the balance.\n\n`\n\x04\x04%\x02\x00\x12\x04\xf7\x03\x02\x12\x1aR When it was asked '
+        b"for (ms since epoch; 0 for records older than records' times).\n\n"
+        b'\x97\x01\n\x04\x04%\x02\x01\x12\x04\xfa\x03\x02\x12\x1a\x88\x01 "deposit", "purchase", "credit" (a run of the '
+        b'user\'s campaign\'s sales credited),\n "withdrawal" or "refund" (of'
+        b' a rejected withdrawal).\n\n\x89\x01\n\x04\x04%\x02\x02\x12\x04\xfd\x03\x02\x13\x1a{ The deposit id, "<cam'
+        b'paign>:<slot>" of a purchase, "<campaign>:<first slot>-<last slo'
+        b't>"\n of a credit, the withdrawal id.\n\ns\n\x04\x04%\x02\x03\x12\x04\x80\x04\x02\x13\x1ae The change'
+        b' of the balance, minor units: positive in, negative out (a withd'
+        b"rawal's\n amount and fee).\n\n`\n\x04\x04%\x02\x04\x12\x04\x82\x04\x02\x14\x1aR A withdrawal's payout"
+        b' state now (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04'
+        b'\x04&\x02\x00\x12\x04\x87\x04\x02&\x1a\x0f Newest first.\n\nR\n\x04\x04&\x02\x01\x12\x04\x89\x04\x02\x1d\x1aD Pass as page_token f'
+        b'or the next page; empty when this is the last.\n\n4\n\x04\x04&\x02\x02\x12\x04\x8b\x04\x02\x14\x1a& '
+        b"The user's balance now, minor units.\n\nR\n\x04\x04'\x02\x00\x12\x04\x90\x04\x02\x1d\x1aD Only withd"
+        b"rawals in this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04'\x02"
+        b'\x01\x12\x04\x92\x04\x02\x16\x1aJ At most this many withdrawals per page: 0 means 50, ab'
+        b"ove 500 means 500.\n\nW\n\x04\x04'\x02\x02\x12\x04\x94\x04\x02\x18\x1aI Empty for the first page; th"
+        b"en the previous response's next_page_token.\n\n%\n\x04\x04(\x02\x00\x12\x04\x99\x04\x02&\x1a\x17 Old"
+        b'est request first.\n\nR\n\x04\x04(\x02\x01\x12\x04\x9b\x04\x02\x1d\x1aD Pass as page_token for the n'
+        b'ext page; empty when this is the last.\n\ns\n\x04\x04)\x02\x02\x12\x04\xa3\x04\x02\x17\x1ae The paym'
+        b"ent's reference in the operator's own records: 1 to 256 characte"
+        b'rs, no control\n characters.\n\nN\n\x04\x04*\x02\x02\x12\x04\xaa\x04\x02\x14\x1a@ Why, for the user: '
+        b'1 to 256 characters, no control characters.\n\nX\n\x02\x04-\x12\x06\xb5\x04\x00\xba\x04\x01\x1aJ How'
+        b' many withdrawals are in one state, and what they took from bala'
+        b'nces.\n\n4\n\x04\x04-\x02\x02\x12\x04\xb9\x04\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n'
+        b"\x02\x04.\x12\x06\xc0\x04\x00\xd7\x04\x01\x1a\xa0\x02 The operator's books, minor units: every deposite"
+        b'd unit is in a balance, in an operation\n still finishing, in a s'
+        b"ale not yet credited to its seller, in the operator's fees, or g"
+        b'one\n out by a withdrawal. They balance when\n   deposits = balanc'
+        b'es + pending + uncredited + fees + withdrawn.\n\n+\n\x04\x04.\x02\x00\x12\x04\xc2\x04\x02\x15\x1a\x1d E'
+        b"very deposit ever applied.\n\n,\n\x04\x04.\x02\x01\x12\x04\xc4\x04\x02\x15\x1a\x1e Every account's bala"
+        b'nce now.\n\ne\n\x04\x04.\x02\x02\x12\x04\xc6\x04\x02\x14\x1aW What committed operations still holdin'
+        b"g their account's lock will change balances by.\n\n^\n\x04\x04.\x02\x03\x12\x04\xc8\x04\x02\x17\x1aP"
+        b' The prices of sold slots no credit run covers yet (receipts not'
+        b" yet credited).\n\n6\n\x04\x04.\x02\x04\x12\x04\xca\x04\x02\x11\x1a( The operator's fees on credited"
+        b' sales.\n\nA\n\x04\x04.\x02\x05\x12\x04\xcc\x04\x02\x15\x1a3 The shares credited to sellers (inside '
+        b"balances).\n\n@\n\x04\x04.\x02\x06\x12\x04\xce\x04\x02'\x1a2 Withdrawals by state (the states tha"
+        b't have any).\n\nE\n\x04\x04.\x02\x07\x12\x04\xd0\x04\x02\x15\x1a7 Given back to rejected withdrawals'
+        b' (inside balances).\n\n=\n\x04\x04.\x02\x08\x12\x04\xd2\x04\x02\x16\x1a/ What left by withdrawals, l'
+        b'ess their refunds.\n\na\n\x04\x04.\x02\t\x12\x04\xd4\x04\x02\x18\x1aS deposits - (balances + pendi'
+        b'ng + uncredited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04.\x02\n\x12\x04'
+        b'\xd6\x04\x02\x15\x1a\x12 difference == 0.\n'
     ),
     'abc/v1/recovery.proto': (
         b'\n\xa8\x03\n\x01\x0c\x12\x03\x06\x00\x12\x1a\x9d\x03 The recovery service: one replica of the posse th'

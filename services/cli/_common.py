@@ -1,17 +1,14 @@
-"""What several subcommands share: opening the store with a clear error, and failing."""
+"""What several subcommands share: opening the store with a clear error, and failing. The
+store is imported only to open one: ``abc serve gateway`` (a pure client) loads none."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from services.store import (
-    DocumentStore,
-    StoreUrlError,
-    Unavailable,
-    open_store,
-    sqlite_path,
-)
+if TYPE_CHECKING:
+    from services.store import DocumentStore
 
 
 class CliError(Exception):
@@ -21,6 +18,8 @@ class CliError(Exception):
 async def open_store_or_explain(url: str, create: bool = False) -> DocumentStore:
     """Open the store; for sqlite, refuse a missing file unless ``create`` (a typo in a path
     should not silently audit an empty new database)."""
+    from services.store import StoreUrlError, Unavailable, open_store, sqlite_path
+
     try:
         if url.startswith("sqlite:"):
             path = sqlite_path(url)

@@ -1,16 +1,18 @@
 """``abc demo``: the main job in one command, and the chaos that proves it.
 
 Brings the whole system up as ``abc up`` does (NATS, purchase processes, notify, the recovery
-posse) on a fresh store, creates funded users and campaigns (one hot, many quiet), then for
-``--duration`` seconds runs concurrent buyers over gRPC and a watcher on every campaign while
-the chaos SIGKILLs and restarts purchase processes, recovery replicas and the NATS server at
-moments drawn from ``--seed``. Meanwhile the posse credits the owner's shares as sales
-finish, the owner and some buyers withdraw, and the replicas' payers pay them through a local
-payment system (a webhook rail) while the chaos kills them too. Then it stops the chaos,
-restarts whatever is dead, stops the buyers, lets recovery settle (every user logs in, every
-campaign finishes and is credited, every withdrawal is paid), runs the quiescent audit in
-process and checks the books, every payment and the watcher. Exit 0 only if all of it is
-clean, 1 if not, 130 on Ctrl-C (everything is torn down either way).
+posse, the web gateway) on a fresh store, creates funded users and campaigns (one hot, many
+quiet), then for ``--duration`` seconds runs concurrent buyers over gRPC and a watcher on every
+campaign while the chaos SIGKILLs and restarts purchase processes, recovery replicas and the
+NATS server at moments drawn from ``--seed``; the gateway's URL is printed at the start, to
+watch it all in a browser (the chaos spares the gateway and notify). Meanwhile the posse
+credits the owner's shares as sales finish, the owner and some buyers withdraw, and the
+replicas' payers pay them through a local payment system (a webhook rail) while the chaos
+kills them too. Then it stops the chaos, restarts whatever is dead, stops the buyers, lets
+recovery settle (every user logs in, every campaign finishes and is credited, every
+withdrawal is paid), runs the quiescent audit in process and checks the books, every payment
+and the watcher. Exit 0 only if all of it is clean, 1 if not, 130 on Ctrl-C (everything is
+torn down either way).
 """
 
 from __future__ import annotations
@@ -136,7 +138,8 @@ def _check(args: argparse.Namespace, purchase: tuple[str, ...]) -> str | None:
     if args.store is not None and args.store.startswith("memory:"):
         return "--store memory:// can't be shared by processes; use sqlite or couchbase"
     addresses = [*purchase, args.notify_listen, *(
-        recovery_listen(i, args.recovery_port_base) for i in range(args.recovery_replicas))]
+        recovery_listen(i, args.recovery_port_base) for i in range(args.recovery_replicas)),
+        *([args.gateway_listen] if args.gateway_listen is not None else [])]
     twice = sorted({a for a in addresses if addresses.count(a) > 1})
     if twice:
         return f"two processes would listen on {', '.join(twice)}: fewer --purchase-processes " \

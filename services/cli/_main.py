@@ -20,6 +20,7 @@ COMMANDS = {  # command -> the module that registers it, in the order --help lis
     "password": "_passwords",
     "withdraw": "_money",
     "statement": "_money",
+    "purchases": "_money",
     "payouts": "_payouts",
     "ledger": "_payouts",
     "watch": "_watch",

@@ -1,5 +1,5 @@
-"""``abc withdraw`` and ``abc statement``: a user's money out, through the purchase service
-(a gateway token will do). Amounts are whole minor units."""
+"""``abc withdraw``, ``abc statement`` and ``abc purchases``: a user's money, through the
+purchase service (a gateway token will do). Amounts are whole minor units."""
 
 from __future__ import annotations
 
@@ -32,14 +32,24 @@ def register(commands: Any, _argv: Sequence[str]) -> None:
                    help="where the payout goes: an account number, an IBAN, ... (1 to 256 "
                         "characters)")
 
-    p = command(commands, "statement", "a user's deposits, credits, withdrawals and refunds",
-                _statement, _show_statement,
+    p = command(commands, "statement", "a user's deposits, purchases, credits, withdrawals "
+                "and refunds", _statement, _show_statement,
                 description="A user's statement, newest first, and the balance now: deposits, "
-                            "the shares of their campaigns' sales credited to them, "
-                            "withdrawals (with their payout state) and refunds.")
+                            "purchases, the shares of their campaigns' sales credited to them, "
+                            "withdrawals (with their payout state) and refunds. A purchase "
+                            "shows once its sale is credited to the seller (about a second "
+                            "after it; the balance has it at once).")
     p.add_argument("user", metavar="USER")
     p.add_argument("--limit", type=positive, default=50, metavar="N",
                    help="show at most N entries (default 50)")
+
+    p = command(commands, "purchases", "the slots a user bought", _purchases, _show_purchases,
+                description="A user's purchases, newest first: each slot, its price, the ad "
+                            "it shows and when. A purchase is listed once its sale is "
+                            "credited to the seller (about a second after it).")
+    p.add_argument("user", metavar="USER")
+    p.add_argument("--limit", type=positive, default=50, metavar="N",
+                   help="show at most N purchases (default 50)")
 
 
 def positive(text: str) -> int:
@@ -111,6 +121,29 @@ def _show_statement(r: pb.Statement) -> str:
         detail = f"  {e.detail}" if e.detail else ""
         lines.append(f"  {when(e.at_ms):<23}  {e.kind:<10}  {e.ident:<20} {e.amount:>+12}"
                      f"{detail}")
-    if r.next_page_token:
-        lines.append(f"  ... more (showing the newest {len(r.entries)}; see --limit)")
-    return "\n".join(lines)
+    return "\n".join(lines + _more(r.next_page_token, len(r.entries)))
+
+
+def _purchases(stub: Stub, a: argparse.Namespace) -> Message:
+    """Pages of the user's purchases until --limit or the last page."""
+    purchases, token, _ = pages(
+        lambda size, token: stub.ListPurchases(pb.ListPurchasesRequest(
+            user_id=a.user, page_size=size, page_token=token), **call_options(a)),
+        lambda page: page.purchases, a.limit, MAX_PAGE)
+    return pb.ListPurchasesResponse(purchases=purchases, next_page_token=token)
+
+
+def _show_purchases(r: pb.ListPurchasesResponse) -> str:
+    if not r.purchases:
+        return "no purchases listed yet"
+    lines = []
+    for p in r.purchases:
+        ad = f"filler {p.filler_id}" if p.filler_id else "no filler"
+        lines.append(f"  {when(p.bought_at_ms):<23}  {p.campaign_id}:{p.slot:<8} "
+                     f"{p.price:>12}  {ad}, shows {when(p.start_ms)} to {when(p.end_ms)}")
+    return "\n".join(lines + _more(r.next_page_token, len(r.purchases)))
+
+
+def _more(next_page_token: str, shown: int) -> list[str]:
+    """The line that says --limit left some out (none when nothing was)."""
+    return [f"  ... more (showing the newest {shown}; see --limit)"] if next_page_token else []

@@ -10,7 +10,7 @@ from typing import Any
 from ._commands import register_lazily
 
 SERVICES = {"purchase": "_serve_purchase", "notify": "_serve_notify",
-            "recovery": "_serve_recovery"}
+            "recovery": "_serve_recovery", "gateway": "_serve_gateway"}
 
 
 def register(commands: Any, argv: Sequence[str]) -> None:

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from services.purchase import PurchaseConfig, start_purchase
+from services.purchase import PurchaseConfig, purchase_event_loop, start_purchase
 from services.runtime import LOG_LEVEL, PURCHASE_LISTEN
 from services.wiring import POLICY_SETTINGS
 
@@ -30,4 +30,5 @@ def config(args: argparse.Namespace) -> PurchaseConfig:
 
 def run(args: argparse.Namespace) -> int:
     return serve_until_stopped("purchase",
-                               lambda telemetry: start_purchase(config(args), telemetry))
+                               lambda telemetry: start_purchase(config(args), telemetry),
+                               loop_factory=purchase_event_loop())

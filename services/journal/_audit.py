@@ -20,6 +20,8 @@ from ._ids import (
     filler_key,
     fillers_key,
     owned_key,
+    purchase_page_key,
+    purchases_key,
     receipt_key,
     refund_key,
     slot_key,
@@ -28,6 +30,7 @@ from ._ids import (
 )
 from ._index import SHARDS, IndexKind, index_key
 from ._ledger import Ledger, check_conservation, check_credits, check_payouts, check_user
+from ._purchase_audit import check_purchase_lists
 from ._snapshot import Snapshot, Violation
 
 
@@ -44,6 +47,7 @@ def check_invariants(snap: Snapshot, quiescent: bool = False) -> list[Violation]
         found += check_user(ledger, uid, user, quiescent)
     found += check_payouts(snap, quiescent)
     found += check_conservation(snap, ledger)
+    found += check_purchase_lists(snap)
     return found
 
 
@@ -121,6 +125,8 @@ async def read_documents(store: DocumentStore) -> AsyncIterator[tuple[str, Json,
         for key in (owned_key(uid), fillers_key(uid)):
             async for found in _get(store, key):
                 yield found
+        async for found in _purchase_documents(store, uid):
+            yield found
     for cid in sorted(entries[IndexKind.CAMPAIGNS]):
         async for found in _campaign_documents(store, cid):
             yield found
@@ -141,6 +147,20 @@ async def _campaign_documents(
         for key in (slot_key(cid, n), receipt_key(cid, n), credit_key(cid, n)):
             async for found in _get(store, key):
                 yield found
+
+
+async def _purchase_documents(
+    store: DocumentStore, uid: str
+) -> AsyncIterator[tuple[str, Json, int]]:
+    """``uid``'s purchase list: its head, then sealed pages 1 to the head's (that one only
+    when a seal's move of the head has not landed)."""
+    page = None
+    async for found in _get(store, purchases_key(uid)):
+        page = found[1]["page"]
+        yield found
+    for number in range(1, (page or 0) + 1):
+        async for found in _get(store, purchase_page_key(uid, number)):
+            yield found
 
 
 async def _get(store: DocumentStore, key: str) -> AsyncIterator[tuple[str, Json, int]]:

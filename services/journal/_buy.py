@@ -30,7 +30,7 @@ from ._documents import (
     Void,
     slot_from_json,
 )
-from ._finish import finish_slot
+from ._finish import Finished, finish_slot
 from ._ids import campaign_key, check_amount, check_id, filler_key, receipt_key, slot_key, user_key
 from ._outcomes import (
     AccountBusy,
@@ -46,7 +46,7 @@ from ._outcomes import (
     Resolution,
 )
 from ._price import price_at, slot_window
-from ._settle import settle
+from ._settle import settle_buy
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +147,13 @@ async def _commit(
     except (Exists, InDoubt) as exc:
         # Taken (by whom?) or in doubt (did ours land?): the commit key decides; in doubt we
         # fence at once, since no one else will fill this slot for this attempt.
-        resolution = await settle(store, ctx, uid, lock,
-                                  may_settle_absent=isinstance(exc, InDoubt))
-        if resolution is Resolution.ROLLED_FORWARD:
+        settled = await settle_buy(store, ctx, uid, lock, isinstance(exc, InDoubt), locked)
+        if settled.resolution is Resolution.ROLLED_FORWARD:
             return _bought(lock, None)
         if isinstance(exc, InDoubt) and await _fenced_by_us(store, lock):
             return Interrupted("the store lost the purchase's commit, so it was fenced off: "
                                "nothing was charged; try again")
-        return await _lost(store, ctx, lock)
+        return await _lost(store, ctx, lock, settled.finished)
     try:
         finished = await finish_slot(store, ctx, lock.campaign, lock.slot, slot=fill,
                                      campaign=campaign, buyer=locked)
@@ -182,6 +181,12 @@ def _bought(lock: BuyLock, balance: int | None) -> Bought:
                   lock.end, balance, lock.bought_at)
 
 
-async def _lost(store: DocumentStore, ctx: JournalContext, lock: BuyLock) -> LostRace:
-    campaign = Campaign.from_json((await store.get(campaign_key(lock.campaign))).value)
+async def _lost(store: DocumentStore, ctx: JournalContext, lock: BuyLock,
+                finished: Finished | None) -> LostRace:
+    """LostRace with the next slot's price: from the campaign the helping finish left or
+    found (head past our slot: no read), else read."""
+    if finished is not None and finished.after is not None:
+        campaign = finished.after
+    else:
+        campaign = Campaign.from_json((await store.get(campaign_key(lock.campaign))).value)
     return LostRace(lock.slot, price_at(campaign, ctx.clock()))

@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from ._groups import GroupWrites, WriteGroups
+
 if TYPE_CHECKING:
     from ._finish import Finished
 
@@ -58,6 +60,8 @@ STEPS = (
     "deposit.commit",  # deposit:<uid>:<id> inserted: the deposit is committed
     "deposit.rollback",
     "deposit.credit",
+    "credit.list",  # one buyer's share of the run written into purchases:<uid> (before the intent)
+    "credit.seal",  # a full head copied to its sealed page purchases:<uid>:<page>
     "credit.intent",  # the seller's doc is locked with the run to credit
     "credit.commit",  # credit:<cid>:<first> inserted: the credit is committed
     "credit.rollback",
@@ -114,6 +118,7 @@ class Policy:
     min_withdrawal: int = 1  # the smallest amount one withdrawal may take out
     credit_batch: int = 1000  # the most slots one credit op covers
     min_campaign_price: int = 1  # the lowest min_price a campaign may be opened with
+    purchase_page: int = 64  # entries per page of a new purchase list (a list keeps its own)
 
 
 def _wall_clock() -> int:
@@ -162,6 +167,9 @@ class JournalContext:
     timing: Timing = field(default_factory=Timing)
     safeguards: Safeguards = field(default_factory=Safeguards)
     policy: Policy = field(default_factory=Policy)
+    # Appends of this process to one list grouped (``_groups.py``); ``write_alone`` where
+    # there is no event loop (the simulation).
+    group_writes: GroupWrites = field(default_factory=WriteGroups)
 
     @contextlib.contextmanager
     def step(self, name: str, **attributes: str | int) -> Iterator[None]:

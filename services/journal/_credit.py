@@ -5,20 +5,25 @@ each is keyed by its *first* slot, so two creditors can never both credit a run 
 one slot. The campaign's ``credited`` is only a hint of where the chain ends.
 
 Before the intent: the seller unlocked; a = the slot after the chain's end; b = min(head,
-a + batch - 1); the amount = the shares of the real slots a..b (a void has no receipt and no
-share). intent (lock the seller with the run) -> commit (insert credit:<cid>:<a>) -> apply
-(clear the lock, add the amount) -> advance the hint. In doubt it rolls forward.
+a + batch - 1); the amount = the shares of the real slots a..b, read from their slots (a void
+has no share); the run's purchases listed under their buyers (``_purchases.py``, one append
+per buyer: what ``ListPurchases`` and the statement read). intent (lock the seller with the
+run) -> commit (insert credit:<cid>:<a>) -> apply (clear the lock, add the amount) -> advance
+the hint. In doubt it rolls forward. A creditor that dies while listing leaves the run
+uncredited, so the next one lists it again (idempotently) before it credits it.
 """
 
 from __future__ import annotations
+
+import functools
 
 from services.store import DocumentStore, NotFound
 
 from ._account import read_or_missing, unlocked_user
 from ._context import JournalContext
-from ._documents import MAX_MONEY, Campaign, Receipt, User, Void, slot_from_json
+from ._documents import MAX_MONEY, Campaign, Fill, User, fee_of, slot_from_json
 from ._forward import run_forward
-from ._ids import campaign_key, check_id, credit_key, owned_key, receipt_key, slot_key
+from ._ids import campaign_key, check_id, credit_key, owned_key, purchases_key, slot_key
 from ._index import list_entries
 from ._money_out import CreditLock, CreditRecord
 from ._outcomes import (
@@ -31,6 +36,7 @@ from ._outcomes import (
     Rejected,
     Resolution,
 )
+from ._purchases import ListedPurchase, list_purchases
 
 
 async def credit(store: DocumentStore, ctx: JournalContext, cid: str,
@@ -63,11 +69,13 @@ async def _credit(store: DocumentStore, ctx: JournalContext, cid: str,
     last = min(campaign.head, first + ctx.policy.credit_batch - 1)
     if first > last:
         return NothingToCredit(cid, first - 1)
-    amount = sum([await share(store, cid, n) for n in range(first, last + 1)])
+    sold = await sales(store, cid, first, last)
+    amount = sum(fill.price - fee_of(fill.price, campaign.fee_bps) for fill in sold.values())
     if User.from_json(user_doc.value).balance + amount > MAX_MONEY:
         return InvalidInput("amount", f"the seller's balance would exceed {MAX_MONEY}")
+    await _list_under_buyers(store, ctx, cid, sold)
     lock = CreditLock(ctx.new_id(), cid, first, last, amount, ctx.trace_context(),
-                      ctx.clock())
+                      ctx.clock(), listed=True)
     ran = await run_forward(store, ctx, seller, user_doc, lock)
     if ran.resolution is None:
         return Interrupted("credit intent in doubt: the next credit settles it")
@@ -89,13 +97,31 @@ async def chain_end(store: DocumentStore, cid: str, campaign: Campaign) -> int:
     raise JournalError(f"campaign {cid}: the credit chain runs past head {campaign.head}")
 
 
-async def share(store: DocumentStore, cid: str, n: int) -> int:
-    """The seller's share of finished slot ``n``: its receipt's price less the fee; 0 for a
-    void. A real slot at or below head always has its receipt (finish writes it first)."""
-    try:
-        return Receipt.from_json((await store.get(receipt_key(cid, n))).value).share
-    except NotFound:
-        slot = slot_from_json((await store.get(slot_key(cid, n))).value)
-        if isinstance(slot, Void):
-            return 0
-        raise JournalError(f"campaign {cid}: finished slot {n} has no receipt") from None
+async def sales(store: DocumentStore, cid: str, first: int, last: int) -> dict[int, Fill]:
+    """The fills of finished slots ``first``..``last`` (a void is left out). A share is the
+    fill's price less the fee at the campaign's fixed ``fee_bps``: what its receipt says
+    (invariant 7), without reading the receipt."""
+    sold: dict[int, Fill] = {}
+    for n in range(first, last + 1):
+        try:
+            slot = slot_from_json((await store.get(slot_key(cid, n))).value)
+        except NotFound:
+            raise JournalError(f"campaign {cid}: finished slot {n} is empty") from None
+        if isinstance(slot, Fill):
+            sold[n] = slot
+    return sold
+
+
+async def _list_under_buyers(store: DocumentStore, ctx: JournalContext, cid: str,
+                             sold: dict[int, Fill]) -> None:
+    """The run's purchases in their buyers' lists (one append per buyer, in slot order),
+    before the run is credited: they are real purchases whatever becomes of this credit. If
+    any append fails, the op ends here (the next creditor lists the run again)."""
+    by_buyer: dict[str, list[ListedPurchase]] = {}
+    for n, fill in sold.items():
+        by_buyer.setdefault(fill.buyer, []).append(ListedPurchase.of(cid, n, fill))
+    # Grouped with this process's other appends to the same list (of the same store).
+    await ctx.group_writes([
+        (f"{id(store)}:{purchases_key(buyer)}", purchases,
+         functools.partial(list_purchases, store, ctx, buyer))
+        for buyer, purchases in by_buyer.items()])

@@ -28,6 +28,7 @@ class Finished:
     filled: Slot
     released: bool  # this call cleared the buyer's (or fenced attempt's) lock
     advanced: bool  # this call moved head to ``slot``
+    after: Campaign | None = None  # the campaign once ``slot`` is finished (head >= slot)
 
 
 async def finish_slot(
@@ -51,20 +52,24 @@ async def _finish(
 ) -> Finished:
     if campaign is None:
         campaign = await store.get(campaign_key(cid))
+    read = Campaign.from_json(campaign.value)
     if isinstance(slot, Void):
         with ctx.step("finish.release", user=slot.user):
             released = await release_account(store, ctx, slot.user, slot.attempt, 0, buyer)
         purchase = None
     else:
         with ctx.step("finish.receipt"):
-            await _write_receipt(store, cid, n, slot, Campaign.from_json(campaign.value))
+            await _write_receipt(store, cid, n, slot, read)
         with ctx.step("finish.debit", user=slot.buyer, price=slot.price):
             released = await release_account(store, ctx, slot.buyer, slot.attempt, -slot.price,
                                              buyer)
         purchase = slot.purchase(n)
     with ctx.step("finish.advance"):
         advanced = await advance_campaign(store, ctx, cid, n, purchase, campaign)
-    return Finished(cid, n, slot, released, advanced)
+    # What the advance wrote, or found written (head moves from n-1 to n one way only), so a
+    # caller who wants the next price need not read the campaign again.
+    after = read if read.head >= n else read.advanced(n, purchase)
+    return Finished(cid, n, slot, released, advanced, after)
 
 
 async def _write_receipt(store: DocumentStore, cid: str, n: int, fill: Fill,

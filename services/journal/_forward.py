@@ -61,7 +61,8 @@ def forward_of(ctx: JournalContext, uid: str, lock: ForwardLock) -> Forward:
         case CreditLock():
             # The run is keyed by its first slot, so two runs can never start at one slot.
             at = lock.first if ctx.safeguards.credit_keyed_by_start else lock.last
-            record = CreditRecord(uid, lock.attempt, lock.first, lock.last, lock.amount, lock.at)
+            record = CreditRecord(uid, lock.attempt, lock.first, lock.last, lock.amount, lock.at,
+                                  lock.listed)
 
             async def advance(store: DocumentStore, ctx: JournalContext) -> None:
                 with ctx.step("credit.advance", campaign=lock.campaign, slot=lock.last):

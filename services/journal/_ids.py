@@ -84,3 +84,13 @@ def owned_key(uid: str) -> str:
 def fillers_key(uid: str) -> str:
     """The list of the fillers ``uid`` uploaded (those uploaded since the list was added)."""
     return f"fillers:{uid}"
+
+
+def purchases_key(uid: str) -> str:
+    """The head of ``uid``'s purchase list: its newest page, the one still filling."""
+    return f"purchases:{uid}"
+
+
+def purchase_page_key(uid: str, page: int) -> str:
+    """Page ``page`` of ``uid``'s purchase list, sealed: full, never written again."""
+    return f"purchases:{uid}:{page}"

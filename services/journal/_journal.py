@@ -27,7 +27,14 @@ from ._finish import Finished, finish_slot
 from ._ids import campaign_key, check_id, invalid_id, withdrawal_key
 from ._index import IndexKind, list_index
 from ._ledger import Books, books
-from ._listings import campaigns_after, fillers_after, get_filler, slots_below
+from ._listings import (
+    PurchaseOrder,
+    campaigns_after,
+    fillers_after,
+    get_filler,
+    purchases_before,
+    slots_below,
+)
 from ._login import login
 from ._money_out import PayoutState, Withdrawal
 from ._outcomes import (
@@ -52,12 +59,13 @@ from ._passwords import authenticate, change_password, reset_password
 from ._payout import move_payout
 from ._posse import Check, check_campaign
 from ._price import price_at
+from ._purchases import Purchases
 from ._refund import refund
 from ._resolver import resolve_account
 from ._setup import create_account, create_campaign, upload_filler
 from ._showing import Showing, showing
 from ._snapshot import Violation
-from ._statement import Entry, statement, user_withdrawals
+from ._statement import Entry, Order, statement, user_withdrawals
 from ._withdraw import withdraw
 
 T = TypeVar("T")
@@ -179,12 +187,14 @@ class Journal:
             return entries
         return [(uid, wid) for uid, _, wid in (e.partition(":") for e in entries)]
 
-    async def statement(self, uid: str) -> list[Entry] | Missing | InvalidInput | Interrupted:
-        """``uid``'s statement, newest first (see ``_statement.py``)."""
+    async def statement(self, uid: str, before: Order | None = None, count: int | None = None
+                        ) -> list[Entry] | Missing | InvalidInput | Interrupted:
+        """``uid``'s statement, newest first; with ``count``, enough of it for a page of
+        ``count`` entries ordered before ``before`` (see ``_statement.py``)."""
         account = await self.get_account(uid)
         if not isinstance(account, User):
             return account
-        return await _guarded(statement(self.store, uid))
+        return await _guarded(statement(self.store, uid, before, count))
 
     async def books(self) -> Books | Interrupted:
         """The operator's totals over the whole store (an audit's reads: run it quietly)."""
@@ -218,6 +228,14 @@ class Journal:
         """At most ``count`` of ``uid``'s listed fillers with ids above ``after``, in id
         order (fillers uploaded before the per-user list existed are not listed)."""
         return await _read(fillers_after(self.store, uid, after, count))
+
+    async def list_purchases(self, uid: str, before: PurchaseOrder | None,
+                             start_page: int | None, count: int
+                             ) -> Purchases | Missing | InvalidInput | Interrupted:
+        """At most ``count`` of ``uid``'s listed purchases ordered before ``before`` (None:
+        the newest), newest first, reading down from ``start_page`` when given (see
+        ``purchases_before``)."""
+        return await _read(purchases_before(self.store, uid, before, start_page, count))
 
     async def get_filler(self, uid: str, fid: str
                          ) -> Json | Missing | InvalidInput | Interrupted:

@@ -1,7 +1,8 @@
 """The reads behind a gateway's lists: campaigns (all, or one owner's), a campaign's finished
-slots, a user's fillers. Each reads list documents and then only the documents of one page
-(``count`` of them, a little more when entries without a document are skipped), never the
-whole store. Store errors propagate (``Journal`` turns them into ``Interrupted``)."""
+slots, a user's fillers, a user's purchases. Each reads list documents and then only the
+documents of one page (``count`` of them, a little more when entries without a document are
+skipped; a user's purchases: the pages of their list down to the last purchase of the page),
+never the whole store. Store errors propagate (``Journal`` turns them into ``Interrupted``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ._account import read_or_missing, read_user
 from ._documents import Campaign, Slot, slot_from_json
 from ._ids import campaign_key, check_id, filler_key, fillers_key, owned_key, slot_key
 from ._index import IndexKind, list_entries, list_index
+from ._purchases import ListedPurchase, Purchases, newest_purchases
 
 READ_AT_ONCE = 32
 """How many documents a list reads from the store at once."""
@@ -53,6 +55,26 @@ async def get_filler(store: DocumentStore, uid: str, fid: str) -> Json:
     check_id("user", uid)
     check_id("filler", fid)
     return (await read_or_missing(store, filler_key(uid, fid), "filler", fid)).value
+
+
+PurchaseOrder = tuple[int, str, int]
+"""A purchase's place in its buyer's list: (bought_at, campaign, slot), newest first."""
+
+
+def purchase_order(p: ListedPurchase) -> PurchaseOrder:
+    return p.bought_at, p.campaign, p.slot
+
+
+async def purchases_before(store: DocumentStore, uid: str, before: PurchaseOrder | None,
+                           start_page: int | None, count: int) -> Purchases:
+    """At most ``count`` of ``uid``'s listed purchases ordered before ``before`` (None: from
+    the newest), newest first, each once; from ``start_page`` down when given (what an
+    earlier page's walk started at). An unknown user is Missing."""
+    check_id("user", uid)
+    await read_user(store, uid)
+    return await newest_purchases(
+        store, uid, count, lambda p: before is None or purchase_order(p) < before,
+        purchase_order, start_page)
 
 
 async def slots_below(store: DocumentStore, cid: str, below: int | None, count: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.store import CasMismatch, DocumentStore, InDoubt
+from services.store import CasMismatch, Document, DocumentStore, InDoubt
 
 from ._account import read_user
 from ._context import JournalContext
@@ -24,22 +24,23 @@ async def login(
     """What the resolver found on ``uid``'s account; it is settled when this returns."""
     try:
         check_id("user", uid)
-        await _stamp(store, ctx, uid)
+        stamped = await _stamp(store, ctx, uid)
     except Rejected as rejected:
         assert isinstance(rejected.outcome, Missing | InvalidInput)
         return rejected.outcome
-    return await resolve_account(store, ctx, uid)
+    return await resolve_account(store, ctx, uid, stamped)
 
 
-async def _stamp(store: DocumentStore, ctx: JournalContext, uid: str) -> None:
+async def _stamp(store: DocumentStore, ctx: JournalContext, uid: str) -> Document | None:
+    """The user doc as stamped (what the resolver starts from), or None if not stamped."""
     for _ in range(ctx.timing.max_cas_retries):
         doc = await read_user(store, uid)
-        stamped = replace(User.from_json(doc.value), last_login=ctx.clock())
+        stamped = replace(User.from_json(doc.value), last_login=ctx.clock()).to_json()
         try:
-            await store.replace(user_key(uid), stamped.to_json(), doc.cas)
-            return
+            return Document(stamped, await store.replace(user_key(uid), stamped, doc.cas))
         except CasMismatch:
             continue
         except InDoubt:
-            return  # cosmetic: landed or not, the login goes on to the resolver
+            return None  # cosmetic: landed or not, the login goes on to the resolver
     # A stamp is cosmetic: losing it to a busy account is no reason to refuse the login.
+    return None

@@ -12,7 +12,8 @@ from services.store import Json
 @dataclass(frozen=True, slots=True)
 class CreditLock:
     """The intent of crediting the run of slots ``first``..``last`` of ``campaign`` to its
-    owner: ``amount`` is the sum of the run's shares."""
+    owner: ``amount`` is the sum of the run's shares. ``listed``: the run's purchases were
+    listed under their buyers before the intent (false in locks written before the lists)."""
 
     attempt: str
     campaign: str
@@ -21,22 +22,24 @@ class CreditLock:
     amount: int
     trace: dict[str, str] | None = None
     at: int = 0
+    listed: bool = False
 
     def to_json(self) -> Json:
         return {"op": "credit", "attempt": self.attempt, "campaign": self.campaign,
                 "from": self.first, "to": self.last, "amount": self.amount,
-                "trace": self.trace, "at": self.at}
+                "trace": self.trace, "at": self.at, "listed": self.listed}
 
     @classmethod
     def from_json(cls, value: Json) -> CreditLock:
         return cls(value["attempt"], value["campaign"], value["from"], value["to"],
-                   value["amount"], value.get("trace"), value.get("at", 0))
+                   value["amount"], value.get("trace"), value.get("at", 0),
+                   value.get("listed", False))
 
 
 @dataclass(frozen=True, slots=True)
 class CreditRecord:
     """``credit:<cid>:<first>``: the run ``first``..``last`` was credited to ``seller``
-    (asked for at ``at``, ms)."""
+    (asked for at ``at``, ms); ``listed``: its purchases are in their buyers' lists."""
 
     seller: str
     attempt: str
@@ -44,15 +47,16 @@ class CreditRecord:
     last: int
     amount: int
     at: int = 0
+    listed: bool = False
 
     def to_json(self) -> Json:
         return {"seller": self.seller, "attempt": self.attempt, "from": self.first,
-                "to": self.last, "amount": self.amount, "at": self.at}
+                "to": self.last, "amount": self.amount, "at": self.at, "listed": self.listed}
 
     @classmethod
     def from_json(cls, value: Json) -> CreditRecord:
         return cls(value["seller"], value["attempt"], value["from"], value["to"],
-                   value["amount"], value.get("at", 0))
+                   value["amount"], value.get("at", 0), value.get("listed", False))
 
 
 @dataclass(frozen=True, slots=True)

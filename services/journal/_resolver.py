@@ -9,7 +9,7 @@ its rule for an absent commit.
 
 from __future__ import annotations
 
-from services.store import DocumentStore
+from services.store import Document, DocumentStore
 
 from ._context import JournalContext
 from ._documents import Lock, User
@@ -18,9 +18,13 @@ from ._outcomes import Resolution
 from ._settle import settle
 
 
-async def resolve_account(store: DocumentStore, ctx: JournalContext, uid: str) -> Resolution:
-    """Settle whatever op holds ``uid``'s lock; raises store NotFound for an unknown user."""
-    user = User.from_json((await store.get(user_key(uid))).value)
+async def resolve_account(
+    store: DocumentStore, ctx: JournalContext, uid: str, known: Document | None = None
+) -> Resolution:
+    """Settle whatever op holds ``uid``'s lock; raises store NotFound for an unknown user.
+    ``known``: the user doc as the caller just read or wrote it (saves a read)."""
+    doc = known if known is not None else await store.get(user_key(uid))
+    user = User.from_json(doc.value)
     lock = user.lock
     if lock is None:
         return Resolution.CLEAN

@@ -10,6 +10,7 @@ from services.store import Json
 
 from ._documents import Campaign, DepositRecord, Receipt, Slot, User, slot_from_json
 from ._money_out import CreditRecord, RefundRecord, Withdrawal
+from ._purchases import PurchasePage
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class Snapshot:
     credits: dict[tuple[str, int], CreditRecord] = field(default_factory=dict)
     withdrawals: dict[tuple[str, str], Withdrawal] = field(default_factory=dict)
     refunds: dict[tuple[str, str], RefundRecord] = field(default_factory=dict)
+    purchase_heads: dict[str, PurchasePage] = field(default_factory=dict)
+    purchase_pages: dict[tuple[str, int], PurchasePage] = field(default_factory=dict)
 
     @classmethod
     def from_documents(cls, docs: Iterable[tuple[str, Json]]) -> Snapshot:
@@ -60,6 +63,12 @@ class Snapshot:
         elif kind == "credit":
             cid, _, first = rest.partition(":")
             self.credits[cid, int(first)] = CreditRecord.from_json(value)
+        elif kind == "purchases":
+            uid, _, page = rest.partition(":")
+            if page:
+                self.purchase_pages[uid, int(page)] = PurchasePage.from_json(value)
+            else:
+                self.purchase_heads[uid] = PurchasePage.from_json(value)
         elif kind in ("withdrawal", "refund"):
             uid, _, wid = rest.partition(":")
             if kind == "withdrawal":

@@ -1,7 +1,9 @@
 """A user's statement: the money-moving records that name them, newest first, read from KV
-documents through the index and list documents (no scan): deposits, the credit runs of the
-campaigns they own, withdrawals and their refunds. Purchases are not in it yet: no
-per-user list of them is kept (see docs/protocol.md)."""
+documents through the index and list documents (no scan): deposits, purchases, the credit
+runs of the campaigns they own, withdrawals and their refunds. A purchase is in its buyer's
+purchase list once the credit run of its sale lists it (about a second after it is finished;
+the balance already has it), so for a moment the entries may not add up to the balance;
+purchases credited before the lists existed are not in it. See docs/protocol.md."""
 
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ from ._documents import DepositRecord
 from ._ids import credit_key, deposit_key, owned_key, refund_key, withdrawal_key
 from ._index import IndexKind, list_entries, list_index
 from ._money_out import CreditRecord, RefundRecord, Withdrawal
+from ._purchases import ListedPurchase, newest_purchases
+
+Order = tuple[int, str, str]
+"""An entry's place in the statement: (at, kind, ident), newest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,17 +27,24 @@ class Entry:
     (ms; 0 for records from before records kept their time)."""
 
     at: int
-    kind: str  # deposit, credit, withdrawal, refund
-    ident: str  # the deposit id, "<cid>:<first>-<last>", the withdrawal id
+    kind: str  # deposit, purchase, credit, withdrawal, refund
+    ident: str  # the deposit id, "<cid>:<slot>", "<cid>:<first>-<last>", the withdrawal id
     amount: int
     detail: str = ""  # a withdrawal's payout state
 
+    @property
+    def order(self) -> Order:
+        return self.at, self.kind, self.ident
 
-async def statement(store: DocumentStore, uid: str) -> list[Entry]:
-    """Every entry of ``uid``'s, newest first."""
-    entries = [*await _deposits(store, uid), *await _credits(store, uid),
-               *await _withdrawals(store, uid)]
-    return sorted(entries, key=lambda e: (e.at, e.kind, e.ident), reverse=True)
+
+async def statement(store: DocumentStore, uid: str, before: Order | None = None,
+                    count: int | None = None) -> list[Entry]:
+    """``uid``'s entries, newest first. With ``count``, of the purchases only the ``count``
+    newest ordered before ``before`` (the other kinds all): enough for a page of at most
+    ``count`` entries before ``before``, reading only the purchase pages that page needs."""
+    entries = [*await _deposits(store, uid), *await _purchases(store, uid, before, count),
+               *await _credits(store, uid), *await _withdrawals(store, uid)]
+    return sorted(entries, key=lambda e: e.order, reverse=True)
 
 
 async def user_withdrawals(store: DocumentStore, uid: str) -> list[str]:
@@ -48,6 +61,19 @@ async def _deposits(store: DocumentStore, uid: str) -> list[Entry]:
             record = DepositRecord.from_json(value)
             found.append(Entry(record.at, "deposit", did, record.amount))
     return found
+
+
+async def _purchases(store: DocumentStore, uid: str, before: Order | None,
+                     count: int | None) -> list[Entry]:
+    def keep(p: ListedPurchase) -> bool:
+        return before is None or _purchase(p).order < before
+
+    read = await newest_purchases(store, uid, count, keep, lambda p: _purchase(p).order)
+    return [_purchase(p) for p in read.purchases]
+
+
+def _purchase(p: ListedPurchase) -> Entry:
+    return Entry(p.bought_at, "purchase", f"{p.campaign}:{p.slot}", -p.price)
 
 
 async def _credits(store: DocumentStore, uid: str) -> list[Entry]:

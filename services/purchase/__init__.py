@@ -1,6 +1,13 @@
 """The purchase service: the journal served over gRPC, publishing fill events on NATS."""
 
-from ._service import OPERATOR_ONLY, SERVICE_NAME, PurchaseConfig, PurchaseNode, start_purchase
+from ._service import (
+    OPERATOR_ONLY,
+    SERVICE_NAME,
+    PurchaseConfig,
+    PurchaseNode,
+    purchase_event_loop,
+    start_purchase,
+)
 from ._servicer import PurchaseServicer
 
 __all__ = [
@@ -9,5 +16,6 @@ __all__ = [
     "PurchaseConfig",
     "PurchaseNode",
     "PurchaseServicer",
+    "purchase_event_loop",
     "start_purchase",
 ]

@@ -1,8 +1,8 @@
-"""The lists a gateway reads: ``ListCampaigns``, ``ListSlots``, ``ListFillers`` and
-``GetFiller`` (a mixin of ``PurchaseServicer``). Each page reads the list documents it comes
-from and then only that page's documents (one more, to know whether another page follows);
-none scans the store. A user's purchases are not listed: that needs a per-user purchase index
-on the buy path, whose cost must be measured first."""
+"""The lists a gateway reads: ``ListCampaigns``, ``ListSlots``, ``ListFillers``,
+``GetFiller`` and ``ListPurchases`` (a mixin of ``PurchaseServicer``). Each page reads the
+list documents it comes from and then only that page's documents (one more, to know whether
+another page follows); none scans the store. A user's purchases come from their purchase list
+(pages written by the creditors, docs/protocol.md), whose entries carry all a page shows."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import grpc
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import types_pb2
-from services.journal import Journal, price_at
+from services.journal import Journal, Purchases, price_at
 from services.messages import campaign_message, filled_slot, filler_message
 
+from . import _messages as msg
 from ._errors import refuse
 from ._withdrawals import page_of
 
@@ -76,3 +77,24 @@ class ListingServicer:
         if not isinstance(found, dict):
             await refuse(context, found)
         return filler_message(uid, fid, found)
+
+    async def ListPurchases(self, request: pb.ListPurchasesRequest, context: Context
+                            ) -> pb.ListPurchasesResponse:
+        uid = request.user_id
+        # The token: the last purchase handed out (bought_at, campaign, slot), and the page
+        # of the user's list the first page's walk started at (later pages start there too).
+        asked = await page_of("purchases", (int, str, int, int), request.page_size,
+                              request.page_token, context)
+        before, start = None, None
+        if asked.after is not None:
+            at, cid, n, start = (int(asked.after[0]), str(asked.after[1]),
+                                 int(asked.after[2]), int(asked.after[3]))
+            before = (at, cid, n)
+        found = await self.journal.list_purchases(uid, before, start, asked.size + 1)
+        if not isinstance(found, Purchases):
+            await refuse(context, found)
+        chosen, token = asked.page(
+            found.purchases, lambda p: (p.bought_at, p.campaign, p.slot, found.start_page),
+            newest_first=True)
+        return pb.ListPurchasesResponse(
+            purchases=[msg.listed_purchase(uid, p) for p in chosen], next_page_token=token)

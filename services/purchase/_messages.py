@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import types_pb2
-from services.journal import Books, Entry, PayoutState, Showing, User, Withdrawal
+from services.journal import (
+    Books,
+    Entry,
+    ListedPurchase,
+    PayoutState,
+    Showing,
+    User,
+    Withdrawal,
+)
 from services.messages import filled_slot, filler_message
 
 RESOLUTIONS = {
@@ -29,6 +37,13 @@ def showing_parts(
     if show.filler is None or show.fill.filler is None:
         return slot, None
     return slot, filler_message(show.fill.buyer, show.fill.filler, show.filler)
+
+
+def listed_purchase(uid: str, p: ListedPurchase) -> types_pb2.FilledSlot:
+    """A purchase from ``uid``'s list, as the slot it filled."""
+    return types_pb2.FilledSlot(
+        campaign_id=p.campaign, slot=p.slot, buyer_id=uid, price=p.price,
+        filler_id=p.filler or "", bought_at_ms=p.bought_at, start_ms=p.start, end_ms=p.end)
 
 
 State = pb.Withdrawal.State

@@ -43,16 +43,8 @@ lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy c
                                    "the race for their slot")
 
 
-class _NotBuiltYet:
-    """Declared in purchase.proto; being built (issue 14). UNIMPLEMENTED until then."""
-
-    async def ListPurchases(self, request: pb.ListPurchasesRequest, context: Context
-                            ) -> pb.ListPurchasesResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ListPurchases: not built yet")
-
-
 class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, PasswordServicer,
-                       _NotBuiltYet, purchase_pb2_grpc.PurchaseServiceServicer):
+                       purchase_pb2_grpc.PurchaseServiceServicer):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 

@@ -119,12 +119,13 @@ class WithdrawalServicer:
         uid = request.user_id
         asked = await page_of("statement", (int, str, str), request.page_size,
                               request.page_token, context)
-        entries = await self.journal.statement(uid)
+        before = None if asked.after is None else (
+            int(asked.after[0]), str(asked.after[1]), str(asked.after[2]))
+        entries = await self.journal.statement(uid, before, asked.size + 1)
         if not isinstance(entries, list):
             await refuse(context, entries)
         user = await self._account(uid, context)
-        chosen, token = asked.page(entries, lambda e: (e.at, e.kind, e.ident),
-                                   newest_first=True)
+        chosen, token = asked.page(entries, lambda e: e.order, newest_first=True)
         return pb.Statement(entries=[msg.statement_entry(e) for e in chosen],
                             next_page_token=token, balance=user.balance)
 

@@ -1,12 +1,16 @@
-"""``abc up`` brings everything up on this machine, on the ports it is given, and Ctrl-C takes
-everything down: no process left in its group, no listener."""
+"""``abc up`` brings everything up on this machine, on the ports it is given, the web gateway
+included (its URL printed, /healthz answering over HTTP), and Ctrl-C takes everything down: no
+process left in its group, no listener. The gateway's default port, taken, moves to a free
+one; a port asked for, taken, is refused."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -17,6 +21,7 @@ import pytest
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
+from services.cli._up import GATEWAY_LISTEN, gateway_address
 from services.lab.cluster import free_port, serving
 from services.lab.loadgen import audit_url
 from tests._support.loop import run_blocking
@@ -59,9 +64,11 @@ def test_abc_up_serves_and_sigint_stops_everything(tmp_path: Path) -> None:
     # test must not take: none here.
     purchase = f"127.0.0.1:{free_port()}"
     notify = f"127.0.0.1:{free_port()}"
+    gateway = f"127.0.0.1:{free_port()}"
     data = tmp_path / "data"
     up = abc(["up", "--data", str(data), "--purchase-listen", purchase, "--notify-listen", notify,
-              "--recovery-replicas", "0"], tmp_path / "up.log", pipe_stdout=True, new_group=True)
+              "--recovery-replicas", "0", "--gateway-listen", gateway], tmp_path / "up.log",
+             pipe_stdout=True, new_group=True)
     with reaped(up, group=True):
         out = _Lines(up)
         out.wait_for("Abc is up.", timeout_s=30)
@@ -70,6 +77,9 @@ def test_abc_up_serves_and_sigint_stops_everything(tmp_path: Path) -> None:
         ports = {int(port) for port in re.findall(r"127\.0\.0\.1:(\d+)", banner)}
         assert {int(purchase.rsplit(":", 1)[1]), int(notify.rsplit(":", 1)[1])} < ports, banner
         assert serving(purchase)
+        # The gateway: its URL printed for a browser, its health endpoint answering HTTP.
+        assert f"In a browser: http://{gateway}\n" in banner, banner
+        assert _get(gateway, "/healthz") == 200
         wait_logged(data / "logs" / "purchase.log", "connected to NATS")
         wait_logged(data / "logs" / "notify.log", "subscribed to abc.campaign.*.fill")
         run_blocking(open_world(purchase, owner="bob", funds=1000, min_price=10))
@@ -94,3 +104,41 @@ def test_abc_up_serves_and_sigint_stops_everything(tmp_path: Path) -> None:
     assert run_blocking(audit_url(f"sqlite:///{data.resolve() / 'abc.db'}", quiescent=True)) \
         == []
     assert "stopping" in (data / "logs" / "purchase.log").read_text()
+
+
+def _get(target: str, path: str) -> int:
+    """The status of ``GET path`` at ``target``, over a real TCP connection."""
+    host, _, port = target.rpartition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT_S)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_gateway_moves_off_its_default_port_only_when_that_is_taken() -> None:
+    default = GATEWAY_LISTEN.default
+    assert default == "127.0.0.1:8080"
+    assert gateway_address(None, taken=lambda _: False) == default
+    moved = gateway_address(None, taken=lambda address: address == default)
+    host, _, port = moved.rpartition(":")
+    assert host == "127.0.0.1" and port.isdigit() and moved != default
+    # An address asked for stays, taken or not: Cluster.start refuses a taken one.
+    assert gateway_address("127.0.0.1:9", taken=lambda _: True) == "127.0.0.1:9"
+
+
+def test_a_gateway_address_asked_for_and_taken_is_refused(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = f"127.0.0.1:{squatter.getsockname()[1]}"
+        up = abc(["up", "--data", str(tmp_path / "data"), "--purchase-listen",
+                  f"127.0.0.1:{free_port()}", "--notify-listen", f"127.0.0.1:{free_port()}",
+                  "--recovery-replicas", "0", "--gateway-listen", taken],
+                 tmp_path / "up.log", new_group=True)
+        with reaped(up, group=True):
+            assert up.wait(30) == 1
+    said = (tmp_path / "up.log").read_text()
+    assert f"already in use: {taken}" in said and "--gateway-listen" in said, said
+    assert "Traceback" not in said

@@ -19,6 +19,7 @@ BASE = K8S / "base"
 OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization.yaml").is_file())
 KUSTOMIZATIONS = [BASE, *OVERLAYS]
 IMAGE = "abc-slots"
+GATEWAY = "gateway"  # `abc serve gateway`: HTTP, a client of the services, no gRPC server
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job"})
 
 
@@ -87,6 +88,17 @@ def abc_containers(objects: list[Manifest]) -> list[Container]:
     """The containers running the Abc image (whatever registry an overlay moved it to)."""
     return [c for c in containers(objects)
             if split_image(c.spec["image"])[0].rsplit("/", 1)[-1] == IMAGE]
+
+
+def served(container: Container) -> str:
+    """What ``abc serve`` runs in an Abc container: its first argument (the image's CMD,
+    purchase, without one)."""
+    return str(container.spec.get("args", ["purchase"])[0])
+
+
+def grpc_services(objects: list[Manifest]) -> list[Container]:
+    """The Abc containers that serve gRPC: every one but the web gateway's."""
+    return [c for c in abc_containers(objects) if served(c) != GATEWAY]
 
 
 _VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")

@@ -16,7 +16,7 @@ import pytest
 
 from services.lab.cluster import clean_env
 
-from ._manifests import K8S, REPO, abc_containers, named, render
+from ._manifests import K8S, REPO, grpc_services, named, render
 
 PROD = K8S / "overlays" / "prod"
 SCRIPT = PROD / "grpc_health_tls.py"
@@ -127,7 +127,7 @@ def test_prod_probes_run_this_script_from_its_config_map() -> None:
     objects = render(PROD)
     shipped = named(objects, "ConfigMap", "abc-tls-probe")["data"]
     assert shipped == {SCRIPT.name: SCRIPT.read_text()}
-    for container in abc_containers(objects):
+    for container in grpc_services(objects):
         volumes = {v["name"]: v for v in container.pod["volumes"]}
         mounts = {m["mountPath"]: volumes[m["name"]] for m in container.spec["volumeMounts"]}
         for kind in ("readinessProbe", "livenessProbe"):

@@ -19,6 +19,7 @@ from services.runtime import ServerConfig, ServerConfigError
 from ._kustomize import Manifest, build
 from ._manifests import (
     BASE,
+    GATEWAY,
     K8S,
     KUSTOMIZATIONS,
     OVERLAYS,
@@ -26,6 +27,7 @@ from ._manifests import (
     abc_containers,
     containers,
     environment,
+    grpc_services,
     kustomization_id,
     mounted_secret,
     named,
@@ -34,10 +36,11 @@ from ._manifests import (
     quantity,
     render,
     selects,
+    served,
     workloads,
 )
 
-SERVICES = {"purchase", "notify", "recovery"}
+SERVICES = {"purchase", "notify", "recovery", GATEWAY}
 DRAIN_S = 5  # services/runtime Served.stop: calls in flight get up to 5 s after SIGTERM
 EXPORT_S = 10  # room to export buffered spans at exit (the OTLP exporter's timeout)
 
@@ -81,6 +84,8 @@ def probe_port(probe: Manifest, where: str) -> int:
     assert len(handlers) == 1, f"{where}: a probe takes one handler, has {handlers}"
     if "grpc" in probe:
         return int(probe["grpc"]["port"])
+    if "httpGet" in probe:
+        return int(probe["httpGet"]["port"])
     command = probe["exec"]["command"]
     return int(command[command.index("--port") + 1])
 
@@ -106,12 +111,16 @@ def test_probes_ask_the_health_service_on_the_port_the_service_listens_on(
         with monkeypatch.context() as mp:
             port = listen_port(serve_args(container, objects, mp))
         ports = {p["name"]: p["containerPort"] for p in container.spec["ports"]}
-        assert ports == {"grpc": port}, container.name
+        protocol = "http" if served(container) == GATEWAY else "grpc"
+        assert ports == {protocol: port}, container.name
         for kind in ("readinessProbe", "livenessProbe"):
             probe = container.spec[kind]
             assert probe_port(probe, f"{container.name} {kind}") == port
             if "grpc" in probe:  # the server's overall health ("" service)
                 assert probe["grpc"].get("service", "") == ""
+            if protocol == "http":  # the gateway's health endpoint, over plain HTTP
+                assert probe["httpGet"]["path"] == "/healthz", container.name
+                assert probe["httpGet"].get("scheme", "HTTP") == "HTTP", container.name
 
 
 @every_overlay
@@ -122,7 +131,7 @@ def test_every_service_starts_with_tokens_and_tls_or_plaintext(
     objects = render(directory)
     tokens = tmp_path / "tokens"
     tokens.write_text("gateway:test-token\n")
-    for container in abc_containers(objects):
+    for container in grpc_services(objects):
         env = environment(container, objects)
         assert mounted_secret(container, env["ABC_TOKENS_FILE"]) == "abc-tokens"
         with monkeypatch.context() as mp:
@@ -140,7 +149,7 @@ def test_the_base_alone_refuses_to_serve_without_a_transport_choice(
     objects = render(BASE)
     tokens = tmp_path / "tokens"
     tokens.write_text("gateway:test-token\n")
-    for container in abc_containers(objects):
+    for container in grpc_services(objects):
         with monkeypatch.context() as mp:
             config = server_config(serve_args(container, objects, mp, tokens))
         with pytest.raises(ServerConfigError, match="without TLS"):
@@ -189,7 +198,7 @@ def test_the_overlay_count_alone_resizes_the_posse(
 @every_kustomization
 def test_stateless_services_run_replicated_except_in_dev(directory: Path) -> None:
     for deployment in of_kind(render(directory), "Deployment"):
-        if deployment["metadata"]["name"] in ("abc-purchase", "abc-notify"):
+        if deployment["metadata"]["name"] in ("abc-purchase", "abc-notify", "abc-gateway"):
             replicas = deployment["spec"]["replicas"]
             assert replicas == 1 if directory.name == "dev" else replicas >= 2
 
@@ -253,4 +262,4 @@ def test_services_and_budgets_select_exactly_their_workload(directory: Path) -> 
         assert len(matching) == 1, budget["metadata"]["name"]
         assert budget["spec"].get("maxUnavailable") == 1
     protected = {b["metadata"]["name"] for b in of_kind(objects, "PodDisruptionBudget")}
-    assert {"abc-purchase", "abc-notify", "abc-recovery"} <= protected
+    assert {"abc-purchase", "abc-notify", "abc-recovery", "abc-gateway"} <= protected

@@ -95,5 +95,6 @@ def test_sigterm_stops_a_server_gracefully(tmp_path: Path) -> None:
         assert _sigterm(server) == 0, log.read_text()
         assert time.monotonic() - started < 8
     assert "stopping" in log.read_text()
+    assert "event loop uvloop" in log.read_text()  # served, and stopped by signal, on uvloop
     assert refuses(port)
     assert run_blocking(audit_url(url, quiescent=True)) == []

@@ -204,6 +204,27 @@ async def test_lost_race_with_keep_trying_buys_the_next_slot() -> None:
     assert (await _campaign(inner)).head == 2
 
 
+async def test_a_lost_race_reads_neither_our_locked_account_nor_the_campaign_again() -> None:
+    inner, store = await _race_for_slot_1()
+    assert await Node(store, ids=Ids("a")).journal.buy("alice", CAMPAIGN, 1000) == LostRace(
+        1, 200)
+    assert store.ops == [
+        ("get", "user:alice"),
+        ("get", "campaign:camp"),
+        ("replace", "user:alice"),  # intent
+        ("insert", "slot:camp:1"),  # Exists: bob's
+        ("get", "slot:camp:1"),  # whose? (bob's fill, which alice then helps finish)
+        ("replace", "user:alice"),  # roll back, from the doc as the intent wrote it
+        ("get", "campaign:camp"),  # helping: the fresh campaign (bob's slot not advanced)
+        ("insert", "txn:camp:1"),
+        ("get", "user:bob"),
+        ("replace", "user:bob"),
+        ("replace", "campaign:camp"),
+        # no read for the LostRace price: the campaign as the helping finish advanced it
+    ]
+    assert (await _campaign(inner)).head == 1
+
+
 async def test_keep_trying_stops_when_the_next_price_is_above_max() -> None:
     inner, store = await _race_for_slot_1()
     outcome = await Node(store).journal.buy("alice", CAMPAIGN, 150, keep_trying=True)

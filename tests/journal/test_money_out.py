@@ -28,6 +28,7 @@ from services.journal import (
     fee_of,
     idempotency_key_of,
     owned_key,
+    purchases_key,
     receipt_key,
     refund_key,
     user_key,
@@ -74,10 +75,13 @@ async def test_a_credit_adds_the_run_of_shares_to_the_owner_in_one_op() -> None:
                                _shares(100, 200, 400))
     assert (await user_of(store, OWNER)).balance == _shares(100, 200, 400)
     assert await value_of(store, credit_key(CAMPAIGN, 1)) == CreditRecord(
-        OWNER, "att5", 1, 3, _shares(100, 200, 400), node.clock()).to_json()
+        OWNER, "att5", 1, 3, _shares(100, 200, 400), node.clock(), listed=True).to_json()
     assert Campaign.from_json(await value_of(store, campaign_key(CAMPAIGN)) or {}).credited == 3
-    assert node.steps == ["credit.intent", "credit.commit", "credit.apply", "credit.advance"]
-    assert store.writes == [("replace", user_key(OWNER)), ("insert", credit_key(CAMPAIGN, 1)),
+    assert node.steps == ["credit.list", "credit.intent", "credit.commit", "credit.apply",
+                          "credit.advance"]
+    # The run's purchases listed under their one buyer (one write), then the op itself.
+    assert store.writes == [("insert", purchases_key("alice")),
+                            ("replace", user_key(OWNER)), ("insert", credit_key(CAMPAIGN, 1)),
                             ("replace", user_key(OWNER)), ("replace", campaign_key(CAMPAIGN))]
     assert await node.journal.audit(quiescent=True) == []
 

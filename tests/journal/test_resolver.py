@@ -238,6 +238,20 @@ async def test_login_stamps_the_account_and_resolves_it() -> None:
     assert await node.journal.login("alice") == Resolution.CLEAN
 
 
+async def test_login_reads_the_account_once_and_the_resolver_starts_from_the_stamp() -> None:
+    store = RecordingStore(await _world())
+    await _crash(store.inner, "buy.fill")
+    assert await _resolver(store, start=T0 + 5000).journal.login("alice") == (
+        Resolution.ROLLED_FORWARD)
+    # the stamp's read and write; then the resolver settles from the doc as stamped
+    assert store.ops[:3] == [("get", "user:alice"), ("replace", "user:alice"),
+                             ("get", slot_key(CAMPAIGN, 1))]
+    assert store.ops.count(("get", "user:alice")) == 2  # the stamp's, and the debit's
+    store.clear()
+    assert await _resolver(store, start=T0 + 6000).journal.login("alice") == Resolution.CLEAN
+    assert store.ops == [("get", "user:alice"), ("replace", "user:alice")]
+
+
 async def test_login_of_an_unknown_or_invalid_user() -> None:
     store = RecordingStore(await _world())
     journal = _resolver(store).journal

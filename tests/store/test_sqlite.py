@@ -16,7 +16,8 @@ from typing import Any, cast
 
 import pytest
 
-from services.store import CasMismatch, InDoubt, NotFound, SqliteStore, Unavailable
+from services.store import CasMismatch, Document, InDoubt, NotFound, SqliteStore, Unavailable
+from services.store._sqlite import CAS_BLOCK
 from tests._support.loop import run_blocking
 
 WORKER = Path(__file__).with_name("_race_worker.py")
@@ -298,3 +299,74 @@ async def test_a_failed_commit_is_in_doubt_and_leaves_no_transaction_open(tmp_pa
     finally:
         await store.close()
         await other.close()
+
+
+# --- inline on the loop ---------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_write_waits_for_another_connections_lock_without_blocking_the_loop(
+        tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    store = await SqliteStore(path).open()
+    try:
+        cas = await store.insert("k", {"v": 1})
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+            holder.execute("BEGIN IMMEDIATE")  # another process's writer, mid-transaction
+            writing = asyncio.ensure_future(store.replace("k", {"v": 2}, cas))
+            second = asyncio.ensure_future(store.insert("k2", {"v": 1}))  # queues behind it
+            ticks = 0
+            for _ in range(20):
+                await asyncio.sleep(0.005)  # the loop runs: the waiting write does not hold it
+                ticks += 1
+            assert ticks == 20 and not writing.done() and not second.done()
+            assert (await store.get("k")).value == {"v": 1}  # reads go on meanwhile
+            holder.execute("COMMIT")
+            new_cas = await writing
+            await second
+        assert await store.get("k") == Document({"v": 2}, new_cas)
+        assert (await store.get("k2")).value == {"v": 1}
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_write_that_waits_past_the_busy_timeout_is_unavailable_and_not_written(
+        tmp_path: Path) -> None:
+    path = tmp_path / "stuck.db"
+    store = await SqliteStore(path, busy_timeout_ms=100).open()
+    try:
+        cas = await store.insert("k", {"v": 1})
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+            holder.execute("BEGIN IMMEDIATE")
+            started = time.monotonic()
+            with pytest.raises(Unavailable) as info:
+                await store.replace("k", {"v": 2}, cas)
+            assert time.monotonic() - started >= 0.1
+            assert (info.value.key, info.value.op) == ("k", "replace")
+            holder.execute("ROLLBACK")
+        assert await store.get("k") == Document({"v": 1}, cas)
+        assert await store.replace("k", {"v": 3}, cas) != cas  # nothing was left held
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_handles_writing_in_turn_never_hand_out_a_cas_twice(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.db"
+    handles = [await SqliteStore(path).open() for _ in range(3)]
+    seen: list[int] = []
+    try:
+        for i in range(3 * CAS_BLOCK // 2):  # each handle uses up a block and takes another
+            store = handles[i % 3]
+            seen.append(await store.upsert(f"k{i % 7}", {"i": i}))
+            with pytest.raises(CasMismatch):  # a refused write spends a value, never reuses it
+                await store.replace(f"k{i % 7}", {"i": -1}, -1)
+        reopened = await SqliteStore(path).open()
+        handles.append(reopened)
+        seen.append(await reopened.insert("after", {"v": 1}))
+    finally:
+        for store in handles:
+            await store.close()
+    assert len(set(seen)) == len(seen)
+    assert all(cas > 0 for cas in seen)

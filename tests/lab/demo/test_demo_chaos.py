@@ -27,8 +27,10 @@ def _number(output: str, label: str) -> int:
 @pytest.mark.timeout(240)
 def test_demo_under_chaos_ends_clean(tmp_path: Path) -> None:
     data = tmp_path / "demo"
+    gateway = f"127.0.0.1:{free_port()}"
     ports = ["--purchase-listen", f"127.0.0.1:{free_port()}", "--notify-listen",
-             f"127.0.0.1:{free_port()}", "--recovery-port-base", str(free_port())]
+             f"127.0.0.1:{free_port()}", "--recovery-port-base", str(free_port()),
+             "--gateway-listen", gateway]
     demo = abc(["demo", "--duration", "20", "--seed", "7", "--headless", "--data", str(data),
                 *ports], tmp_path / "demo.stderr", pipe_stdout=True, new_group=True)
     with reaped(demo, group=True):
@@ -37,6 +39,12 @@ def test_demo_under_chaos_ends_clean(tmp_path: Path) -> None:
     assert demo.returncode == 0, (
         f"exit {demo.returncode}:\n{output}\nstderr:\n"
         f"{(tmp_path / 'demo.stderr').read_text(errors='replace')[-3000:]}\nlogs: {data / 'logs'}")
+    # The gateway ran beside it, its URL printed before the buying began, and was spared.
+    assert output.index(f"watch it in a browser: http://{gateway}\n") < output.index("buying")
+    assert f"the hot campaign, live: http://{gateway}/campaigns/hot\n" in output
+    gateway_log = (data / "logs" / "gateway.log").read_text()
+    assert f"abc-gateway listening on http://{gateway}" in gateway_log
+    assert "killed gateway" not in output
     for kind in KINDS:
         assert _number(output, f"kills: {kind}") >= 1, f"no {kind} kill:\n{output}"
     assert _number(output, "purchases (receipts)") > 0

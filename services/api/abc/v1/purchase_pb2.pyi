@@ -800,7 +800,9 @@ class ListPurchasesRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     page_size: _builtins.int
+    """At most this many purchases per page: 0 means 50, above 500 means 500."""
     page_token: _builtins.str
+    """Empty for the first page; then the previous response's next_page_token."""
     def __init__(
         self,
         *,
@@ -823,8 +825,11 @@ class ListPurchasesResponse(_message.Message):
     PURCHASES_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """Pass as page_token for the next page; empty when this is the last."""
     @_builtins.property
-    def purchases(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.FilledSlot]: ...
+    def purchases(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.FilledSlot]:
+        """Newest first (by bought_at_ms), each once."""
+
     def __init__(
         self,
         *,
@@ -1216,11 +1221,13 @@ class StatementEntry(_message.Message):
     at_ms: _builtins.int
     """When it was asked for (ms since epoch; 0 for records older than records' times)."""
     kind: _builtins.str
-    """"deposit", "credit" (a run of the user's campaign's sales credited), "withdrawal" or
-    "refund" (of a rejected withdrawal).
+    """"deposit", "purchase", "credit" (a run of the user's campaign's sales credited),
+    "withdrawal" or "refund" (of a rejected withdrawal).
     """
     ident: _builtins.str
-    """The deposit id, "<campaign>:<first slot>-<last slot>" of a credit, the withdrawal id."""
+    """The deposit id, "<campaign>:<slot>" of a purchase, "<campaign>:<first slot>-<last slot>"
+    of a credit, the withdrawal id.
+    """
     amount: _builtins.int
     """The change of the balance, minor units: positive in, negative out (a withdrawal's
     amount and fee).

@@ -287,8 +287,7 @@ class PurchaseServiceServicer:
     def ListSlots(self, request, context):
         """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
         price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-        A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
-        index written on the buy path, whose cost must be measured first.
+        A user's purchases across campaigns: ListPurchases.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -313,7 +312,8 @@ class PurchaseServiceServicer:
     def ListPurchases(self, request, context):
         """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
         the posse credits its sale to the seller, typically within a few seconds of the fill;
-        the buyer's balance has it at once.
+        the buyer's balance has it at once. Purchases credited before the per-user lists existed
+        are not listed. NOT_FOUND for an unknown user.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -346,8 +346,10 @@ class PurchaseServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetStatement(self, request, context):
-        """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
-        withdrawals and refunds (purchases are not in it yet), with the balance now.
+        """A user's statement, newest first: deposits, purchases, credited shares of their
+        campaigns' sales, withdrawals and refunds, with the balance now. A purchase is in it once
+        its sale is credited to the seller (as for ListPurchases; the balance has it at once), so
+        for a moment the entries may not add up to the balance.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

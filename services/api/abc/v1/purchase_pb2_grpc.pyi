@@ -131,8 +131,7 @@ class PurchaseServiceStub:
     ListSlots: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListSlotsRequest, _purchase_pb2.ListSlotsResponse]
     """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
     price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-    A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
-    index written on the buy path, whose cost must be measured first.
+    A user's purchases across campaigns: ListPurchases.
     """
     ListFillers: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListFillersRequest, _purchase_pb2.ListFillersResponse]
     """A user's fillers in filler_id order, without their images (GetFiller has the image).
@@ -144,7 +143,8 @@ class PurchaseServiceStub:
     ListPurchases: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListPurchasesRequest, _purchase_pb2.ListPurchasesResponse]
     """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
     the posse credits its sale to the seller, typically within a few seconds of the fill;
-    the buyer's balance has it at once.
+    the buyer's balance has it at once. Purchases credited before the per-user lists existed
+    are not listed. NOT_FOUND for an unknown user.
     """
     RequestWithdrawal: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.RequestWithdrawalRequest, _purchase_pb2.RequestWithdrawalResponse]
     """Take amount out of an account to destination: amount plus the operator's flat fee leave
@@ -159,8 +159,10 @@ class PurchaseServiceStub:
     ListWithdrawals: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListWithdrawalsRequest, _purchase_pb2.ListWithdrawalsResponse]
     """A user's withdrawals, newest first. NOT_FOUND for an unknown user."""
     GetStatement: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.GetStatementRequest, _purchase_pb2.Statement]
-    """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
-    withdrawals and refunds (purchases are not in it yet), with the balance now.
+    """A user's statement, newest first: deposits, purchases, credited shares of their
+    campaigns' sales, withdrawals and refunds, with the balance now. A purchase is in it once
+    its sale is credited to the seller (as for ListPurchases; the balance has it at once), so
+    for a moment the entries may not add up to the balance.
     """
     ListPayouts: _grpc.UnaryUnaryMultiCallable[_purchase_pb2.ListPayoutsRequest, _purchase_pb2.ListPayoutsResponse]
     """Operator token only: every withdrawal, oldest request first (the payout queue), or those
@@ -246,8 +248,7 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     ListSlots: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListSlotsRequest, _purchase_pb2.ListSlotsResponse]  # type: ignore[assignment]
     """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
     price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-    A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
-    index written on the buy path, whose cost must be measured first.
+    A user's purchases across campaigns: ListPurchases.
     """
     ListFillers: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListFillersRequest, _purchase_pb2.ListFillersResponse]  # type: ignore[assignment]
     """A user's fillers in filler_id order, without their images (GetFiller has the image).
@@ -259,7 +260,8 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     ListPurchases: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListPurchasesRequest, _purchase_pb2.ListPurchasesResponse]  # type: ignore[assignment]
     """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
     the posse credits its sale to the seller, typically within a few seconds of the fill;
-    the buyer's balance has it at once.
+    the buyer's balance has it at once. Purchases credited before the per-user lists existed
+    are not listed. NOT_FOUND for an unknown user.
     """
     RequestWithdrawal: _aio.UnaryUnaryMultiCallable[_purchase_pb2.RequestWithdrawalRequest, _purchase_pb2.RequestWithdrawalResponse]  # type: ignore[assignment]
     """Take amount out of an account to destination: amount plus the operator's flat fee leave
@@ -274,8 +276,10 @@ class PurchaseServiceAsyncStub(PurchaseServiceStub):
     ListWithdrawals: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListWithdrawalsRequest, _purchase_pb2.ListWithdrawalsResponse]  # type: ignore[assignment]
     """A user's withdrawals, newest first. NOT_FOUND for an unknown user."""
     GetStatement: _aio.UnaryUnaryMultiCallable[_purchase_pb2.GetStatementRequest, _purchase_pb2.Statement]  # type: ignore[assignment]
-    """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
-    withdrawals and refunds (purchases are not in it yet), with the balance now.
+    """A user's statement, newest first: deposits, purchases, credited shares of their
+    campaigns' sales, withdrawals and refunds, with the balance now. A purchase is in it once
+    its sale is credited to the seller (as for ListPurchases; the balance has it at once), so
+    for a moment the entries may not add up to the balance.
     """
     ListPayouts: _aio.UnaryUnaryMultiCallable[_purchase_pb2.ListPayoutsRequest, _purchase_pb2.ListPayoutsResponse]  # type: ignore[assignment]
     """Operator token only: every withdrawal, oldest request first (the payout queue), or those
@@ -442,8 +446,7 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_purchase_pb2.ListSlotsResponse, _abc.Awaitable[_purchase_pb2.ListSlotsResponse]]:
         """A campaign's finished slots, newest first (from its head down to slot 1): the buyer,
         price, times and filler of each, or that it is a void. NOT_FOUND for an unknown campaign.
-        A user's purchases across campaigns are not listed (yet): that needs a per-user purchase
-        index written on the buy path, whose cost must be measured first.
+        A user's purchases across campaigns: ListPurchases.
         """
 
     @_abc_1.abstractmethod
@@ -473,7 +476,8 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_purchase_pb2.ListPurchasesResponse, _abc.Awaitable[_purchase_pb2.ListPurchasesResponse]]:
         """A user's purchases, newest first (by bought_at_ms), paginated. A purchase is listed once
         the posse credits its sale to the seller, typically within a few seconds of the fill;
-        the buyer's balance has it at once.
+        the buyer's balance has it at once. Purchases credited before the per-user lists existed
+        are not listed. NOT_FOUND for an unknown user.
         """
 
     @_abc_1.abstractmethod
@@ -512,8 +516,10 @@ class PurchaseServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _purchase_pb2.GetStatementRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_purchase_pb2.Statement, _abc.Awaitable[_purchase_pb2.Statement]]:
-        """A user's statement, newest first: deposits, credited shares of their campaigns' sales,
-        withdrawals and refunds (purchases are not in it yet), with the balance now.
+        """A user's statement, newest first: deposits, purchases, credited shares of their
+        campaigns' sales, withdrawals and refunds, with the balance now. A purchase is in it once
+        its sale is credited to the seller (as for ListPurchases; the balance has it at once), so
+        for a moment the entries may not add up to the balance.
         """
 
     @_abc_1.abstractmethod
