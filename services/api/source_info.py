@@ -268,107 +268,107 @@ SOURCE_CODE_INFO: dict[str, bytes] = {
         b' Pass as page_token for the next page; empty when this is the la'
         b'st.\n\nT\n\x04\x04\x18\x02\x01\x12\x04\xdf\x02\x02\x16\x1aF At most this many fillers per page: 0 means'
         b' 50, above 500 means 500.\n\nW\n\x04\x04\x18\x02\x02\x12\x04\xe1\x02\x02\x18\x1aI Empty for the first p'
-        b"age; then the previous response's next_page_token.\n\n\xaa\x01\n\x04\x04\x19\x02\x00\x12\x04\xe7\x02"
-        b'\x02\x1e\x1a\x9b\x01 In filler_id order; image_base64 is left empty (an image m'
-        b"ay be 256 KiB, and a page of\n them would pass gRPC's 4 MB messag"
-        b'e limit): GetFiller returns it.\n\nR\n\x04\x04\x19\x02\x01\x12\x04\xe9\x02\x02\x1d\x1aD Pass as page_to'
-        b'ken for the next page; empty when this is the last.\n\nV\n\x04\x04\x1a\x02\x01\x12\x04\xef\x02'
-        b'\x02\x16\x1aH At most this many purchases per page: 0 means 50, above 500'
-        b' means 500.\n\nW\n\x04\x04\x1a\x02\x02\x12\x04\xf1\x02\x02\x18\x1aI Empty for the first page; then the '
-        b"previous response's next_page_token.\n\n:\n\x04\x04\x1b\x02\x00\x12\x04\xf6\x02\x02$\x1a, Newest fir"
-        b'st (by bought_at_ms), each once.\n\nR\n\x04\x04\x1b\x02\x01\x12\x04\xf8\x02\x02\x1d\x1aD Pass as page_t'
-        b'oken for the next page; empty when this is the last.\n\nU\n\x04\x04\x1d\x02\x01\x12\x04\x83'
-        b"\x03\x02\x1b\x1aG Chosen by the caller, unique per user: the request's idemp"
-        b'otency key.\n\n\x9d\x01\n\x04\x04\x1d\x02\x02\x12\x04\x86\x03\x02\x13\x1a\x8e\x01 What reaches the destination, min'
-        b"or units, from the operator's minimum (default 1) to\n 10^15. The"
-        b" operator's flat fee is taken on top of it.\n\n\x90\x01\n\x04\x04\x1d\x02\x03\x12\x04\x89\x03\x02\x19\x1a\x81\x01 W"
-        b'here the payout goes (an account number, an IBAN, an address at '
-        b'the payout rail): 1 to\n 256 characters, no control characters.\n\n'
-        b',\n\x04\x04\x1e\x02\x00\x12\x04\x8e\x03\x02\x1c\x1a\x1e The withdrawal as it is now.\n\nq\n\x04\x04\x1e\x02\x01\x12\x04\x91\x03\x02\x12\x1ac Tr'
-        b'ue when this withdrawal_id had already been requested with these'
-        b' fields; then nothing\n changed.\n\n\xb2\x01\n\x04\x04\x1e\x02\x02\x12\x04\x94\x03\x02\x1d\x1a\xa3\x01 The balance a'
-        b'fter the withdrawal left it; unset for a replay, or when the wit'
-        b'hdrawal\n committed but the debit was left to recovery (GetAccoun'
-        b't shows it shortly).\n\n,\n\x02\x04\x1f\x12\x06\x98\x03\x00\xc0\x03\x01\x1a\x1e A withdrawal and its payou'
-        b't.\n\nN\n\x06\x04\x1f\x04\x00\x02\x01\x12\x04\x9c\x03\x04\x12\x1a> Taken from the balance, waiting for a paye'
-        b'r or the operator.\n\nU\n\x06\x04\x1f\x04\x00\x02\x02\x12\x04\x9e\x03\x04\x0f\x1aE Claimed by a payer (see pa'
-        b'yer), which is asking the rail to pay it.\n\n.\n\x06\x04\x1f\x04\x00\x02\x03\x12\x04\xa0\x03\x04\r\x1a\x1e Pai'
-        b'd (see reference). Final.\n\n^\n\x06\x04\x1f\x04\x00\x02\x04\x12\x04\xa2\x03\x04\x0f\x1aN The rail refused th'
-        b'is try (see reason): for the operator to retry or reject.\n\nP\n\x06\x04\x1f'
-        b'\x04\x00\x02\x05\x12\x04\xa4\x03\x04\x11\x1a@ Refused by the operator (see reason); its refund is'
-        b' under way.\n\nQ\n\x06\x04\x1f\x04\x00\x02\x06\x12\x04\xa6\x03\x04\x11\x1aA Refused, and its amount and fee a'
-        b're back in the balance. Final.\n\n7\n\x04\x04\x1f\x02\x02\x12\x04\xab\x03\x02\x13\x1a) What the destina'
-        b"tion gets, minor units.\n\n]\n\x04\x04\x1f\x02\x03\x12\x04\xad\x03\x02\x10\x1aO The operator's flat fee"
-        b', minor units, taken from the balance with the amount.\n\n&\n\x04\x04\x1f\x02\x04\x12'
-        b'\x04\xaf\x03\x02\x19\x1a\x18 Where the payout goes.\n\nV\n\x04\x04\x1f\x02\x06\x12\x04\xb2\x03\x02\x1c\x1aH When it was requ'
-        b'ested, and when its state last moved (ms since epoch).\n\n_\n\x04\x04\x1f\x02\x08\x12'
-        b"\x04\xb5\x03\x02\x17\x1aQ PAID: the rail's (or the operator's) reference of the pa"
-        b'yment; otherwise empty.\n\nw\n\x04\x04\x1f\x02\t\x12\x04\xb8\x03\x02\x15\x1ai FAILED or REJECTED (and'
-        b' after them): why the last try failed, or why it was rejected;\n '
-        b'otherwise empty.\n\nf\n\x04\x04\x1f\x02\n\x12\x04\xba\x03\x02\x13\x1aX Which try at the rail this is,'
-        b' from 1 (each retry of a failed payout starts the next).\n\n\x84\x01\n\x04\x04\x1f'
-        b'\x02\x0b\x12\x04\xbd\x03\x02\x14\x1av PAYING and after: who claimed it ("operator" for a ma'
-        b"nual payment, or a recovery\n replica's payer); otherwise empty.\n"
-        b'\nJ\n\x04\x04\x1f\x02\x0c\x12\x04\xbf\x03\x02\x1b\x1a< When it was claimed (ms since epoch); 0 when it'
-        b' never was.\n\nD\n\x02\x04 \x12\x06\xc3\x03\x00\xd6\x03\x01\x1a6 The details of a FAILED_PRECONDITIO'
-        b'N money-out call.\n\nW\n\x06\x04 \x04\x00\x02\x01\x12\x04\xc7\x03\x04\x1b\x1aG The balance is below what t'
-        b'he withdrawal takes (see balance, needed).\n\nE\n\x06\x04 \x04\x00\x02\x02\x12\x04\xc9\x03\x04\x15\x1a5 An'
-        b'other operation holds the account: retry shortly.\n\nV\n\x06\x04 \x04\x00\x02\x03\x12\x04\xcb\x03'
-        b'\x04\x14\x1aF The withdrawal is not in a state the move needs (see state,'
-        b' wanted).\n\nl\n\x04\x04 \x02\x01\x12\x04\xd0\x03\x02\x14\x1a^ INSUFFICIENT_FUNDS: the balance, and '
-        b'what the withdrawal needs (amount + fee), minor\n units.\n\n\xc2\x01\n\x04\x04 \x02'
-        b"\x03\x12\x04\xd4\x03\x02\x13\x1a\xb3\x01 WRONG_STATE: the withdrawal's state, lower case as th"
-        b'e journal names it (e.g. "paying",\n or "paying (try 2)" when the'
-        b' move was about another try), and the states the move needs.\n\nX\n'
-        b'\x04\x04"\x02\x01\x12\x04\xe0\x03\x02\x16\x1aJ At most this many withdrawals per page: 0 means 50'
-        b', above 500 means 500.\n\nW\n\x04\x04"\x02\x02\x12\x04\xe2\x03\x02\x18\x1aI Empty for the first page'
-        b"; then the previous response's next_page_token.\n\n%\n\x04\x04#\x02\x00\x12\x04\xe7\x03\x02&\x1a\x17"
-        b' Newest request first.\n\nR\n\x04\x04#\x02\x01\x12\x04\xe9\x03\x02\x1d\x1aD Pass as page_token for t'
-        b'he next page; empty when this is the last.\n\nT\n\x04\x04$\x02\x01\x12\x04\xef\x03\x02\x16\x1aF At m'
-        b'ost this many entries per page: 0 means 50, above 500 means 500.'
-        b'\n\nW\n\x04\x04$\x02\x02\x12\x04\xf1\x03\x02\x18\x1aI Empty for the first page; then the previous re'
-        b"sponse's next_page_token.\n\nA\n\x02\x04%\x12\x06\xf5\x03\x00\x83\x04\x01\x1a3 One line of a stateme"
-        b'nt: a change of the balance.\n\n`\n\x04\x04%\x02\x00\x12\x04\xf7\x03\x02\x12\x1aR When it was asked '
-        b"for (ms since epoch; 0 for records older than records' times).\n\n"
-        b'\x97\x01\n\x04\x04%\x02\x01\x12\x04\xfa\x03\x02\x12\x1a\x88\x01 "deposit", "purchase", "credit" (a run of the '
-        b'user\'s campaign\'s sales credited),\n "withdrawal" or "refund" (of'
-        b' a rejected withdrawal).\n\n\x89\x01\n\x04\x04%\x02\x02\x12\x04\xfd\x03\x02\x13\x1a{ The deposit id, "<cam'
-        b'paign>:<slot>" of a purchase, "<campaign>:<first slot>-<last slo'
-        b't>"\n of a credit, the withdrawal id.\n\ns\n\x04\x04%\x02\x03\x12\x04\x80\x04\x02\x13\x1ae The change'
-        b' of the balance, minor units: positive in, negative out (a withd'
-        b"rawal's\n amount and fee).\n\n`\n\x04\x04%\x02\x04\x12\x04\x82\x04\x02\x14\x1aR A withdrawal's payout"
-        b' state now (lower case, e.g. "requested"); otherwise empty.\n\n\x1d\n\x04'
-        b'\x04&\x02\x00\x12\x04\x87\x04\x02&\x1a\x0f Newest first.\n\nR\n\x04\x04&\x02\x01\x12\x04\x89\x04\x02\x1d\x1aD Pass as page_token f'
-        b'or the next page; empty when this is the last.\n\n4\n\x04\x04&\x02\x02\x12\x04\x8b\x04\x02\x14\x1a& '
-        b"The user's balance now, minor units.\n\nR\n\x04\x04'\x02\x00\x12\x04\x90\x04\x02\x1d\x1aD Only withd"
-        b"rawals in this state; STATE_UNSPECIFIED for all of them.\n\nX\n\x04\x04'\x02"
-        b'\x01\x12\x04\x92\x04\x02\x16\x1aJ At most this many withdrawals per page: 0 means 50, ab'
-        b"ove 500 means 500.\n\nW\n\x04\x04'\x02\x02\x12\x04\x94\x04\x02\x18\x1aI Empty for the first page; th"
-        b"en the previous response's next_page_token.\n\n%\n\x04\x04(\x02\x00\x12\x04\x99\x04\x02&\x1a\x17 Old"
-        b'est request first.\n\nR\n\x04\x04(\x02\x01\x12\x04\x9b\x04\x02\x1d\x1aD Pass as page_token for the n'
-        b'ext page; empty when this is the last.\n\ns\n\x04\x04)\x02\x02\x12\x04\xa3\x04\x02\x17\x1ae The paym'
-        b"ent's reference in the operator's own records: 1 to 256 characte"
-        b'rs, no control\n characters.\n\nN\n\x04\x04*\x02\x02\x12\x04\xaa\x04\x02\x14\x1a@ Why, for the user: '
-        b'1 to 256 characters, no control characters.\n\nX\n\x02\x04-\x12\x06\xb5\x04\x00\xba\x04\x01\x1aJ How'
-        b' many withdrawals are in one state, and what they took from bala'
-        b'nces.\n\n4\n\x04\x04-\x02\x02\x12\x04\xb9\x04\x02\x12\x1a& Their amounts and fees, minor units.\n\n\xaf\x02\n'
-        b"\x02\x04.\x12\x06\xc0\x04\x00\xd7\x04\x01\x1a\xa0\x02 The operator's books, minor units: every deposite"
-        b'd unit is in a balance, in an operation\n still finishing, in a s'
-        b"ale not yet credited to its seller, in the operator's fees, or g"
-        b'one\n out by a withdrawal. They balance when\n   deposits = balanc'
-        b'es + pending + uncredited + fees + withdrawn.\n\n+\n\x04\x04.\x02\x00\x12\x04\xc2\x04\x02\x15\x1a\x1d E'
-        b"very deposit ever applied.\n\n,\n\x04\x04.\x02\x01\x12\x04\xc4\x04\x02\x15\x1a\x1e Every account's bala"
-        b'nce now.\n\ne\n\x04\x04.\x02\x02\x12\x04\xc6\x04\x02\x14\x1aW What committed operations still holdin'
-        b"g their account's lock will change balances by.\n\n^\n\x04\x04.\x02\x03\x12\x04\xc8\x04\x02\x17\x1aP"
-        b' The prices of sold slots no credit run covers yet (receipts not'
-        b" yet credited).\n\n6\n\x04\x04.\x02\x04\x12\x04\xca\x04\x02\x11\x1a( The operator's fees on credited"
-        b' sales.\n\nA\n\x04\x04.\x02\x05\x12\x04\xcc\x04\x02\x15\x1a3 The shares credited to sellers (inside '
-        b"balances).\n\n@\n\x04\x04.\x02\x06\x12\x04\xce\x04\x02'\x1a2 Withdrawals by state (the states tha"
-        b't have any).\n\nE\n\x04\x04.\x02\x07\x12\x04\xd0\x04\x02\x15\x1a7 Given back to rejected withdrawals'
-        b' (inside balances).\n\n=\n\x04\x04.\x02\x08\x12\x04\xd2\x04\x02\x16\x1a/ What left by withdrawals, l'
-        b'ess their refunds.\n\na\n\x04\x04.\x02\t\x12\x04\xd4\x04\x02\x18\x1aS deposits - (balances + pendi'
-        b'ng + uncredited + fees + withdrawn): 0 when balanced.\n\n \n\x04\x04.\x02\n\x12\x04'
-        b'\xd6\x04\x02\x15\x1a\x12 difference == 0.\n'
+        b"age; then the previous response's next_page_token.\n\n\xbf\x01\n\x04\x04\x19\x02\x00\x12\x04\xe7\x02"
+        b'\x02\x1e\x1a\xb0\x01 In filler_id order; image is left empty, content_type, wid'
+        b'th and height set (an image\n may be 256 KiB, and a page of them '
+        b"would pass gRPC's 4 MB limit): GetFiller returns it.\n\nR\n\x04\x04\x19\x02\x01\x12\x04\xe9"
+        b'\x02\x02\x1d\x1aD Pass as page_token for the next page; empty when this is t'
+        b'he last.\n\nV\n\x04\x04\x1a\x02\x01\x12\x04\xef\x02\x02\x16\x1aH At most this many purchases per page: '
+        b'0 means 50, above 500 means 500.\n\nW\n\x04\x04\x1a\x02\x02\x12\x04\xf1\x02\x02\x18\x1aI Empty for the '
+        b"first page; then the previous response's next_page_token.\n\n:\n\x04\x04\x1b"
+        b'\x02\x00\x12\x04\xf6\x02\x02$\x1a, Newest first (by bought_at_ms), each once.\n\nR\n\x04\x04\x1b\x02\x01\x12\x04'
+        b'\xf8\x02\x02\x1d\x1aD Pass as page_token for the next page; empty when this is '
+        b'the last.\n\nU\n\x04\x04\x1d\x02\x01\x12\x04\x83\x03\x02\x1b\x1aG Chosen by the caller, unique per user'
+        b": the request's idempotency key.\n\n\x9d\x01\n\x04\x04\x1d\x02\x02\x12\x04\x86\x03\x02\x13\x1a\x8e\x01 What reaches"
+        b" the destination, minor units, from the operator's minimum (defa"
+        b"ult 1) to\n 10^15. The operator's flat fee is taken on top of it."
+        b'\n\n\x90\x01\n\x04\x04\x1d\x02\x03\x12\x04\x89\x03\x02\x19\x1a\x81\x01 Where the payout goes (an account number, an'
+        b' IBAN, an address at the payout rail): 1 to\n 256 characters, no '
+        b'control characters.\n\n,\n\x04\x04\x1e\x02\x00\x12\x04\x8e\x03\x02\x1c\x1a\x1e The withdrawal as it is now'
+        b'.\n\nq\n\x04\x04\x1e\x02\x01\x12\x04\x91\x03\x02\x12\x1ac True when this withdrawal_id had already been'
+        b' requested with these fields; then nothing\n changed.\n\n\xb2\x01\n\x04\x04\x1e\x02\x02\x12\x04'
+        b'\x94\x03\x02\x1d\x1a\xa3\x01 The balance after the withdrawal left it; unset for a re'
+        b'play, or when the withdrawal\n committed but the debit was left t'
+        b'o recovery (GetAccount shows it shortly).\n\n,\n\x02\x04\x1f\x12\x06\x98\x03\x00\xc0\x03\x01\x1a\x1e A wit'
+        b'hdrawal and its payout.\n\nN\n\x06\x04\x1f\x04\x00\x02\x01\x12\x04\x9c\x03\x04\x12\x1a> Taken from the balanc'
+        b'e, waiting for a payer or the operator.\n\nU\n\x06\x04\x1f\x04\x00\x02\x02\x12\x04\x9e\x03\x04\x0f\x1aE Claim'
+        b'ed by a payer (see payer), which is asking the rail to pay it.\n\n'
+        b'.\n\x06\x04\x1f\x04\x00\x02\x03\x12\x04\xa0\x03\x04\r\x1a\x1e Paid (see reference). Final.\n\n^\n\x06\x04\x1f\x04\x00\x02\x04\x12\x04\xa2\x03\x04\x0f\x1a'
+        b'N The rail refused this try (see reason): for the operator to re'
+        b'try or reject.\n\nP\n\x06\x04\x1f\x04\x00\x02\x05\x12\x04\xa4\x03\x04\x11\x1a@ Refused by the operator (see r'
+        b'eason); its refund is under way.\n\nQ\n\x06\x04\x1f\x04\x00\x02\x06\x12\x04\xa6\x03\x04\x11\x1aA Refused, and'
+        b' its amount and fee are back in the balance. Final.\n\n7\n\x04\x04\x1f\x02\x02\x12\x04\xab\x03'
+        b'\x02\x13\x1a) What the destination gets, minor units.\n\n]\n\x04\x04\x1f\x02\x03\x12\x04\xad\x03\x02\x10\x1aO Th'
+        b"e operator's flat fee, minor units, taken from the balance with "
+        b'the amount.\n\n&\n\x04\x04\x1f\x02\x04\x12\x04\xaf\x03\x02\x19\x1a\x18 Where the payout goes.\n\nV\n\x04\x04\x1f\x02\x06\x12\x04\xb2\x03'
+        b'\x02\x1c\x1aH When it was requested, and when its state last moved (ms si'
+        b"nce epoch).\n\n_\n\x04\x04\x1f\x02\x08\x12\x04\xb5\x03\x02\x17\x1aQ PAID: the rail's (or the operator's"
+        b') reference of the payment; otherwise empty.\n\nw\n\x04\x04\x1f\x02\t\x12\x04\xb8\x03\x02\x15\x1ai FA'
+        b'ILED or REJECTED (and after them): why the last try failed, or w'
+        b'hy it was rejected;\n otherwise empty.\n\nf\n\x04\x04\x1f\x02\n\x12\x04\xba\x03\x02\x13\x1aX Which try'
+        b' at the rail this is, from 1 (each retry of a failed payout star'
+        b'ts the next).\n\n\x84\x01\n\x04\x04\x1f\x02\x0b\x12\x04\xbd\x03\x02\x14\x1av PAYING and after: who claimed it'
+        b' ("operator" for a manual payment, or a recovery\n replica\'s paye'
+        b'r); otherwise empty.\n\nJ\n\x04\x04\x1f\x02\x0c\x12\x04\xbf\x03\x02\x1b\x1a< When it was claimed (ms si'
+        b'nce epoch); 0 when it never was.\n\nD\n\x02\x04 \x12\x06\xc3\x03\x00\xd6\x03\x01\x1a6 The details of'
+        b' a FAILED_PRECONDITION money-out call.\n\nW\n\x06\x04 \x04\x00\x02\x01\x12\x04\xc7\x03\x04\x1b\x1aG The ba'
+        b'lance is below what the withdrawal takes (see balance, needed).\n'
+        b'\nE\n\x06\x04 \x04\x00\x02\x02\x12\x04\xc9\x03\x04\x15\x1a5 Another operation holds the account: retry sh'
+        b'ortly.\n\nV\n\x06\x04 \x04\x00\x02\x03\x12\x04\xcb\x03\x04\x14\x1aF The withdrawal is not in a state the m'
+        b'ove needs (see state, wanted).\n\nl\n\x04\x04 \x02\x01\x12\x04\xd0\x03\x02\x14\x1a^ INSUFFICIENT_FUN'
+        b'DS: the balance, and what the withdrawal needs (amount + fee), m'
+        b"inor\n units.\n\n\xc2\x01\n\x04\x04 \x02\x03\x12\x04\xd4\x03\x02\x13\x1a\xb3\x01 WRONG_STATE: the withdrawal's st"
+        b'ate, lower case as the journal names it (e.g. "paying",\n or "pay'
+        b'ing (try 2)" when the move was about another try), and the state'
+        b's the move needs.\n\nX\n\x04\x04"\x02\x01\x12\x04\xe0\x03\x02\x16\x1aJ At most this many withdrawals'
+        b' per page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04"\x02\x02\x12\x04\xe2\x03\x02\x18\x1aI Emp'
+        b"ty for the first page; then the previous response's next_page_to"
+        b'ken.\n\n%\n\x04\x04#\x02\x00\x12\x04\xe7\x03\x02&\x1a\x17 Newest request first.\n\nR\n\x04\x04#\x02\x01\x12\x04\xe9\x03\x02\x1d\x1aD Pas'
+        b's as page_token for the next page; empty when this is the last.\n'
+        b'\nT\n\x04\x04$\x02\x01\x12\x04\xef\x03\x02\x16\x1aF At most this many entries per page: 0 means 50,'
+        b' above 500 means 500.\n\nW\n\x04\x04$\x02\x02\x12\x04\xf1\x03\x02\x18\x1aI Empty for the first page;'
+        b" then the previous response's next_page_token.\n\nA\n\x02\x04%\x12\x06\xf5\x03\x00\x83\x04\x01\x1a3 "
+        b'One line of a statement: a change of the balance.\n\n`\n\x04\x04%\x02\x00\x12\x04\xf7\x03\x02\x12'
+        b'\x1aR When it was asked for (ms since epoch; 0 for records older th'
+        b'an records\' times).\n\n\x97\x01\n\x04\x04%\x02\x01\x12\x04\xfa\x03\x02\x12\x1a\x88\x01 "deposit", "purchase", "c'
+        b'redit" (a run of the user\'s campaign\'s sales credited),\n "withdr'
+        b'awal" or "refund" (of a rejected withdrawal).\n\n\x89\x01\n\x04\x04%\x02\x02\x12\x04\xfd\x03\x02\x13\x1a{ '
+        b'The deposit id, "<campaign>:<slot>" of a purchase, "<campaign>:<'
+        b'first slot>-<last slot>"\n of a credit, the withdrawal id.\n\ns\n\x04\x04%'
+        b'\x02\x03\x12\x04\x80\x04\x02\x13\x1ae The change of the balance, minor units: positive in, '
+        b"negative out (a withdrawal's\n amount and fee).\n\n`\n\x04\x04%\x02\x04\x12\x04\x82\x04\x02\x14\x1aR "
+        b'A withdrawal\'s payout state now (lower case, e.g. "requested"); '
+        b'otherwise empty.\n\n\x1d\n\x04\x04&\x02\x00\x12\x04\x87\x04\x02&\x1a\x0f Newest first.\n\nR\n\x04\x04&\x02\x01\x12\x04\x89\x04\x02\x1d\x1aD'
+        b' Pass as page_token for the next page; empty when this is the la'
+        b"st.\n\n4\n\x04\x04&\x02\x02\x12\x04\x8b\x04\x02\x14\x1a& The user's balance now, minor units.\n\nR\n\x04\x04'"
+        b'\x02\x00\x12\x04\x90\x04\x02\x1d\x1aD Only withdrawals in this state; STATE_UNSPECIFIED for'
+        b" all of them.\n\nX\n\x04\x04'\x02\x01\x12\x04\x92\x04\x02\x16\x1aJ At most this many withdrawals per"
+        b" page: 0 means 50, above 500 means 500.\n\nW\n\x04\x04'\x02\x02\x12\x04\x94\x04\x02\x18\x1aI Empty f"
+        b"or the first page; then the previous response's next_page_token."
+        b'\n\n%\n\x04\x04(\x02\x00\x12\x04\x99\x04\x02&\x1a\x17 Oldest request first.\n\nR\n\x04\x04(\x02\x01\x12\x04\x9b\x04\x02\x1d\x1aD Pass as'
+        b' page_token for the next page; empty when this is the last.\n\ns\n\x04'
+        b"\x04)\x02\x02\x12\x04\xa3\x04\x02\x17\x1ae The payment's reference in the operator's own recor"
+        b'ds: 1 to 256 characters, no control\n characters.\n\nN\n\x04\x04*\x02\x02\x12\x04\xaa\x04\x02\x14\x1a'
+        b'@ Why, for the user: 1 to 256 characters, no control characters.'
+        b'\n\nX\n\x02\x04-\x12\x06\xb5\x04\x00\xba\x04\x01\x1aJ How many withdrawals are in one state, and wha'
+        b't they took from balances.\n\n4\n\x04\x04-\x02\x02\x12\x04\xb9\x04\x02\x12\x1a& Their amounts and fe'
+        b"es, minor units.\n\n\xaf\x02\n\x02\x04.\x12\x06\xc0\x04\x00\xd7\x04\x01\x1a\xa0\x02 The operator's books, minor "
+        b'units: every deposited unit is in a balance, in an operation\n st'
+        b'ill finishing, in a sale not yet credited to its seller, in the '
+        b"operator's fees, or gone\n out by a withdrawal. They balance when"
+        b'\n   deposits = balances + pending + uncredited + fees + withdraw'
+        b'n.\n\n+\n\x04\x04.\x02\x00\x12\x04\xc2\x04\x02\x15\x1a\x1d Every deposit ever applied.\n\n,\n\x04\x04.\x02\x01\x12\x04\xc4\x04\x02\x15\x1a\x1e'
+        b" Every account's balance now.\n\ne\n\x04\x04.\x02\x02\x12\x04\xc6\x04\x02\x14\x1aW What committed op"
+        b"erations still holding their account's lock will change balances"
+        b' by.\n\n^\n\x04\x04.\x02\x03\x12\x04\xc8\x04\x02\x17\x1aP The prices of sold slots no credit run cov'
+        b'ers yet (receipts not yet credited).\n\n6\n\x04\x04.\x02\x04\x12\x04\xca\x04\x02\x11\x1a( The operat'
+        b"or's fees on credited sales.\n\nA\n\x04\x04.\x02\x05\x12\x04\xcc\x04\x02\x15\x1a3 The shares credite"
+        b"d to sellers (inside balances).\n\n@\n\x04\x04.\x02\x06\x12\x04\xce\x04\x02'\x1a2 Withdrawals by "
+        b'state (the states that have any).\n\nE\n\x04\x04.\x02\x07\x12\x04\xd0\x04\x02\x15\x1a7 Given back to'
+        b' rejected withdrawals (inside balances).\n\n=\n\x04\x04.\x02\x08\x12\x04\xd2\x04\x02\x16\x1a/ What l'
+        b'eft by withdrawals, less their refunds.\n\na\n\x04\x04.\x02\t\x12\x04\xd4\x04\x02\x18\x1aS deposit'
+        b's - (balances + pending + uncredited + fees + withdrawn): 0 when'
+        b' balanced.\n\n \n\x04\x04.\x02\n\x12\x04\xd6\x04\x02\x15\x1a\x12 difference == 0.\n'
     ),
     'abc/v1/recovery.proto': (
         b'\n\xa8\x03\n\x01\x0c\x12\x03\x06\x00\x12\x1a\x9d\x03 The recovery service: one replica of the posse th'

@@ -773,8 +773,8 @@ class ListFillersResponse(_message.Message):
     """Pass as page_token for the next page; empty when this is the last."""
     @_builtins.property
     def fillers(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Filler]:
-        """In filler_id order; image_base64 is left empty (an image may be 256 KiB, and a page of
-        them would pass gRPC's 4 MB message limit): GetFiller returns it.
+        """In filler_id order; image is left empty, content_type, width and height set (an image
+        may be 256 KiB, and a page of them would pass gRPC's 4 MB limit): GetFiller returns it.
         """
 
     def __init__(
