@@ -30,11 +30,14 @@ An error at ``COMMIT`` itself is ``InDoubt``.
 Operations run inline, on the caller's event loop, not on a worker thread: a read in WAL mode
 takes some 20 us and a write some 50 us, while handing each one to a thread and back cost
 60-120 us of CPU more (bench/baseline.py's profile, in bench/README.md). Nothing here ever
-blocks the loop on a lock: the connection has no busy wait, and an operation that finds the
-file locked by another connection (another process writing) sleeps on the loop, backing off,
-and tries again until ``busy_timeout``. A write transaction never spans an ``await``, so the
-one connection is never shared by two operations at once. A handle belongs to the event loop
-that uses it (one at a time).
+blocks the loop on a lock: the connection has no busy wait. A write that finds the file
+locked by another connection (another process writing) waits on the loop, and the writes
+that come meanwhile wait with it; once the lock is free they are all applied in one
+transaction, each with its own cas and its own outcome, and one ``COMMIT`` (``_drain``):
+what made two processes on one file slower than one was each write's own lock, commit and
+page-cache refill. A write transaction never spans an ``await``, so the one connection is
+never shared by two operations at once. A handle belongs to the event loop that uses it (one
+at a time).
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -86,7 +90,9 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
         self._next_cas = 0  # this handle's block of cas values: [_next_cas, _block_end)
         self._block_end = 0
-        self._file_busy: asyncio.Lock | None = None  # held by the op waiting for the file
+        # the writes waiting for another connection's lock on the file (``_drain``), if any
+        self._waiting: list[_Waiting] | None = None
+        self._drainer: asyncio.Task[None] | None = None
 
     async def open(self) -> SqliteStore:
         """Create the file and schema if needed; safe to run from several processes at once."""
@@ -182,6 +188,8 @@ class SqliteStore:
         await self._write(apply, "remove", key)
 
     async def close(self) -> None:
+        if self._drainer is not None:
+            self._drainer.cancel()  # its waiting writes are answered Unavailable
         conn, self._conn = self._conn, None
         if conn is not None:
             # closing the last connection checkpoints the WAL (disk I/O): off the loop
@@ -201,11 +209,12 @@ class SqliteStore:
             raise NotFound(key, "get")
         return Document(_decode(row[0]), int(row[1]))
 
-    def _reserve_cas(self, conn: sqlite3.Connection) -> None:
-        """A new block of cas values once this handle's is used up: one committed step of the
-        counter, outside any write transaction (a rolled back write must not take back a block
-        this handle goes on using)."""
-        if self._next_cas < self._block_end:
+    def _reserve_cas(self, conn: sqlite3.Connection, needed: int) -> None:
+        """A new block of cas values when this handle's has fewer than ``needed`` left (at
+        most ``_GROUP_MAX``; the rest of the old block is never used): one committed step of
+        the counter, outside any write transaction (a rolled back write must not take back a
+        block this handle goes on using)."""
+        if self._block_end - self._next_cas >= needed:
             return
         # fetchall: the statement runs to its end, so a failed commit raises here
         ((last,),) = conn.execute(
@@ -226,68 +235,156 @@ class SqliteStore:
     async def _write(
         self, apply: Callable[[sqlite3.Connection, int], None], op: str, key: str
     ) -> int:
-        def transaction() -> int:
-            conn = self._connection()
-            self._reserve_cas(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            cas = self._take_cas()  # spent even if rolled back: a commit may be in doubt
+        if self._waiting is None:
             try:
-                apply(conn, cas)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                # SQLite may leave the transaction open after a failed COMMIT (disk full...):
-                # end it, or this connection keeps the file's write lock and shows other
-                # reads its uncommitted write. The caller still has to treat it as InDoubt.
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise InDoubt(key, op, f"commit failed: {exc}") from exc
-            return cas
+                (result,) = self._commit([apply])
+            except _FileBusy:
+                self._waiting = []
+                self._drainer = asyncio.ensure_future(self._drain())
+            except (Unavailable, InDoubt) as exc:
+                raise _as_write(exc, key, op) from exc
+            else:
+                return _value(result)
+        # The file is locked by another connection: join the writes waiting for it, which
+        # ``_drain`` applies together in one transaction once the lock is free.
+        entry = _Waiting(apply, op, key, asyncio.get_running_loop().create_future(),
+                         time.monotonic() + self._busy_timeout_ms / 1000)
+        self._waiting.append(entry)
+        return _value(await entry.result)
 
+    def _commit(self, applies: Sequence[Callable[[sqlite3.Connection, int], None]]
+                ) -> list[int | Exception]:
+        """Apply each of ``applies`` in one ``BEGIN IMMEDIATE`` transaction, each with a cas
+        of its own, and commit: a write's result is its cas or the error that rolled back its
+        statement (``Exists``, ``CasMismatch``, ``NotFound``). Raises ``_FileBusy`` (nothing
+        done) while another connection holds the file's lock, ``Unavailable`` when a statement
+        fails (all rolled back), and ``InDoubt`` when the commit itself fails."""
+        conn = self._connection()
         try:
-            if self._file_busy is None or not self._file_busy.locked():
-                return await self._run(transaction, op, key)
-            async with self._file_busy:  # another write of ours waits for the file: queue
-                return await self._run_when_free(transaction, op, key, failed=False)
-        except _Aborted as aborted:
-            raise aborted.error from None
+            self._reserve_cas(conn, len(applies))
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if _busy(exc):
+                raise _FileBusy from None
+            raise Unavailable(str(self.path), "write", str(exc)) from exc
+        results: list[int | Exception] = []
+        try:
+            for apply in applies:
+                cas = self._take_cas()  # spent even if rolled back: a commit may be in doubt
+                try:
+                    apply(conn, cas)
+                except _Aborted as aborted:  # its statement changed nothing; the others stand
+                    results.append(aborted.error)
+                else:
+                    results.append(cas)
+        except BaseException as exc:
+            conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise Unavailable(str(self.path), "write", str(exc)) from exc
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            # SQLite may leave the transaction open after a failed COMMIT (disk full...):
+            # end it, or this connection keeps the file's write lock and shows other reads
+            # its uncommitted writes. The callers still have to treat them as InDoubt.
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise InDoubt(str(self.path), "commit", f"commit failed: {exc}") from exc
+        return results
+
+    async def _drain(self) -> None:
+        """Wait for the file's lock on behalf of the writes in ``_waiting`` and apply them,
+        all that are waiting at each attempt, in one transaction: while another process
+        holds the lock this process's writes queue up, and each lock taken then commits many
+        of them (one ``BEGIN``/``COMMIT`` and one page-cache refill for all). Polls without
+        blocking the loop: yields for the first ``_SPIN_S`` (another writer's transaction
+        takes tens of microseconds, and this process's other work runs meanwhile), then
+        sleeps 0.5 ms doubling up to 8 ms; a write waits until its own busy timeout."""
+        waiting = self._waiting
+        assert waiting is not None
+        spin_until = time.monotonic() + _SPIN_S
+        pause = 0.0
+        try:
+            while waiting:  # bounded: every entry leaves by its deadline at the latest
+                now = time.monotonic()
+                if now >= spin_until:
+                    pause = min(max(pause * 2, 0.0005), 0.008)
+                await asyncio.sleep(pause)
+                _expire(waiting, time.monotonic())
+                group = waiting[:_GROUP_MAX]  # none done: _expire dropped those
+                try:
+                    results = self._commit([entry.apply for entry in group])
+                except _FileBusy:
+                    continue
+                except (Unavailable, InDoubt) as exc:
+                    results = [_as_write(exc, entry.key, entry.op) for entry in group]
+                del waiting[:_GROUP_MAX]
+                for entry, result in zip(group, results, strict=True):
+                    entry.result.set_result(result)
+                spin_until = time.monotonic() + _SPIN_S
+                pause = 0.0
+        finally:
+            self._waiting = None
+            for entry in waiting:  # only when cancelled (the loop is closing)
+                if not entry.result.done():
+                    entry.result.set_result(Unavailable(entry.key, entry.op, "store closed"))
 
     async def _run(self, fn: Callable[[], T], op: str, key: str) -> T:
-        """``fn()`` on the loop; while the file is locked by another connection, sleep and try
-        again (``fn`` did nothing: a busy write rolled back), until the busy timeout."""
-        try:
-            return fn()
-        except sqlite3.Error as exc:
-            if not _busy(exc):
-                raise Unavailable(key, op, str(exc)) from exc
-        if self._file_busy is None:
-            self._file_busy = asyncio.Lock()
-        # One op of this handle at a time polls the file; the writes that come meanwhile
-        # queue behind it (``_write``) instead of failing on the lock too.
-        async with self._file_busy:
-            return await self._run_when_free(fn, op, key, failed=True)
-
-    async def _run_when_free(self, fn: Callable[[], T], op: str, key: str, *,
-                             failed: bool) -> T:
-        """``fn()`` until the file's lock lets it run (``failed``: it just did not), sleeping
-        0 (a yield: the other writer's transaction takes tens of microseconds), then 0.5 ms
-        doubling up to 8 ms, until the busy timeout."""
+        """``fn()`` (a read) on the loop; while the file is locked by another connection
+        (rare for a read in WAL mode), sleep and try again, until the busy timeout."""
         deadline = time.monotonic() + self._busy_timeout_ms / 1000
         pause = 0.0
         while True:  # bounded by the deadline
-            if failed:
-                await asyncio.sleep(pause)
-                pause = min(max(pause * 2, 0.0005), 0.008)
             try:
                 return fn()
             except sqlite3.Error as exc:
                 if not _busy(exc) or time.monotonic() >= deadline:
                     raise Unavailable(key, op, str(exc)) from exc
-            failed = True
+            await asyncio.sleep(pause)
+            pause = min(max(pause * 2, 0.0005), 0.008)
+
+
+_SPIN_S = 0.001
+"""How long a write waiting for the file's lock retries at every turn of the loop before it
+backs off to sleeping between attempts."""
+_GROUP_MAX = 256
+"""The most waiting writes one transaction applies."""
+
+
+@dataclass
+class _Waiting:
+    """A write waiting for the file's lock (``SqliteStore._drain``)."""
+
+    apply: Callable[[sqlite3.Connection, int], None]
+    op: str
+    key: str
+    result: asyncio.Future[int | Exception]
+    deadline: float
+
+
+class _FileBusy(Exception):
+    """Another connection holds the file's write lock; nothing was done."""
+
+
+def _expire(waiting: list[_Waiting], now: float) -> None:
+    """Answer the waiting writes past their busy timeout ``Unavailable`` (nothing written)."""
+    for entry in waiting:
+        if now >= entry.deadline and not entry.result.done():
+            entry.result.set_result(Unavailable(entry.key, entry.op, "database is locked"))
+    waiting[:] = [entry for entry in waiting if not entry.result.done()]
+
+
+def _as_write(exc: Unavailable | InDoubt, key: str, op: str) -> Exception:
+    """A transaction's failure as one of its writes': the same kind, under its key and op."""
+    return type(exc)(key, op, exc.detail)
+
+
+def _value(result: int | Exception) -> int:
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def _busy(exc: sqlite3.Error) -> bool:

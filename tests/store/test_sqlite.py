@@ -16,7 +16,15 @@ from typing import Any, cast
 
 import pytest
 
-from services.store import CasMismatch, Document, InDoubt, NotFound, SqliteStore, Unavailable
+from services.store import (
+    CasMismatch,
+    Document,
+    Exists,
+    InDoubt,
+    NotFound,
+    SqliteStore,
+    Unavailable,
+)
 from services.store._sqlite import CAS_BLOCK
 from tests._support.loop import run_blocking
 
@@ -326,6 +334,91 @@ async def test_a_write_waits_for_another_connections_lock_without_blocking_the_l
             await second
         assert await store.get("k") == Document({"v": 2}, new_cas)
         assert (await store.get("k2")).value == {"v": 1}
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_writes_waiting_for_the_lock_commit_together_each_with_its_own_outcome(
+        tmp_path: Path) -> None:
+    path = tmp_path / "grouped.db"
+    store = await SqliteStore(path).open()
+    try:
+        cas = await store.insert("k", {"v": 1})
+        await store.insert("taken", {"v": 1})
+        commits: list[str] = []
+        store._connection().set_trace_callback(
+            lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+            holder.execute("BEGIN IMMEDIATE")  # another process's writer, mid-transaction
+            writes = [
+                asyncio.ensure_future(store.replace("k", {"v": 2}, cas)),
+                asyncio.ensure_future(store.replace("k", {"v": 3}, cas)),  # stale by then
+                asyncio.ensure_future(store.insert("taken", {"v": 2})),
+                asyncio.ensure_future(store.insert("new", {"v": 1})),
+                asyncio.ensure_future(store.remove("missing", 1)),
+            ]
+            await asyncio.sleep(0.02)
+            assert not any(w.done() for w in writes) and commits == []
+            holder.execute("COMMIT")
+            outcomes = await asyncio.gather(*writes, return_exceptions=True)
+        assert len(commits) == 1  # one transaction for all five
+        new_cas, stale, taken, inserted, missing = outcomes
+        assert isinstance(new_cas, int) and isinstance(inserted, int)
+        assert isinstance(stale, CasMismatch) and (stale.key, stale.op) == ("k", "replace")
+        assert isinstance(taken, Exists) and taken.key == "taken"
+        assert isinstance(missing, NotFound) and missing.op == "remove"
+        assert len({cas, new_cas, inserted}) == 3
+        assert await store.get("k") == Document({"v": 2}, new_cas)
+        assert await store.get("new") == Document({"v": 1}, inserted)
+        assert (await store.get("taken")).value == {"v": 1}
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_waiting_write_cancelled_before_the_lock_is_free_is_not_written(
+        tmp_path: Path) -> None:
+    path = tmp_path / "cancelled.db"
+    store = await SqliteStore(path).open()
+    try:
+        await store.insert("seed", {"v": 1})
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+            holder.execute("BEGIN IMMEDIATE")
+            kept = asyncio.ensure_future(store.insert("kept", {"v": 1}))
+            dropped = asyncio.ensure_future(store.insert("dropped", {"v": 1}))
+            await asyncio.sleep(0.01)
+            dropped.cancel()
+            await asyncio.sleep(0.01)
+            holder.execute("COMMIT")
+            await kept
+        assert dropped.cancelled()
+        with pytest.raises(NotFound):
+            await store.get("dropped")
+        assert (await store.get("kept")).value == {"v": 1}
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_group_whose_commit_fails_is_in_doubt_for_every_write_in_it(
+        tmp_path: Path) -> None:
+    path = tmp_path / "group-commit.db"
+    store = await SqliteStore(path).open()
+    try:
+        await store.insert("seed", {"v": 1})
+        failing = _FailNextCommit(store._connection())
+        store._conn = cast(sqlite3.Connection, failing)
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+            holder.execute("BEGIN IMMEDIATE")
+            writes = [asyncio.ensure_future(store.upsert(f"k{i}", {"v": i})) for i in range(3)]
+            await asyncio.sleep(0.01)
+            holder.execute("COMMIT")
+            outcomes = await asyncio.gather(*writes, return_exceptions=True)
+        assert [type(o) for o in outcomes] == [InDoubt] * 3
+        assert [cast(InDoubt, o).key for o in outcomes] == ["k0", "k1", "k2"]
+        assert not failing.in_transaction  # nothing left holding the file
+        await store.upsert("after", {"v": 1})
     finally:
         await store.close()
 
