@@ -1,8 +1,8 @@
 """Run every benchmark and collect the results (not a test): bench/journal.py, notify.py,
-recovery.py, money.py, tracing.py and baseline.py, each in a process of its own, into one
-Markdown file, bench/results/RESULTS.md, with PNG plots beside it: purchase latency per store
-(from bench/baseline.py's samples), crash-to-repair delay (bench/recovery.py's own crashes,
-through its --samples-json) and purchases per second.
+gateway_fanout.py, recovery.py, money.py, passwords.py, tracing.py and baseline.py, each in a
+process of its own, into one Markdown file, bench/results/RESULTS.md, with PNG plots beside
+it: purchase latency per store (from bench/baseline.py's samples), crash-to-repair delay
+(bench/recovery.py's own crashes, through its --samples-json) and purchases per second.
 Run from the repo root: ``python bench/run_all.py [--quick] [--quick-for NAME,...]``.
 """
 
@@ -45,7 +45,8 @@ from services.lab.loadgen import (
 from services.store import DocumentStore, MemoryStore, SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("journal", "notify", "recovery", "money", "tracing", "baseline")
+BENCHES = ("journal", "notify", "gateway_fanout", "recovery", "money", "passwords", "tracing",
+           "baseline")
 RESULTS = ROOT / "bench" / "results"
 TIMEOUT_S = {False: 45 * 60, True: 10 * 60}  # per bench: full, quick
 # The fallback purchase-latency measurement (when baseline.py gave no samples).
