@@ -13,6 +13,9 @@ Variants of the server (each in processes of its own, with nothing of Abc in the
 - ``shared``: grpc.aio async generator, no queue per stream: a list of the messages so far,
   each stream its own index into it, waiting on one future shared by all (one
   ``set_result`` wakes all N, which then read the list);
+- ``abc``: ``watcher`` on a server made as every Abc server is (``services.runtime.serve``:
+  its tracing and auth interceptors, which wrap a stream's generator in another, its
+  options, health and reflection);
 - ``agen-set``, ``watcher-set``, ...: the same, the streams written in a set's order (by
   hash: the connections interleaved) instead of the order they opened in;
 - ``watcher``: ``agen`` with services/notify's ``Watcher`` (its queue) instead of an
@@ -47,7 +50,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
@@ -61,6 +64,7 @@ import grpc
 from _report import cpu_s, header, load_average, pct, table
 
 from services.notify import Watcher
+from services.runtime import ServerConfig, serve
 
 METHOD = "/floor.Floor/Watch"
 PER_CHANNEL = 100
@@ -128,35 +132,35 @@ async def _serve_async(kind: str, port: int, control: Queue[bytes | None],
     sent: list[bytes] = []  # "shared": every message so far, in order
     shared: list[asyncio.Future[None]] = [loop.create_future()]  # done at the next message
 
-    async def agen(_request: bytes, _context: Any) -> Any:
+    name = kind.removesuffix("-set")
+
+    def opened() -> tuple[Callable[[], Awaitable[bytes]], Callable[[], None]]:
+        """A new stream's queue: how to take its next message, how to drop it."""
+        if name in ("watcher", "abc"):
+            watcher = Watcher(["c"], lambda _cid: None)  # type: ignore[arg-type, return-value]
+            watchers.add(watcher)
+            return watcher.next, lambda: watchers.discard(watcher)
         q: asyncio.Queue[bytes] = asyncio.Queue(256)
         queues.add(q)
+        return q.get, lambda: queues.discard(q)
+
+    async def agen(_request: bytes, _context: Any) -> Any:
+        take, drop = opened()
         try:
             yield READY
             while True:
-                yield await q.get()
+                yield await take()
         finally:
-            queues.discard(q)
+            drop()
 
     async def write(_request: bytes, context: Any) -> None:
-        q: asyncio.Queue[bytes] = asyncio.Queue(256)
-        queues.add(q)
+        take, drop = opened()
         try:
             await context.write(READY)
             while True:
-                await context.write(await q.get())
+                await context.write(await take())
         finally:
-            queues.discard(q)
-
-    async def on_watcher(_request: bytes, _context: Any) -> Any:
-        watcher = Watcher(["c"], lambda _cid: None)  # type: ignore[arg-type, return-value]
-        watchers.add(watcher)
-        try:
-            yield READY
-            while True:
-                yield await watcher.next()
-        finally:
-            watchers.discard(watcher)
+            drop()
 
     async def on_shared(_request: bytes, _context: Any) -> Any:
         yield READY
@@ -167,9 +171,8 @@ async def _serve_async(kind: str, port: int, control: Queue[bytes | None],
                 yield sent[seen - 1]
             await asyncio.shield(shared[0])
 
-    name = kind.removesuffix("-set")
-    handler: Callable[..., Any] = {"shared": on_shared, "watcher": on_watcher}.get(
-        name, write if name.endswith("write") else agen)
+    handler: Callable[..., Any] = on_shared if name == "shared" else (
+        write if name.endswith("write") else agen)
 
     def fire(message: bytes) -> None:
         if kind == "shared":
@@ -182,11 +185,19 @@ async def _serve_async(kind: str, port: int, control: Queue[bytes | None],
         for watcher in watchers:
             watcher.offer(message)
 
-    server = grpc.aio.server(options=OPTIONS)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
-        "floor.Floor", {"Watch": grpc.unary_stream_rpc_method_handler(handler)}),))
-    bound = server.add_insecure_port(f"127.0.0.1:{port}")
-    await server.start()
+    def register(server: grpc.aio.Server) -> None:
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+            "floor.Floor", {"Watch": grpc.unary_stream_rpc_method_handler(handler)}),))
+
+    if name == "abc":  # as every Abc server is: its interceptors, options, health
+        served = await serve(ServerConfig(listen=f"127.0.0.1:{port}"), ["floor.Floor"],
+                             register)
+        server, bound = served.server, served.port
+    else:
+        server = grpc.aio.server(options=OPTIONS)
+        register(server)
+        bound = server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
     ready.put((bound, os.getpid()))
     stopped = asyncio.Event()
 

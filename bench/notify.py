@@ -77,6 +77,10 @@ def main() -> int:
     parser.add_argument("--notify-processes", type=int, default=1, metavar="K",
                         help="notify processes on NATS sharing one port (SO_REUSEPORT: the "
                              "kernel spreads the watchers' connections); default 1")
+    parser.add_argument("--watcher-processes", type=int, default=1, metavar="W",
+                        help="processes holding the fan-out's watchers, N/W each (default "
+                             "1): one Python process reading N messages per fill is slower "
+                             "than the notify side")
     args = parser.parse_args()
     purchases = args.purchases or (QUICK_PURCHASES if args.quick else DEFAULT_PURCHASES)
     sizes: Sequence[int] = args.watchers or (QUICK_WATCHERS if args.quick else DEFAULT_WATCHERS)
@@ -90,7 +94,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="abc-bench-notify-") as tmp, \
             _services(Path(tmp), args.notify_processes) as ports:
         asyncio.run(_latency_section(ports, purchases))
-        _fanout_section(ports, sizes, fills)
+        _fanout_section(ports, sizes, fills, args.watcher_processes)
         violations = len(asyncio.run(audit_url(_url(Path(tmp)), quiescent=True)))
     print(f"\nLoad average at the end: {load_average()}. Quiescent audit of the store after the "
           f"run: **{violations}** violation(s). Bench time {time.perf_counter() - started:.1f} s.")
@@ -311,13 +315,14 @@ async def _latency_section(ports: _Ports, purchases: int) -> None:
 # --- 2. fan-out to 100 .. 10,000 watchers --------------------------------------------------
 
 
-def _fanout_section(ports: _Ports, sizes: Sequence[int], fills: int) -> None:
+def _fanout_section(ports: _Ports, sizes: Sequence[int], fills: int, holders: int) -> None:
     processes = len(ports.events_processes)
     print("## 2. Fan-out: one fill to N watchers of one campaign\n")
     print(f"{processes} notify process(es) on NATS sharing one port (the kernel spreads the "
-          f"connections); one more process holds N Watch streams of one "
-          f"campaign over ceil(N/{PER_CHANNEL}) grpc.aio channels ({PER_CHANNEL} streams "
-          f"each, each channel its own TCP connection). {fills} purchases per N, each once "
+          f"connections); {holders} more process(es) hold N Watch streams of one "
+          f"campaign (N/{holders} each) over ceil(N/{PER_CHANNEL}) grpc.aio channels "
+          f"({PER_CHANNEL} streams each, each channel its own TCP connection). {fills} "
+          "purchases per N, each once "
           "the previous fill reached every watcher. Latency = each watcher's receive time - "
           "the moment Buy returned, over all watchers and fills (N x fills values); `last "
           "watcher` is the time until the fill reached all N (mean over the fills). Open = "
@@ -329,14 +334,14 @@ def _fanout_section(ports: _Ports, sizes: Sequence[int], fills: int) -> None:
           "fill.\n")
     rows = []
     for n in sizes:
-        row = asyncio.run(_fanout(ports, n, fills))
+        row = asyncio.run(_fanout(ports, n, fills, holders))
         rows.append(row)
         if row[-1].startswith("failed"):
             break
     table(["watchers", "open s", "fills", "p50 ms", "p99 ms", "max ms", "last watcher ms",
             "notify CPU per fill ms", "notify CPU per watcher per fill us",
-            "per process us (watchers held)", "watcher process CPU s", "watcher RSS MiB",
-            "result"], rows)
+            "per process us (watchers held)", "watcher processes CPU s",
+            "watcher processes RSS MiB", "result"], rows)
     per_watcher = [float(row[8]) for row in rows if row[8] != "-"]
     if per_watcher:
         us = max(per_watcher[-1], 1e-3)  # the largest N: the per-stream cost, overhead spread
@@ -349,50 +354,69 @@ def _fanout_section(ports: _Ports, sizes: Sequence[int], fills: int) -> None:
               "`python bench/grpc_floor.py` measures the floor: a bare grpc.aio server.\n")
 
 
-async def _fanout(ports: _Ports, n: int, fills: int) -> list[str]:
+async def _fanout(ports: _Ports, n: int, fills: int, holders: int) -> list[str]:
+    """Fan-out to ``n`` watchers held by ``holders`` processes (as even a split as can be)."""
     cid = f"fan{n}"
     ctx = multiprocessing.get_context("spawn")
     results: Queue[tuple[Any, ...]] = ctx.Queue()
     done = ctx.Event()
-    proc: SpawnProcess = ctx.Process(target=_hold, args=(ports.events, cid, n, results, done),
-                                     daemon=True)
+    shares = [share for i in range(holders)
+              if (share := n // holders + (1 if i < n % holders else 0))]
+    procs: list[SpawnProcess] = [
+        ctx.Process(target=_hold, args=(ports.events, cid, share, results, done), daemon=True)
+        for share in shares]
     async with _channel(ports.purchase) as pc:
         buy_stub: BuyStub = purchase_pb2_grpc.PurchaseServiceStub(pc)
         await _world(buy_stub, [cid])
-        proc.start()
+        for proc in procs:
+            proc.start()
         try:
-            return await _drive(buy_stub, cid, n, fills, results, done,
+            return await _drive(buy_stub, cid, n, fills, _Holders(results, len(procs)), done,
                                 ports.events_processes)
         finally:
             done.set()
-            await asyncio.to_thread(proc.join, 30)
-            if proc.is_alive():
-                proc.kill()
+            for proc in procs:
+                await asyncio.to_thread(proc.join, 30)
+                if proc.is_alive():
+                    proc.kill()
 
 
-async def _drive(buy_stub: BuyStub, cid: str, n: int, fills: int,
-                 results: Queue[tuple[Any, ...]], done: Event, notify: Sequence[_Notify]
-                 ) -> list[str]:
-    def get(timeout: float) -> tuple[Any, ...]:
-        try:
-            return results.get(timeout=timeout)
-        except queue.Empty:
-            return ("error", f"nothing from the watcher process within {timeout:.0f} s")
+@dataclass(frozen=True)
+class _Holders:
+    """What the watcher processes say, all of them at a time."""
 
-    kind, *rest = await asyncio.to_thread(get, 300)
-    if kind != "ready":
-        return _failed(f"{n:,}", "-", rest[0])
-    open_s = rest[0]
-    held = [p.watchers.value for p in notify]  # each process says how many it holds
+    results: Queue[tuple[Any, ...]]
+    count: int
+
+    async def each(self, expected: str, timeout: float) -> list[list[Any]] | str:
+        """Every process's ``expected`` message (its fields), or what went wrong."""
+        said = []
+        for _ in range(self.count):
+            try:
+                kind, *rest = await asyncio.to_thread(self.results.get, timeout=timeout)
+            except queue.Empty:
+                return f"nothing from a watcher process within {timeout:.0f} s"
+            if kind != expected:
+                return str(rest[0])
+            said.append(rest)
+        return said
+
+
+async def _drive(buy_stub: BuyStub, cid: str, n: int, fills: int, holders: _Holders,
+                 done: Event, notify: Sequence[_Notify]) -> list[str]:
+    ready = await holders.each("ready", 300)
+    if isinstance(ready, str):
+        return _failed(f"{n:,}", "-", ready)
+    open_s = max(said[0] for said in ready)
     returned: dict[int, float] = {}
     notify_cpu = [0.0] * len(notify)
     for _ in range(fills):
         cpu_before = [cpu_s(p.pid) for p in notify]
         slot, _sent, back = await _buy(buy_stub, cid)
         returned[slot] = back
-        kind, *rest = await asyncio.to_thread(get, 120)
-        if kind != "got":
-            return _failed(f"{n:,}", f"{open_s:.1f}", rest[0])
+        got = await holders.each("got", 120)
+        if isinstance(got, str):
+            return _failed(f"{n:,}", f"{open_s:.1f}", got)
         # The CPU after a pause: a write's completion is handled after the watcher had it
         # (a third of it and more at 5,000 watchers, bench/grpc_floor.py found), so CPU read
         # at once would miss it.
@@ -401,11 +425,16 @@ async def _drive(buy_stub: BuyStub, cid: str, n: int, fills: int,
             after = cpu_s(p.pid)
             if before is not None and after is not None:  # Linux: /proc
                 notify_cpu[i] += after - before
+    held = [p.watchers.value for p in notify]  # each says how many it holds (every 0.1 s)
     done.set()
-    kind, *rest = await asyncio.to_thread(get, 120)
-    if kind != "arrivals":
-        return _failed(f"{n:,}", f"{open_s:.1f}", rest[0])
-    arrivals, watcher_cpu_s, rss_mib = rest
+    said = await holders.each("arrivals", 120)
+    if isinstance(said, str):
+        return _failed(f"{n:,}", f"{open_s:.1f}", said)
+    arrivals: dict[int, list[float]] = {}
+    for times_by_slot, _cpu, _rss in said:
+        for slot, times in times_by_slot.items():
+            arrivals.setdefault(slot, []).extend(times)
+    watcher_cpu_s, rss_mib = sum(x[1] for x in said), sum(x[2] for x in said)
     lat = [(t - returned[slot]) * 1000 for slot, times in arrivals.items() for t in times]
     last = [(max(times) - returned[slot]) * 1000 for slot, times in arrivals.items()]
     p99 = pct(lat, 99)
