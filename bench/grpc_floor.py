@@ -15,7 +15,8 @@ Variants of the server (each in processes of its own, with nothing of Abc in the
   ``set_result`` wakes all N, which then read the list);
 - ``abc``: ``watcher`` on a server made as every Abc server is (``services.runtime.serve``:
   its tracing and auth interceptors, which wrap a stream's generator in another, its
-  options, health and reflection);
+  options, health and reflection); ``traced``: ``watcher`` on a bare server with Abc's
+  tracing interceptor only;
 - ``agen-set``, ``watcher-set``, ...: the same, the streams written in a set's order (by
   hash: the connections interleaved) instead of the order they opened in;
 - ``watcher``: ``agen`` with services/notify's ``Watcher`` (its queue) instead of an
@@ -64,7 +65,7 @@ import grpc
 from _report import cpu_s, header, load_average, pct, table
 
 from services.notify import Watcher
-from services.runtime import ServerConfig, serve
+from services.runtime import ServerConfig, ServerTracing, serve
 
 METHOD = "/floor.Floor/Watch"
 PER_CHANNEL = 100
@@ -136,7 +137,7 @@ async def _serve_async(kind: str, port: int, control: Queue[bytes | None],
 
     def opened() -> tuple[Callable[[], Awaitable[bytes]], Callable[[], None]]:
         """A new stream's queue: how to take its next message, how to drop it."""
-        if name in ("watcher", "abc"):
+        if name in ("watcher", "abc", "traced"):
             watcher = Watcher(["c"], lambda _cid: None)  # type: ignore[arg-type, return-value]
             watchers.add(watcher)
             return watcher.next, lambda: watchers.discard(watcher)
@@ -194,7 +195,8 @@ async def _serve_async(kind: str, port: int, control: Queue[bytes | None],
                              register)
         server, bound = served.server, served.port
     else:
-        server = grpc.aio.server(options=OPTIONS)
+        server = grpc.aio.server(options=OPTIONS,
+                                 interceptors=[ServerTracing()] if name == "traced" else None)
         register(server)
         bound = server.add_insecure_port(f"127.0.0.1:{port}")
         await server.start()
