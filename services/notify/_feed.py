@@ -44,7 +44,9 @@ class Feed:
         self.campaign: Campaign | None = None
         self.fills: deque[types_pb2.FilledSlot] = deque(maxlen=HISTORY)
         self.current: types_pb2.FilledSlot | None = None  # showing at the last sync
-        self.watchers: set[Watcher] = set()
+        # In the order they joined (a dict's keys): a fill goes out to a gateway's streams
+        # one after the other, not interleaved with every other connection's by hash.
+        self.watchers: dict[Watcher, None] = {}
         self.lock = asyncio.Lock()
         self.last_read_ms = -(10**18)  # when the last read began
         self.last_used_ms = clock()  # when a watcher or GetCampaign last asked for it

@@ -62,6 +62,7 @@ class Hub:
         self._reconciled_since_ms: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._catching_up: dict[str, asyncio.Task[None]] = {}  # by campaign, after a head event
+        self.head_events = 0  # head events of watched campaigns received
         self.head_reads = 0  # store reads a head event called for
 
     @property
@@ -138,7 +139,10 @@ class Hub:
         if event is None:
             return
         feed = self.feeds.get(event.campaign_id)
-        if feed is None or event.head <= feed.head or feed.cid in self._catching_up:
+        if feed is None:
+            return
+        self.head_events += 1
+        if event.head <= feed.head or feed.cid in self._catching_up:
             return
         self._catching_up[feed.cid] = asyncio.create_task(
             self._catch_up(feed, event.head), name=f"catch up {feed.cid}")

@@ -59,7 +59,7 @@ class NotifyServicer:
                                          str(exc)))
         finally:
             for feed in feeds:
-                feed.watchers.discard(watcher)
+                feed.watchers.pop(watcher, None)
 
     async def GetCampaign(self, request: types_pb2.GetCampaignRequest, context: Context
                           ) -> types_pb2.CampaignView:
@@ -129,7 +129,7 @@ async def _join(feed: Feed, watcher: Watcher, after: int | None
             now = updates[0].sent_at_ms
             updates += [notify_pb2.WatchUpdate(fill=f, sent_at_ms=now, source="replay")
                         for f in missed]
-        feed.watchers.add(watcher)
+        feed.watchers[watcher] = None
     return updates
 
 

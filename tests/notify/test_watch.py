@@ -386,7 +386,7 @@ async def test_a_watcher_that_falls_behind_gets_a_snapshot_then_is_closed() -> N
     with pytest.raises(FellBehind):
         await watcher.next()
     watcher.offer(_update(24))  # a closed watcher takes nothing more
-    assert watcher._queue.empty()
+    assert watcher.backlog == 0
 
 
 async def test_a_watcher_overflowing_twice_in_a_row_fell_behind() -> None:
@@ -436,7 +436,7 @@ async def test_a_watcher_that_never_reads_holds_up_no_one(tmp_path: Path,
             # and was closed: what it holds on the server stays bounded all along.
             slow = [w for w in feed.watchers if w.closed is not None]
             assert len(slow) == 1 and slow[0].resyncs == 1
-            assert slow[0]._queue.qsize() <= 1
+            assert slow[0].backlog <= 1
             # Reading at last: what fitted in flow control, in order, then the refusal.
             late: list[int] = []
             with pytest.raises(grpc.aio.AioRpcError) as refused:
