@@ -27,9 +27,10 @@ from ._settings import (
     overlaid,
 )
 from ._signals import stop_on_signals
-from ._telemetry import Telemetry, current_carrier, setup_telemetry, span_context_of
+from ._telemetry import Telemetry, current_carrier, setup_telemetry
 from ._traced_store import TracedStore
 from ._tracing_grpc import ClientTracing, ServerTracing
+from ._w3c import context_of, current_context_carrier, span_context_of
 
 __all__ = [
     "ALLOW_PLAINTEXT",
@@ -62,7 +63,9 @@ __all__ = [
     "Tokens",
     "TracedStore",
     "bearer",
+    "context_of",
     "current_carrier",
+    "current_context_carrier",
     "fault_switch",
     "is_loopback",
     "listen_setting",

@@ -39,8 +39,10 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util.types import Attributes, AttributeValue
 
+from ._current import current_span, make_current, restore
+
 MAX_EVENTS = 128  # the SDK's default OTEL_SPAN_EVENT_COUNT_LIMIT; later events are dropped
-_UNSET = Status(StatusCode.UNSET)
+UNSET_STATUS = Status(StatusCode.UNSET)  # a lean span's status until one is set
 
 
 class LeanSpan(trace.Span, ReadableSpan):
@@ -57,7 +59,7 @@ class LeanSpan(trace.Span, ReadableSpan):
         self._attributes: dict[str, AttributeValue] = dict(attributes) if attributes else {}
         self._links = links
         self._events: list[Event] = []
-        self._status = _UNSET
+        self._status = UNSET_STATUS
         self._start_time = start_time or time.time_ns()
         self._end_time: int | None = None
         self._resource, self._instrumentation_scope = provider.resource, scope
@@ -138,23 +140,30 @@ class LeanTracer(trace.Tracer):
 
     def __init__(self, scope: InstrumentationScope, provider: LeanTracerProvider) -> None:
         self._scope, self._provider = scope, provider
+        self._span_ids = provider.id_generator.generate_span_id
 
     def start_span(self, name: str, context: context_api.Context | None = None,
                    kind: SpanKind = SpanKind.INTERNAL, attributes: Attributes = None,
                    links: Sequence[Link] | None = (), start_time: int | None = None,
                    record_exception: bool = True,
                    set_status_on_exception: bool = True) -> trace.Span:
-        parent_span = trace.get_current_span(context)
-        parent = parent_span.get_span_context()
-        provider = self._provider
+        parent_span = current_span() if context is None else trace.get_current_span(context)
         links = links or ()
-        if parent.is_remote or not parent.trace_flags.sampled or not parent_span.is_recording():
-            return self._sampled(name, context, parent, kind, attributes, links, start_time,
-                                 record_exception, set_status_on_exception)
-        own = SpanContext(parent.trace_id, provider.id_generator.generate_span_id(), False,
-                          parent.trace_flags, parent.trace_state)
-        return LeanSpan(name, own, parent, kind, attributes, links, start_time, self._scope,
-                        provider, record_exception, set_status_on_exception)
+        if type(parent_span) is LeanSpan and parent_span._end_time is None:
+            parent = parent_span._context
+            if parent.trace_flags & 1:  # sampled (a lean span may be RECORD_ONLY)
+                # SpanContext's own checks skipped: the parent's ids are valid, a span id
+                # from the generator is not 0.
+                own: SpanContext = tuple.__new__(SpanContext, (
+                    parent.trace_id, self._span_ids(), False, parent.trace_flags,
+                    parent.trace_state, True))
+                return LeanSpan(name, own, parent, kind, attributes, links, start_time,
+                                self._scope, self._provider, record_exception,
+                                set_status_on_exception)
+        else:
+            parent = parent_span.get_span_context()
+        return self._sampled(name, context, parent, kind, attributes, links, start_time,
+                             record_exception, set_status_on_exception)
 
     def _sampled(self, name: str, context: context_api.Context | None, parent: SpanContext,
                  kind: SpanKind, attributes: Attributes, links: Sequence[Link],
@@ -206,12 +215,12 @@ class _CurrentSpan(ContextDecorator):
 
     def __enter__(self) -> trace.Span:
         self._span = span = self._tracer.start_span(*self._start)
-        self._token = context_api.attach(trace.set_span_in_context(span))
+        self._token = make_current(span)
         return span
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        context_api.detach(self._token)  # type: ignore[arg-type]
+        restore(self._token)
         span = self._span
         if isinstance(exc, Exception) and span.is_recording():
             if self._record_exception:

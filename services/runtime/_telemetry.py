@@ -15,17 +15,16 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from opentelemetry import context, metrics, trace
+from opentelemetry import metrics, trace
 from opentelemetry.trace import Link, Span, SpanContext, StatusCode, Tracer
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.store import CasMismatch, DocumentStore, Exists, NotFound
 
+from ._current import current_span, make_current, restore
 from ._traced_store import TracedStore
+from ._w3c import Carrier, carrier_of, span_context_of
 
 TRACER_NAME = "abc"
-_W3C = TraceContextTextMapPropagator()
-Carrier = dict[str, str]
 
 
 def exporting(env: Mapping[str, str] = os.environ) -> bool:
@@ -79,27 +78,37 @@ class _Step:
         self._token: object = None
 
     def __enter__(self) -> None:
-        parent = trace.get_current_span().get_span_context()
+        parent = current_span().get_span_context()
         if parent.is_valid and not parent.trace_flags.sampled:
             return  # a step of a trace the sampler dropped: dropped with it, at no cost
         links = _links(self._links, parent) if self._links else ()
         self._span = span = self._tracer.start_span(
-            self._name, attributes={f"abc.{k}": v for k, v in self._attributes.items()},
+            self._name, attributes={_key(k): v for k, v in self._attributes.items()},
             links=links, record_exception=False, set_status_on_exception=False)
-        self._token = context.attach(trace.set_span_in_context(span))
+        self._token = make_current(span)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  _tb: object) -> None:
         span = self._span
         if span is None:
             return
-        context.detach(self._token)  # type: ignore[arg-type]
+        restore(self._token)
         # A lost race (exists, cas mismatch, not found) is how the protocol learns, not a
         # failure: its store event says so (TracedStore), the step's status stays unset.
         if isinstance(exc, Exception) and not isinstance(exc, Exists | CasMismatch | NotFound):
             span.record_exception(exc)
             span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
         span.end()
+
+
+_KEYS: dict[str, str] = {}  # a step attribute's name: its span attribute's (abc.<name>)
+
+
+def _key(name: str) -> str:
+    found = _KEYS.get(name)
+    if found is None:
+        found = _KEYS[name] = f"abc.{name}"  # bounded: the journal's few names
+    return found
 
 
 def _links(carriers: Sequence[Carrier], current: SpanContext) -> list[Link]:
@@ -116,20 +125,10 @@ def current_carrier() -> Carrier | None:
     or None when nothing is being traced, or the trace is not sampled (a link to it would lead
     nowhere). Written as W3C's propagator writes it, without its machinery: a purchase keeps
     its carrier in its lock and its fill."""
-    current = trace.get_current_span().get_span_context()
-    if not current.is_valid or not current.trace_flags.sampled:
+    current = current_span().get_span_context()
+    if not current.trace_flags.sampled:
         return None
-    carrier = {"traceparent": f"00-{current.trace_id:032x}-{current.span_id:016x}-"
-                              f"{current.trace_flags:02x}"}
-    if current.trace_state:
-        carrier["tracestate"] = current.trace_state.to_header()
-    return carrier
-
-
-def span_context_of(carrier: Mapping[str, str]) -> SpanContext | None:
-    """The span context a W3C carrier names (None if it names none)."""
-    ctx = trace.get_current_span(_W3C.extract(carrier)).get_span_context()
-    return ctx if ctx.is_valid else None
+    return carrier_of(current)
 
 
 def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = None,
