@@ -97,7 +97,8 @@ SURFACES: dict[str, list[str]] = {
     "services.gateway": ["GATEWAY_SETTINGS", "GatewayConfig", "create_app", "setup_tracing"],
     "services.settings": ["ConfigError", "Environ", "Setting", "overlaid"],
     "services.runtime": [
-        "ALLOW_PLAINTEXT", "AuthInterceptor", "ClientTracing", "ConfigError", "Environ",
+        "ALLOW_PLAINTEXT", "AuthInterceptor", "ClientTracing", "ConfigError", "Durations",
+        "Environ",
         "FAULT_ENV", "FAULT_EXIT_CODE", "FaultConfigError", "LOG_LEVEL", "NATS_URL",
         "NOTIFY_LISTEN", "NatsLink", "PAYOUT_SETTINGS", "PURCHASE_LISTEN", "Role",
         "STORE_URL", "Served", "ServerConfig", "ServerConfigError", "ServerTracing",

@@ -2,6 +2,7 @@
 NATS link; logging; the test-only fault switch. Thin on purpose."""
 
 from ._auth import AuthInterceptor, Role, TokenError, Tokens, bearer
+from ._durations import Durations
 from ._faults import ENV as FAULT_ENV
 from ._faults import EXIT_CODE as FAULT_EXIT_CODE
 from ._faults import FaultConfigError, fault_switch
@@ -49,6 +50,7 @@ __all__ = [
     "AuthInterceptor",
     "ClientTracing",
     "ConfigError",
+    "Durations",
     "Environ",
     "FaultConfigError",
     "NatsLink",

@@ -21,6 +21,7 @@ from opentelemetry.trace import Link, Span, SpanContext, StatusCode, Tracer
 from services.store import CasMismatch, DocumentStore, Exists, NotFound
 
 from ._current import current_span, make_current, restore
+from ._durations import Durations
 from ._traced_store import TracedStore
 from ._w3c import Carrier, carrier_of, span_context_of
 
@@ -140,10 +141,10 @@ def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = N
         return Telemetry(trace.get_tracer(TRACER_NAME), enabled=False)
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from ._durations_export import DurationsReader
     from ._lean_spans import LeanTracerProvider
     from ._otlp_wire import WireSpanExporter
 
@@ -155,7 +156,8 @@ def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = N
     tracer_provider = LeanTracerProvider(resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(WireSpanExporter()))
     meter_provider = MeterProvider(resource=resource, metric_readers=[
-        PeriodicExportingMetricReader(OTLPMetricExporter())])
+        DurationsReader(OTLPMetricExporter(), resource)])
+    Durations.exporting = True
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     return Telemetry(trace.get_tracer(TRACER_NAME), enabled=True,
