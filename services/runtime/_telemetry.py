@@ -135,18 +135,19 @@ def current_carrier() -> Carrier | None:
 def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = None,
                     env: Mapping[str, str] = os.environ) -> Telemetry:
     """Install the SDK's providers when exporting is configured; else stay on the no-op API.
-    Spans are lean (``_lean_spans``), batched by the SDK's BatchSpanProcessor (``OTEL_BSP_*``)
+    Spans are lean (``_lean_spans``), batched as the SDK's BatchSpanProcessor batches them
+    (``OTEL_BSP_*``; ``_span_batches``)
     and sent by the SDK's OTLP/gRPC exporter with our encoding (``_otlp_wire``)."""
     if not exporting(env):
         return Telemetry(trace.get_tracer(TRACER_NAME), enabled=False)
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from ._durations_export import DurationsReader
     from ._lean_spans import LeanTracerProvider
     from ._otlp_wire import WireSpanExporter
+    from ._span_batches import SpanBatches
 
     resource = Resource.create({
         "service.name": service,
@@ -154,7 +155,7 @@ def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = N
         **(attributes or {}),
     })
     tracer_provider = LeanTracerProvider(resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(WireSpanExporter()))
+    tracer_provider.add_span_processor(SpanBatches(WireSpanExporter()))
     meter_provider = MeterProvider(resource=resource, metric_readers=[
         DurationsReader(OTLPMetricExporter(), resource)])
     Durations.exporting = True
