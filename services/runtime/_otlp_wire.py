@@ -46,12 +46,8 @@ _UNSET_STATUS = b"\x7a\x00"  # the SDK's encoder always sends a status, empty wh
 # instrumentation cannot grow them without end).
 _TEXTS: dict[tuple[bytes, str], bytes] = {}
 _MAX_TEXTS = 4096
-# Whole attributes too: most repeat (rpc.method Buy, messaging.system nats, a campaign's id
-# on each of its purchase's steps); the first _MAX_PAIRS seen are kept.
-_PAIRS: dict[tuple[bytes, str, type, Any], bytes] = {}
-_MAX_PAIRS = 16384
+_KEYS: dict[str, bytes] = {}  # an attribute's key, encoded as KeyValue's field 1
 _NAMED: dict[tuple[str, SpanKind], bytes] = {}  # a span's name and kind, encoded
-_SCALARS = frozenset({str, int, bool, float})
 
 
 def _varint(n: int) -> bytes:
@@ -105,22 +101,32 @@ def _value(value: Any) -> bytes:
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Each attribute as a KeyValue in field ``tag``."""
+    """Each attribute as a KeyValue in field ``tag``; short strings and ints (most of ours)
+    written in one go."""
     if not attributes:
         return b""
     out = []
     for key, value in attributes.items():
+        name = _KEYS.get(key)
+        if name is None:
+            name = _text(b"\x0a", key)
+            if len(_KEYS) < _MAX_TEXTS:
+                _KEYS[key] = name
         kind = type(value)
-        if kind not in _SCALARS:
-            out.append(_field(tag, _known_text(b"\x0a", key) + _field(b"\x12", _value(value))))
-            continue
-        pair = (tag, key, kind, value)  # the type too: True == 1, and hashes so
-        found = _PAIRS.get(pair)
-        if found is None:
-            found = _field(tag, _known_text(b"\x0a", key) + _field(b"\x12", _value(value)))
-            if len(_PAIRS) < _MAX_PAIRS:
-                _PAIRS[pair] = found
-        out.append(found)
+        if kind is str:
+            text = value.encode()
+            n = len(text)
+            if n < 0x7E:  # the AnyValue's length, n + 2, is one byte too
+                pair = name + b"\x12" + _BYTES[n + 2] + b"\x0a" + _BYTES[n] + text
+            else:
+                pair = name + _field(b"\x12", _field(b"\x0a", text))
+        elif kind is int:
+            number = _varint(value & _UINT64)  # int64: two's complement, 10 bytes if < 0
+            pair = name + b"\x12" + _BYTES[len(number) + 1] + b"\x18" + number
+        else:
+            pair = name + _field(b"\x12", _value(value))
+        n = len(pair)
+        out.append(tag + (_BYTES[n] if n < 0x80 else _varint(n)) + pair)
     return b"".join(out)
 
 
