@@ -12,14 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_left
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from opentelemetry.sdk.metrics.export import (
-    AggregationTemporality,
-    Histogram,
-    HistogramDataPoint,
-    Metric,
-)
+if TYPE_CHECKING:  # the SDK only where metrics are exported (collect)
+    from opentelemetry.sdk.metrics.export import AggregationTemporality, Metric
 
 BOUNDS = (0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0,
           5000.0, 7500.0, 10000.0)  # the SDK's default explicit bucket boundaries
@@ -59,6 +55,13 @@ class Durations:
     def collect(self, temporality: AggregationTemporality) -> Metric | None:
         """What was recorded as the SDK's histogram: since the start (cumulative) or since
         the last collect (delta); None if nothing was."""
+        from opentelemetry.sdk.metrics.export import (
+            AggregationTemporality,
+            Histogram,
+            HistogramDataPoint,
+            Metric,
+        )
+
         now = time.time_ns()
         with self._lock:
             points = {k: list(v) for k, v in self._points.items()}

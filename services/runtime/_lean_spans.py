@@ -48,6 +48,14 @@ UNSET_STATUS = Status(StatusCode.UNSET)  # a lean span's status until one is set
 class LeanSpan(trace.Span, ReadableSpan):
     """A recording span, ended once; not thread-safe (its spans live on one event loop)."""
 
+    # What most spans keep, shared until a span changes it (fewer sets and objects per span).
+    _events: list[Event] | tuple[()] = ()
+    _status = UNSET_STATUS
+    _end_time: int | None = None
+    _instrumentation_info = None
+    _record_exception = True
+    _set_status_on_exception = True
+
     def __init__(self, name: str, context: SpanContext, parent: SpanContext | None,
                  kind: SpanKind, attributes: Attributes, links: Sequence[Link],
                  start_time: int | None, scope: InstrumentationScope,
@@ -58,15 +66,13 @@ class LeanSpan(trace.Span, ReadableSpan):
         self._context: SpanContext = context
         self._attributes: dict[str, AttributeValue] = dict(attributes) if attributes else {}
         self._links = links
-        self._events: list[Event] = []
-        self._status = UNSET_STATUS
         self._start_time = start_time or time.time_ns()
-        self._end_time: int | None = None
         self._resource, self._instrumentation_scope = provider.resource, scope
-        self._instrumentation_info = None
         self._provider = provider
-        self._record_exception = record_exception
-        self._set_status_on_exception = set_status_on_exception
+        if not record_exception:
+            self._record_exception = False
+        if not set_status_on_exception:
+            self._set_status_on_exception = False
 
     def get_span_context(self) -> SpanContext:
         return self._context
@@ -85,7 +91,11 @@ class LeanSpan(trace.Span, ReadableSpan):
     def add_event(self, name: str, attributes: Attributes = None,
                   timestamp: int | None = None) -> None:
         if self._end_time is None and len(self._events) < MAX_EVENTS:
-            self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+            event = Event(name, attributes, timestamp or time.time_ns())
+            if self._events:
+                self._events.append(event)
+            else:
+                self._events = [event]
 
     def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
         if self._end_time is None and context.is_valid:
@@ -164,6 +174,18 @@ class LeanTracer(trace.Tracer):
             parent = parent_span.get_span_context()
         return self._sampled(name, context, parent, kind, attributes, links, start_time,
                              record_exception, set_status_on_exception)
+
+    def child_of(self, parent: LeanSpan, name: str, attributes: Attributes,
+                 links: Sequence[Link]) -> LeanSpan:
+        """``start_span(name, attributes=..., links=..., record_exception=False,
+        set_status_on_exception=False)`` under ``parent``, a lean span that is recording and
+        sampled (the caller knows), without looking for the current span again."""
+        context = parent._context
+        own: SpanContext = tuple.__new__(SpanContext, (
+            context.trace_id, self._span_ids(), False, context.trace_flags,
+            context.trace_state, True))
+        return LeanSpan(name, own, context, SpanKind.INTERNAL, attributes, links, None,
+                        self._scope, self._provider, False, False)
 
     def _sampled(self, name: str, context: context_api.Context | None, parent: SpanContext,
                  kind: SpanKind, attributes: Attributes, links: Sequence[Link],

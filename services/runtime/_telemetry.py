@@ -14,6 +14,7 @@ import socket
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Link, Span, SpanContext, StatusCode, Tracer
@@ -25,7 +26,11 @@ from ._durations import Durations
 from ._traced_store import TracedStore
 from ._w3c import Carrier, carrier_of, span_context_of
 
+if TYPE_CHECKING:
+    from ._lean_spans import LeanSpan, LeanTracer
+
 TRACER_NAME = "abc"
+_lean_span: type | None = None  # LeanSpan, once setup_telemetry has imported it (off: never)
 
 
 def exporting(env: Mapping[str, str] = os.environ) -> bool:
@@ -43,11 +48,12 @@ class Telemetry:
 
     tracer: Tracer
     enabled: bool
+    lean: bool = False  # tracer is a LeanTracer: steps under a lean span take a short cut
     _shutdown: list[object] = field(default_factory=list)
 
     def span(self, name: str, attributes: Mapping[str, str | int],
              links: Sequence[Carrier]) -> AbstractContextManager[None]:
-        return _Step(self.tracer, name, attributes, links)
+        return _Step(self.tracer, self.lean, name, attributes, links)
 
     def trace_context(self) -> Carrier | None:
         return current_carrier()
@@ -69,19 +75,31 @@ class _Step:
     it starts is its child; an exception fails it, except a lost race. A plain context
     manager, as cheap as it gets: a purchase opens six (services/runtime/_lean_spans.py)."""
 
-    __slots__ = ("_attributes", "_links", "_name", "_span", "_token", "_tracer")
+    __slots__ = ("_attributes", "_lean", "_links", "_name", "_span", "_token", "_tracer")
 
-    def __init__(self, tracer: Tracer, name: str, attributes: Mapping[str, str | int],
-                 links: Sequence[Carrier]) -> None:
-        self._tracer, self._name, self._attributes, self._links = (tracer, name, attributes,
-                                                                   links)
+    def __init__(self, tracer: Tracer, lean: bool, name: str,
+                 attributes: Mapping[str, str | int], links: Sequence[Carrier]) -> None:
+        self._tracer, self._lean, self._name = tracer, lean, name
+        self._attributes, self._links = attributes, links
         self._span: Span | None = None
         self._token: object = None
 
     def __enter__(self) -> None:
-        parent = current_span().get_span_context()
+        current = current_span()
+        if type(current) is _lean_span:  # the usual case: under the call's or a step's span
+            lean = cast("LeanSpan", current)
+            parent = lean._context
+            if not parent.trace_flags & 1:
+                return  # a step of a trace the sampler dropped: dropped with it, at no cost
+            if lean._end_time is None and self._lean:
+                self._span = child = cast("LeanTracer", self._tracer).child_of(
+                    lean, self._name, {_key(k): v for k, v in self._attributes.items()},
+                    _links(self._links, parent) if self._links else ())
+                self._token = make_current(child)
+                return
+        parent = current.get_span_context()
         if parent.is_valid and not parent.trace_flags.sampled:
-            return  # a step of a trace the sampler dropped: dropped with it, at no cost
+            return
         links = _links(self._links, parent) if self._links else ()
         self._span = span = self._tracer.start_span(
             self._name, attributes={_key(k): v for k, v in self._attributes.items()},
@@ -145,7 +163,7 @@ def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = N
     from opentelemetry.sdk.resources import Resource
 
     from ._durations_export import DurationsReader
-    from ._lean_spans import LeanTracerProvider
+    from ._lean_spans import LeanSpan, LeanTracer, LeanTracerProvider
     from ._otlp_wire import WireSpanExporter
     from ._span_batches import SpanBatches
 
@@ -161,5 +179,8 @@ def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = N
     Durations.exporting = True
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
-    return Telemetry(trace.get_tracer(TRACER_NAME), enabled=True,
+    global _lean_span
+    _lean_span = LeanSpan
+    tracer = trace.get_tracer(TRACER_NAME)
+    return Telemetry(tracer, enabled=True, lean=isinstance(tracer, LeanTracer),
                      _shutdown=[tracer_provider, meter_provider])
