@@ -12,6 +12,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 from ._auth import OPEN_PREFIXES
+from ._current import make_current, restore
 from ._w3c import context_of
 
 if TYPE_CHECKING:
@@ -58,17 +59,23 @@ class ServerTracing(_ServerInterceptor):
             inner: Any = handler.unary_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-                with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER,
-                                                  attributes=attributes,
-                                                  record_exception=False,
-                                                  set_status_on_exception=False) as span:
-                    try:
-                        response = await inner(request, context)
-                    except BaseException as exc:
-                        _record(span, context, exc)
-                        raise
+                # start_as_current_span's work, without the two context managers around it:
+                # a purchase is one call.
+                span = tracer.start_span(method, context=parent, kind=SpanKind.SERVER,
+                                         attributes=attributes, record_exception=False,
+                                         set_status_on_exception=False)
+                token = make_current(span)
+                try:
+                    response = await inner(request, context)
+                except BaseException as exc:
+                    _record(span, context, exc)
+                    raise
+                else:
                     _record(span, context)
                     return response
+                finally:
+                    restore(token)
+                    span.end()
 
             return grpc.unary_unary_rpc_method_handler(unary, **kw)
         if handler.unary_stream:
