@@ -93,7 +93,7 @@ class _Step:
                 return  # a step of a trace the sampler dropped: dropped with it, at no cost
             if lean._end_time is None and self._lean:
                 self._span = child = cast("LeanTracer", self._tracer).child_of(
-                    lean, self._name, {_key(k): v for k, v in self._attributes.items()},
+                    lean, self._name, {_attribute_name(k): v for k, v in self._attributes.items()},
                     _links(self._links, parent) if self._links else ())
                 self._token = make_current(child)
                 return
@@ -102,7 +102,7 @@ class _Step:
             return
         links = _links(self._links, parent) if self._links else ()
         self._span = span = self._tracer.start_span(
-            self._name, attributes={_key(k): v for k, v in self._attributes.items()},
+            self._name, attributes={_attribute_name(k): v for k, v in self._attributes.items()},
             links=links, record_exception=False, set_status_on_exception=False)
         self._token = make_current(span)
 
@@ -120,13 +120,13 @@ class _Step:
         span.end()
 
 
-_KEYS: dict[str, str] = {}  # a step attribute's name: its span attribute's (abc.<name>)
+_NAMES: dict[str, str] = {}  # a step attribute's name: its span attribute's (abc.<name>)
 
 
-def _key(name: str) -> str:
-    found = _KEYS.get(name)
+def _attribute_name(name: str) -> str:
+    found = _NAMES.get(name)
     if found is None:
-        found = _KEYS[name] = f"abc.{name}"  # bounded: the journal's few names
+        found = _NAMES[name] = f"abc.{name}"  # bounded: the journal's few names
     return found
 
 
