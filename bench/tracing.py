@@ -159,7 +159,7 @@ def _server_env(variant: str, collector: RawCollector) -> dict[str, str]:
     env = clean_env()
     if variant == "off":
         return env
-    # The SDK's defaults otherwise (batch span processor, metrics every 60 s).
+    # The defaults otherwise (OTEL_BSP_*: a batch of 512 or every 5 s; metrics every 60 s).
     env.update(OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.port}",
                OTEL_EXPORTER_OTLP_INSECURE="true", OTEL_TRACES_SAMPLER="always_on")
     if variant == "sampled":
@@ -277,7 +277,7 @@ class _Bench:
               f"(every finished slot publishes its fill event): **off** has no `OTEL_*` "
               f"settings (the API's no-op tracer); **on** exports every span and metric by "
               f"OTLP/gRPC to a collector in the bench process (`OTEL_TRACES_SAMPLER=always_on`, "
-              f"the SDK's default batch span processor); **sampled** is the same with "
+              f"batched by the default `OTEL_BSP_*` settings); **sampled** is the same with "
               f"`OTEL_TRACES_SAMPLER=parentbased_traceidratio`, "
               f"`OTEL_TRACES_SAMPLER_ARG={SAMPLED_RATIO}`, for contrast. {self.clients} "
               f"concurrent gRPC clients (grpc.aio, one channel), each with its own account, "

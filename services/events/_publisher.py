@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nats.errors import Error as NatsError
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from services.api.abc.v1 import events_pb2
 from services.journal import Finished
 from services.messages import fill_event
-from services.runtime import NatsLink
+from services.runtime import NatsLink, context_of, current_context_carrier
 
 from ._subjects import fill_subject, head_subject
 
@@ -53,8 +53,7 @@ class EventPublisher:
         """Queue the fill event of ``finished``; never blocks (the journal calls this)."""
         if self._link is None:
             return
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # the finishing span's context, for the publish span
+        carrier = current_context_carrier()  # the finishing span's, for the publish span
 
         def payload(now_ms: int) -> bytes:
             return fill_event(finished, self._publisher, now_ms).SerializeToString()
@@ -113,14 +112,13 @@ class EventPublisher:
             await client.publish(item.subject, item.payload(self._clock()))
             return
         with tracer.start_as_current_span(f"{item.subject} publish",
-                                          context=propagate.extract(item.carrier),
+                                          context=context_of(item.carrier),
                                           kind=SpanKind.PRODUCER,
                                           attributes={"messaging.system": "nats",
                                                       "messaging.destination.name": item.subject,
                                                       "abc.slot": item.slot or 0}):
-            headers: dict[str, str] = {}
-            propagate.inject(headers)
-            await client.publish(item.subject, item.payload(self._clock()), headers=headers)
+            await client.publish(item.subject, item.payload(self._clock()),
+                                 headers=current_context_carrier())
 
     def _drop(self, why: str) -> None:
         self.dropped += 1

@@ -27,6 +27,7 @@ from services.journal import (
     User,
 )
 from services.messages import campaign_message, filler_message, price_curve
+from services.runtime import Durations
 
 from . import _messages as msg
 from ._errors import FILLER_FIELDS, refuse
@@ -37,8 +38,8 @@ from ._withdrawals import WithdrawalServicer
 
 Context = grpc.aio.ServicerContext[Any, Any]
 _meter = metrics.get_meter("abc.purchase")
-purchase_ms = _meter.create_histogram("abc.purchase.duration", unit="ms",
-                                      description="Buy calls, by outcome")
+purchase_ms = Durations("abc.purchase", "abc.purchase.duration", "ms", "Buy calls, by outcome",
+                        "outcome")
 lost_races = _meter.create_counter("abc.purchase.lost_races", description="Buy calls that lost "
                                    "the race for their slot")
 
@@ -113,7 +114,7 @@ class PurchaseServicer(WithdrawalServicer, PayoutServicer, ListingServicer, Pass
         outcome = await self.journal.buy(r.user_id, r.campaign_id, r.max_price,
                                          r.filler_id or None, r.keep_trying)
         name = type(outcome).__name__
-        purchase_ms.record((time.perf_counter() - started) * 1000, {"outcome": name})
+        purchase_ms.record((time.perf_counter() - started) * 1000, name)
         if isinstance(outcome, LostRace):
             lost_races.add(1)
         if not isinstance(outcome, Bought):

@@ -2,6 +2,7 @@
 NATS link; logging; the test-only fault switch. Thin on purpose."""
 
 from ._auth import AuthInterceptor, Role, TokenError, Tokens, bearer
+from ._durations import Durations
 from ._faults import ENV as FAULT_ENV
 from ._faults import EXIT_CODE as FAULT_EXIT_CODE
 from ._faults import FaultConfigError, fault_switch
@@ -27,9 +28,10 @@ from ._settings import (
     overlaid,
 )
 from ._signals import stop_on_signals
-from ._telemetry import Telemetry, current_carrier, setup_telemetry, span_context_of
+from ._telemetry import Telemetry, current_carrier, setup_telemetry
 from ._traced_store import TracedStore
 from ._tracing_grpc import ClientTracing, ServerTracing
+from ._w3c import context_of, current_context_carrier, span_context_of
 
 __all__ = [
     "ALLOW_PLAINTEXT",
@@ -48,6 +50,7 @@ __all__ = [
     "AuthInterceptor",
     "ClientTracing",
     "ConfigError",
+    "Durations",
     "Environ",
     "FaultConfigError",
     "NatsLink",
@@ -62,7 +65,9 @@ __all__ = [
     "Tokens",
     "TracedStore",
     "bearer",
+    "context_of",
     "current_carrier",
+    "current_context_carrier",
     "fault_switch",
     "is_loopback",
     "listen_setting",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ContextDecorator
 from types import TracebackType
 from typing import Any
@@ -39,12 +39,22 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util.types import Attributes, AttributeValue
 
+from ._current import current_span, make_current, restore
+
 MAX_EVENTS = 128  # the SDK's default OTEL_SPAN_EVENT_COUNT_LIMIT; later events are dropped
-_UNSET = Status(StatusCode.UNSET)
+UNSET_STATUS = Status(StatusCode.UNSET)  # a lean span's status until one is set
 
 
 class LeanSpan(trace.Span, ReadableSpan):
     """A recording span, ended once; not thread-safe (its spans live on one event loop)."""
+
+    # What most spans keep, shared until a span changes it (fewer sets and objects per span).
+    _events: list[Event] | tuple[()] = ()
+    _status = UNSET_STATUS
+    _end_time: int | None = None
+    _instrumentation_info = None
+    _record_exception = True
+    _set_status_on_exception = True
 
     def __init__(self, name: str, context: SpanContext, parent: SpanContext | None,
                  kind: SpanKind, attributes: Attributes, links: Sequence[Link],
@@ -56,15 +66,13 @@ class LeanSpan(trace.Span, ReadableSpan):
         self._context: SpanContext = context
         self._attributes: dict[str, AttributeValue] = dict(attributes) if attributes else {}
         self._links = links
-        self._events: list[Event] = []
-        self._status = _UNSET
         self._start_time = start_time or time.time_ns()
-        self._end_time: int | None = None
         self._resource, self._instrumentation_scope = provider.resource, scope
-        self._instrumentation_info = None
-        self._processor: SpanProcessor = provider.spans
-        self._record_exception = record_exception
-        self._set_status_on_exception = set_status_on_exception
+        self._provider = provider
+        if not record_exception:
+            self._record_exception = False
+        if not set_status_on_exception:
+            self._set_status_on_exception = False
 
     def get_span_context(self) -> SpanContext:
         return self._context
@@ -83,7 +91,11 @@ class LeanSpan(trace.Span, ReadableSpan):
     def add_event(self, name: str, attributes: Attributes = None,
                   timestamp: int | None = None) -> None:
         if self._end_time is None and len(self._events) < MAX_EVENTS:
-            self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+            event = Event(name, attributes, timestamp or time.time_ns())
+            if self._events:
+                self._events.append(event)
+            else:
+                self._events = [event]
 
     def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
         if self._end_time is None and context.is_valid:
@@ -127,7 +139,7 @@ class LeanSpan(trace.Span, ReadableSpan):
     def end(self, end_time: int | None = None) -> None:
         if self._end_time is None:
             self._end_time = end_time or time.time_ns()
-            self._processor.on_end(self)
+            self._provider.span_ended(self)
 
 
 class LeanTracer(trace.Tracer):
@@ -138,23 +150,42 @@ class LeanTracer(trace.Tracer):
 
     def __init__(self, scope: InstrumentationScope, provider: LeanTracerProvider) -> None:
         self._scope, self._provider = scope, provider
+        self._span_ids = provider.id_generator.generate_span_id
 
     def start_span(self, name: str, context: context_api.Context | None = None,
                    kind: SpanKind = SpanKind.INTERNAL, attributes: Attributes = None,
                    links: Sequence[Link] | None = (), start_time: int | None = None,
                    record_exception: bool = True,
                    set_status_on_exception: bool = True) -> trace.Span:
-        parent_span = trace.get_current_span(context)
-        parent = parent_span.get_span_context()
-        provider = self._provider
+        parent_span = current_span() if context is None else trace.get_current_span(context)
         links = links or ()
-        if parent.is_remote or not parent.trace_flags.sampled or not parent_span.is_recording():
-            return self._sampled(name, context, parent, kind, attributes, links, start_time,
-                                 record_exception, set_status_on_exception)
-        own = SpanContext(parent.trace_id, provider.id_generator.generate_span_id(), False,
-                          parent.trace_flags, parent.trace_state)
-        return LeanSpan(name, own, parent, kind, attributes, links, start_time, self._scope,
-                        provider, record_exception, set_status_on_exception)
+        if type(parent_span) is LeanSpan and parent_span._end_time is None:
+            parent = parent_span._context
+            if parent.trace_flags & 1:  # sampled (a lean span may be RECORD_ONLY)
+                # SpanContext's own checks skipped: the parent's ids are valid, a span id
+                # from the generator is not 0.
+                own: SpanContext = tuple.__new__(SpanContext, (
+                    parent.trace_id, self._span_ids(), False, parent.trace_flags,
+                    parent.trace_state, True))
+                return LeanSpan(name, own, parent, kind, attributes, links, start_time,
+                                self._scope, self._provider, record_exception,
+                                set_status_on_exception)
+        else:
+            parent = parent_span.get_span_context()
+        return self._sampled(name, context, parent, kind, attributes, links, start_time,
+                             record_exception, set_status_on_exception)
+
+    def child_of(self, parent: LeanSpan, name: str, attributes: Attributes,
+                 links: Sequence[Link]) -> LeanSpan:
+        """``start_span(name, attributes=..., links=..., record_exception=False,
+        set_status_on_exception=False)`` under ``parent``, a lean span that is recording and
+        sampled (the caller knows), without looking for the current span again."""
+        context = parent._context
+        own: SpanContext = tuple.__new__(SpanContext, (
+            context.trace_id, self._span_ids(), False, context.trace_flags,
+            context.trace_state, True))
+        return LeanSpan(name, own, context, SpanKind.INTERNAL, attributes, links, None,
+                        self._scope, self._provider, False, False)
 
     def _sampled(self, name: str, context: context_api.Context | None, parent: SpanContext,
                  kind: SpanKind, attributes: Attributes, links: Sequence[Link],
@@ -206,12 +237,12 @@ class _CurrentSpan(ContextDecorator):
 
     def __enter__(self) -> trace.Span:
         self._span = span = self._tracer.start_span(*self._start)
-        self._token = context_api.attach(trace.set_span_in_context(span))
+        self._token = make_current(span)
         return span
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        context_api.detach(self._token)  # type: ignore[arg-type]
+        restore(self._token)
         span = self._span
         if isinstance(exc, Exception) and span.is_recording():
             if self._record_exception:
@@ -229,7 +260,15 @@ class LeanTracerProvider(TracerProvider):
 
     def __init__(self, resource: Resource) -> None:
         self.spans = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
+        self.span_ended: Callable[[ReadableSpan], None] = self.spans.on_end
         super().__init__(resource=resource, active_span_processor=self.spans)
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        """As the SDK's; with one processor, a span's end goes to it straight."""
+        super().add_span_processor(span_processor)
+        processors = self.spans._span_processors
+        self.span_ended = (processors[0].on_end if len(processors) == 1
+                           else self.spans.on_end)
 
     def get_tracer(self, instrumenting_module_name: str,
                    instrumenting_library_version: str | None = None,

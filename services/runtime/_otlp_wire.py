@@ -22,11 +22,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, SpanKind, Status
+
+from ._lean_spans import UNSET_STATUS, LeanSpan
 
 EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 _fixed64 = struct.Struct("<Q").pack
 _double = struct.Struct("<d").pack
+_ids = struct.Struct(">HQQHQ").pack  # trace_id (two halves) and span_id, with their tags
+_parent_id = struct.Struct(">HQ").pack
+_times = struct.Struct("<BQBQ").pack  # start and end, with their tags
+_LOW64 = (1 << 64) - 1
 _UINT64 = 0xFFFF_FFFF_FFFF_FFFF
 _BYTES = tuple(bytes((n,)) for n in range(0x80))  # the one-byte varints
 # Span.flags (fixed32, field 16): the SDK's encoder says whether the parent's is_remote is
@@ -40,11 +46,8 @@ _UNSET_STATUS = b"\x7a\x00"  # the SDK's encoder always sends a status, empty wh
 # instrumentation cannot grow them without end).
 _TEXTS: dict[tuple[bytes, str], bytes] = {}
 _MAX_TEXTS = 4096
-# Whole attributes too: most repeat (rpc.method Buy, messaging.system nats, a campaign's id
-# on each of its purchase's steps); the first _MAX_PAIRS seen are kept.
-_PAIRS: dict[tuple[bytes, str, type, Any], bytes] = {}
-_MAX_PAIRS = 16384
-_SCALARS = frozenset({str, int, bool, float})
+_KEYS: dict[str, bytes] = {}  # an attribute's key, encoded as KeyValue's field 1
+_NAMED: dict[tuple[str, SpanKind], bytes] = {}  # a span's name and kind, encoded
 
 
 def _varint(n: int) -> bytes:
@@ -98,22 +101,32 @@ def _value(value: Any) -> bytes:
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Each attribute as a KeyValue in field ``tag``."""
+    """Each attribute as a KeyValue in field ``tag``; short strings and ints (most of ours)
+    written in one go."""
     if not attributes:
         return b""
     out = []
     for key, value in attributes.items():
+        name = _KEYS.get(key)
+        if name is None:
+            name = _text(b"\x0a", key)
+            if len(_KEYS) < _MAX_TEXTS:
+                _KEYS[key] = name
         kind = type(value)
-        if kind not in _SCALARS:
-            out.append(_field(tag, _known_text(b"\x0a", key) + _field(b"\x12", _value(value))))
-            continue
-        pair = (tag, key, kind, value)  # the type too: True == 1, and hashes so
-        found = _PAIRS.get(pair)
-        if found is None:
-            found = _field(tag, _known_text(b"\x0a", key) + _field(b"\x12", _value(value)))
-            if len(_PAIRS) < _MAX_PAIRS:
-                _PAIRS[pair] = found
-        out.append(found)
+        if kind is str:
+            text = value.encode()
+            n = len(text)
+            if n < 0x7E:  # the AnyValue's length, n + 2, is one byte too
+                pair = name + b"\x12" + _BYTES[n + 2] + b"\x0a" + _BYTES[n] + text
+            else:
+                pair = name + _field(b"\x12", _field(b"\x0a", text))
+        elif kind is int:
+            number = _varint(value & _UINT64)  # int64: two's complement, 10 bytes if < 0
+            pair = name + b"\x12" + _BYTES[len(number) + 1] + b"\x18" + number
+        else:
+            pair = name + _field(b"\x12", _value(value))
+        n = len(pair)
+        out.append(tag + (_BYTES[n] if n < 0x80 else _varint(n)) + pair)
     return b"".join(out)
 
 
@@ -137,7 +150,10 @@ def _events(span: ReadableSpan) -> list[bytes]:
 
 
 def _status(span: ReadableSpan) -> bytes:
-    status = span.status
+    return _status_of(span.status)
+
+
+def _status_of(status: Status) -> bytes:
     code = status.status_code.value
     if not code and not status.description:
         return _UNSET_STATUS
@@ -145,8 +161,38 @@ def _status(span: ReadableSpan) -> bytes:
     return _field(b"\x7a", message + (b"\x18" + _varint(code) if code else b""))
 
 
+def _lean_span(span: LeanSpan) -> bytes:
+    """``_span`` of a lean span, from its fields: what the SDK's ReadableSpan computes per
+    property (limits, copies, dropped counts) a lean span does not have; the same bytes."""
+    ctx, parent = span._context, span._parent
+    trace_id = ctx.trace_id
+    body = [_ids(0x0A10, trace_id >> 64, trace_id & _LOW64, 0x1208, ctx.span_id)]
+    if ctx.trace_state:
+        body.append(_text(b"\x1a", ",".join(f"{k}={v}" for k, v in ctx.trace_state.items())))
+    if parent is not None:
+        body.append(_parent_id(0x2208, parent.span_id))
+    named = _NAMED.get((span._name, span._kind))
+    if named is None:
+        named = _known_text(b"\x2a", span._name) + _KINDS[span._kind]
+        if len(_NAMED) < _MAX_TEXTS:
+            _NAMED[(span._name, span._kind)] = named
+    body += (named, _times(0x39, span._start_time, 0x41, span._end_time or 0))
+    if span._attributes:
+        body.append(_attributes(b"\x4a", span._attributes))
+    if span._events:
+        body += _events(span)
+    if span._links:
+        body += [_link(link) for link in span._links]
+    status = span._status
+    body += (_UNSET_STATUS if status is UNSET_STATUS else _status_of(status),
+             _REMOTE_FLAGS if parent is not None and parent.is_remote else _LOCAL_FLAGS)
+    return _field(b"\x12", b"".join(body))
+
+
 def _span(span: ReadableSpan) -> bytes:
     """One Span, as ScopeSpans' field 2."""
+    if type(span) is LeanSpan:
+        return _lean_span(span)
     ctx, parent = span.context, span.parent
     assert ctx is not None and span.start_time is not None and span.end_time is not None
     body = [b"\x0a\x10", ctx.trace_id.to_bytes(16, "big"), b"\x12\x08",

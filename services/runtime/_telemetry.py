@@ -14,18 +14,23 @@ import socket
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
-from opentelemetry import context, metrics, trace
+from opentelemetry import metrics, trace
 from opentelemetry.trace import Link, Span, SpanContext, StatusCode, Tracer
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.store import CasMismatch, DocumentStore, Exists, NotFound
 
+from ._current import current_span, make_current, restore
+from ._durations import Durations
 from ._traced_store import TracedStore
+from ._w3c import Carrier, carrier_of, span_context_of
+
+if TYPE_CHECKING:
+    from ._lean_spans import LeanSpan, LeanTracer
 
 TRACER_NAME = "abc"
-_W3C = TraceContextTextMapPropagator()
-Carrier = dict[str, str]
+_lean_span: type | None = None  # LeanSpan, once setup_telemetry has imported it (off: never)
 
 
 def exporting(env: Mapping[str, str] = os.environ) -> bool:
@@ -43,11 +48,12 @@ class Telemetry:
 
     tracer: Tracer
     enabled: bool
+    lean: bool = False  # tracer is a LeanTracer: steps under a lean span take a short cut
     _shutdown: list[object] = field(default_factory=list)
 
     def span(self, name: str, attributes: Mapping[str, str | int],
              links: Sequence[Carrier]) -> AbstractContextManager[None]:
-        return _Step(self.tracer, name, attributes, links)
+        return _Step(self.tracer, self.lean, name, attributes, links)
 
     def trace_context(self) -> Carrier | None:
         return current_carrier()
@@ -69,37 +75,59 @@ class _Step:
     it starts is its child; an exception fails it, except a lost race. A plain context
     manager, as cheap as it gets: a purchase opens six (services/runtime/_lean_spans.py)."""
 
-    __slots__ = ("_attributes", "_links", "_name", "_span", "_token", "_tracer")
+    __slots__ = ("_attributes", "_lean", "_links", "_name", "_span", "_token", "_tracer")
 
-    def __init__(self, tracer: Tracer, name: str, attributes: Mapping[str, str | int],
-                 links: Sequence[Carrier]) -> None:
-        self._tracer, self._name, self._attributes, self._links = (tracer, name, attributes,
-                                                                   links)
+    def __init__(self, tracer: Tracer, lean: bool, name: str,
+                 attributes: Mapping[str, str | int], links: Sequence[Carrier]) -> None:
+        self._tracer, self._lean, self._name = tracer, lean, name
+        self._attributes, self._links = attributes, links
         self._span: Span | None = None
         self._token: object = None
 
     def __enter__(self) -> None:
-        parent = trace.get_current_span().get_span_context()
+        current = current_span()
+        if type(current) is _lean_span:  # the usual case: under the call's or a step's span
+            lean = cast("LeanSpan", current)
+            parent = lean._context
+            if not parent.trace_flags & 1:
+                return  # a step of a trace the sampler dropped: dropped with it, at no cost
+            if lean._end_time is None and self._lean:
+                self._span = child = cast("LeanTracer", self._tracer).child_of(
+                    lean, self._name, {_attribute_name(k): v for k, v in self._attributes.items()},
+                    _links(self._links, parent) if self._links else ())
+                self._token = make_current(child)
+                return
+        parent = current.get_span_context()
         if parent.is_valid and not parent.trace_flags.sampled:
-            return  # a step of a trace the sampler dropped: dropped with it, at no cost
+            return
         links = _links(self._links, parent) if self._links else ()
         self._span = span = self._tracer.start_span(
-            self._name, attributes={f"abc.{k}": v for k, v in self._attributes.items()},
+            self._name, attributes={_attribute_name(k): v for k, v in self._attributes.items()},
             links=links, record_exception=False, set_status_on_exception=False)
-        self._token = context.attach(trace.set_span_in_context(span))
+        self._token = make_current(span)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  _tb: object) -> None:
         span = self._span
         if span is None:
             return
-        context.detach(self._token)  # type: ignore[arg-type]
+        restore(self._token)
         # A lost race (exists, cas mismatch, not found) is how the protocol learns, not a
         # failure: its store event says so (TracedStore), the step's status stays unset.
         if isinstance(exc, Exception) and not isinstance(exc, Exists | CasMismatch | NotFound):
             span.record_exception(exc)
             span.set_status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
         span.end()
+
+
+_NAMES: dict[str, str] = {}  # a step attribute's name: its span attribute's (abc.<name>)
+
+
+def _attribute_name(name: str) -> str:
+    found = _NAMES.get(name)
+    if found is None:
+        found = _NAMES[name] = f"abc.{name}"  # bounded: the journal's few names
+    return found
 
 
 def _links(carriers: Sequence[Carrier], current: SpanContext) -> list[Link]:
@@ -116,37 +144,28 @@ def current_carrier() -> Carrier | None:
     or None when nothing is being traced, or the trace is not sampled (a link to it would lead
     nowhere). Written as W3C's propagator writes it, without its machinery: a purchase keeps
     its carrier in its lock and its fill."""
-    current = trace.get_current_span().get_span_context()
-    if not current.is_valid or not current.trace_flags.sampled:
+    current = current_span().get_span_context()
+    if not current.trace_flags.sampled:
         return None
-    carrier = {"traceparent": f"00-{current.trace_id:032x}-{current.span_id:016x}-"
-                              f"{current.trace_flags:02x}"}
-    if current.trace_state:
-        carrier["tracestate"] = current.trace_state.to_header()
-    return carrier
-
-
-def span_context_of(carrier: Mapping[str, str]) -> SpanContext | None:
-    """The span context a W3C carrier names (None if it names none)."""
-    ctx = trace.get_current_span(_W3C.extract(carrier)).get_span_context()
-    return ctx if ctx.is_valid else None
+    return carrier_of(current)
 
 
 def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = None,
                     env: Mapping[str, str] = os.environ) -> Telemetry:
     """Install the SDK's providers when exporting is configured; else stay on the no-op API.
-    Spans are lean (``_lean_spans``), batched by the SDK's BatchSpanProcessor (``OTEL_BSP_*``)
+    Spans are lean (``_lean_spans``), batched as the SDK's BatchSpanProcessor batches them
+    (``OTEL_BSP_*``; ``_span_batches``)
     and sent by the SDK's OTLP/gRPC exporter with our encoding (``_otlp_wire``)."""
     if not exporting(env):
         return Telemetry(trace.get_tracer(TRACER_NAME), enabled=False)
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from ._lean_spans import LeanTracerProvider
+    from ._durations_export import DurationsReader
+    from ._lean_spans import LeanSpan, LeanTracer, LeanTracerProvider
     from ._otlp_wire import WireSpanExporter
+    from ._span_batches import SpanBatches
 
     resource = Resource.create({
         "service.name": service,
@@ -154,10 +173,14 @@ def setup_telemetry(service: str, attributes: Mapping[str, str | int] | None = N
         **(attributes or {}),
     })
     tracer_provider = LeanTracerProvider(resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(WireSpanExporter()))
+    tracer_provider.add_span_processor(SpanBatches(WireSpanExporter()))
     meter_provider = MeterProvider(resource=resource, metric_readers=[
-        PeriodicExportingMetricReader(OTLPMetricExporter())])
+        DurationsReader(OTLPMetricExporter(), resource)])
+    Durations.exporting = True
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
-    return Telemetry(trace.get_tracer(TRACER_NAME), enabled=True,
+    global _lean_span
+    _lean_span = LeanSpan
+    tracer = trace.get_tracer(TRACER_NAME)
+    return Telemetry(tracer, enabled=True, lean=isinstance(tracer, LeanTracer),
                      _shutdown=[tracer_provider, meter_provider])

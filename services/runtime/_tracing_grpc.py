@@ -12,6 +12,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 from ._auth import OPEN_PREFIXES
+from ._current import make_current, restore
+from ._w3c import context_of
 
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
@@ -25,9 +27,17 @@ else:  # the stubs' generics are not subscriptable at run time
 tracer = trace.get_tracer("abc.grpc")
 
 
+_ATTRIBUTES: dict[str, dict[str, str]] = {}  # a method's: a server has a bounded set
+
+
 def _attributes(method: str) -> dict[str, str]:
-    service, _, name = method.lstrip("/").partition("/")
-    return {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+    found = _ATTRIBUTES.get(method)
+    if found is None:
+        service, _, name = method.lstrip("/").partition("/")
+        found = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+        if len(_ATTRIBUTES) < 1024:  # methods are a server's own, not the caller's to grow
+            _ATTRIBUTES[method] = found
+    return found
 
 
 class ServerTracing(_ServerInterceptor):
@@ -40,25 +50,32 @@ class ServerTracing(_ServerInterceptor):
         method: str = details.method
         if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
-        parent = propagate.extract({k: v for k, v in details.invocation_metadata or ()
-                                    if isinstance(v, str)})
+        parent = context_of({k: v for k, v in details.invocation_metadata or ()
+                             if isinstance(v, str)})
+        attributes = _attributes(method)
         kw = {"request_deserializer": handler.request_deserializer,
               "response_serializer": handler.response_serializer}
         if handler.unary_unary:
             inner: Any = handler.unary_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-                with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER,
-                                                  attributes=_attributes(method),
-                                                  record_exception=False,
-                                                  set_status_on_exception=False) as span:
-                    try:
-                        response = await inner(request, context)
-                    except BaseException as exc:
-                        _record(span, context, exc)
-                        raise
+                # start_as_current_span's work, without the two context managers around it:
+                # a purchase is one call.
+                span = tracer.start_span(method, context=parent, kind=SpanKind.SERVER,
+                                         attributes=attributes, record_exception=False,
+                                         set_status_on_exception=False)
+                token = make_current(span)
+                try:
+                    response = await inner(request, context)
+                except BaseException as exc:
+                    _record(span, context, exc)
+                    raise
+                else:
                     _record(span, context)
                     return response
+                finally:
+                    restore(token)
+                    span.end()
 
             return grpc.unary_unary_rpc_method_handler(unary, **kw)
         if handler.unary_stream:
@@ -67,7 +84,7 @@ class ServerTracing(_ServerInterceptor):
             async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]
                              ) -> AsyncIterator[Any]:
                 with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER,
-                                                  attributes=_attributes(method),
+                                                  attributes=attributes,
                                                   record_exception=False,
                                                   set_status_on_exception=False) as span:
                     try:

@@ -16,7 +16,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode, TraceFlags
 
-from services.runtime._lean_spans import MAX_EVENTS, LeanSpan, LeanTracerProvider
+from services.runtime import _telemetry
+from services.runtime._lean_spans import MAX_EVENTS, LeanSpan, LeanTracer, LeanTracerProvider
+from services.store import InDoubt
 
 RESOURCE = Resource.create({"service.name": "abc-purchase"})
 SAMPLED_REMOTE = SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(1))
@@ -170,3 +172,34 @@ def test_start_as_current_span_decorates_a_function_with_a_span_per_call() -> No
     spans = _same(scenario)
     assert [(s.name, dict(s.attributes or {})) for s in spans[:2]] == [
         ("resolve_account", {"abc.n": 1}), ("resolve_account", {"abc.n": 2})]
+
+
+def test_a_step_under_a_lean_span_is_the_step_the_sdk_makes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A protocol step's span (``_telemetry._Step``) takes a short cut under a lean span
+    (``LeanTracer.child_of``): the same span as the SDK's, links to other traces and a
+    failure included; a step under a dropped trace makes none."""
+    monkeypatch.setattr(_telemetry, "_lean_span", LeanSpan)
+
+    def scenario(tracer: trace.Tracer) -> None:
+        lean = isinstance(tracer, LeanTracer)
+        other = {"traceparent": f"00-{0xABC:032x}-{0xDEF:016x}-01"}
+        with tracer.start_as_current_span("Buy", kind=SpanKind.SERVER):
+            with _telemetry._Step(tracer, lean, "buy.intent", {"user": "alice", "slot": 1},
+                                  ()):
+                assert trace.get_current_span().is_recording()
+            with _telemetry._Step(tracer, lean, "finish_slot", {"campaign": "c1"}, [other]), \
+                    _telemetry._Step(tracer, lean, "finish.debit", {"price": 10}, ()):
+                pass
+            with pytest.raises(InDoubt), _telemetry._Step(tracer, lean, "buy.fill", {}, ()):
+                raise InDoubt("slot:c1:1", "insert")
+
+    spans = {s.name: s for s in _same(scenario)}
+    assert isinstance(spans["buy.intent"], LeanSpan)
+    assert dict(spans["buy.intent"].attributes or {}) == {"abc.user": "alice", "abc.slot": 1}
+    assert spans["finish.debit"].parent == spans["finish_slot"].context
+    assert [link.context.span_id for link in spans["finish_slot"].links] == [0xDEF]
+    assert spans["buy.fill"].status.status_code is StatusCode.ERROR
+    with trace.use_span(trace.NonRecordingSpan(UNSAMPLED_REMOTE)):
+        assert _same(lambda tracer: _telemetry._Step(
+            tracer, isinstance(tracer, LeanTracer), "buy.intent", {}, ()).__enter__()) == []
