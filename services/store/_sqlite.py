@@ -64,10 +64,10 @@ CAS_BLOCK = 4096
 CHECKPOINT_EVERY = 2048
 """How many write transactions a handle commits between two checkpoints of the WAL (a page or
 two each: a WAL of ~13 MB at most). SQLite's automatic checkpoint, every 1000 pages, ran in
-the committing call on the loop: its copy and fsyncs cost a purchase ~25% of its time on one
-process, more with two, so this handle turns it off and checkpoints on its executor's
-thread (``_checkpoint``); fewer, larger checkpoints (256 transactions gave ~25% fewer
-purchases/s than 2048, bench/journal.py)."""
+the committing call on the loop, and with two processes on one file it was a quarter or more
+of a worker's samples (py-spy, in ``COMMIT``); this handle turns it off and checkpoints on
+its executor's thread (``_checkpoint``): two processes +4 to +17% purchases/s, one process
+no change in throughput (bench/README.md, "Checkpoints")."""
 CHECKPOINT_WAIT_MS = 100
 """How long a checkpoint waits for the writer and the readers of the WAL it copies from."""
 
