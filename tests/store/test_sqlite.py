@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +33,15 @@ from tests._support.loop import run_blocking
 WORKER = Path(__file__).with_name("_race_worker.py")
 ROOT = Path(__file__).resolve().parents[2]  # where ``services`` is importable from
 RACERS = ("a", "b")
+
+
+@contextlib.contextmanager
+def _another_writer(path: Path) -> Iterator[sqlite3.Connection]:
+    """Another process's writer, mid-transaction: it holds the file's write lock until the
+    test commits or rolls back through it."""
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        yield holder
 
 
 # --- two processes, one file ----------------------------------------------------------------
@@ -213,8 +223,7 @@ async def test_open_waits_while_another_connection_writes_to_the_fresh_file(
     open a new file together. ``open`` must wait for the lock like any writer."""
     path = tmp_path / "fresh.db"
 
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
-        holder.execute("BEGIN IMMEDIATE")
+    with _another_writer(path) as holder:
         holder.execute("CREATE TABLE other_app (x)")
         opening = asyncio.ensure_future(SqliteStore(path).open())
         await asyncio.sleep(0.2)
@@ -320,8 +329,7 @@ async def test_a_write_waits_for_another_connections_lock_without_blocking_the_l
     store = await SqliteStore(path).open()
     try:
         cas = await store.insert("k", {"v": 1})
-        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
-            holder.execute("BEGIN IMMEDIATE")  # another process's writer, mid-transaction
+        with _another_writer(path) as holder:
             writing = asyncio.ensure_future(store.replace("k", {"v": 2}, cas))
             second = asyncio.ensure_future(store.insert("k2", {"v": 1}))  # queues behind it
             ticks = 0
@@ -350,8 +358,7 @@ async def test_writes_waiting_for_the_lock_commit_together_each_with_its_own_out
         commits: list[str] = []
         store._connection().set_trace_callback(
             lambda sql: commits.append(sql) if sql == "COMMIT" else None)
-        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
-            holder.execute("BEGIN IMMEDIATE")  # another process's writer, mid-transaction
+        with _another_writer(path) as holder:
             writes = [
                 asyncio.ensure_future(store.replace("k", {"v": 2}, cas)),
                 asyncio.ensure_future(store.replace("k", {"v": 3}, cas)),  # stale by then
@@ -384,8 +391,7 @@ async def test_a_waiting_write_cancelled_before_the_lock_is_free_is_not_written(
     store = await SqliteStore(path).open()
     try:
         await store.insert("seed", {"v": 1})
-        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
-            holder.execute("BEGIN IMMEDIATE")
+        with _another_writer(path) as holder:
             kept = asyncio.ensure_future(store.insert("kept", {"v": 1}))
             dropped = asyncio.ensure_future(store.insert("dropped", {"v": 1}))
             await asyncio.sleep(0.01)
@@ -410,8 +416,7 @@ async def test_a_group_whose_commit_fails_is_in_doubt_for_every_write_in_it(
         await store.insert("seed", {"v": 1})
         failing = _FailNextCommit(store._connection())
         store._conn = cast(sqlite3.Connection, failing)
-        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
-            holder.execute("BEGIN IMMEDIATE")
+        with _another_writer(path) as holder:
             writes = [asyncio.ensure_future(store.upsert(f"k{i}", {"v": i})) for i in range(3)]
             await asyncio.sleep(0.01)
             holder.execute("COMMIT")
@@ -431,8 +436,7 @@ async def test_a_write_that_waits_past_the_busy_timeout_is_unavailable_and_not_w
     store = await SqliteStore(path, busy_timeout_ms=100).open()
     try:
         cas = await store.insert("k", {"v": 1})
-        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
-            holder.execute("BEGIN IMMEDIATE")
+        with _another_writer(path) as holder:
             started = time.monotonic()
             with pytest.raises(Unavailable) as info:
                 await store.replace("k", {"v": 2}, cas)
