@@ -7,11 +7,14 @@ import contextlib
 import math
 import os
 import platform
+import resource
 import shlex
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from multiprocessing.queues import Queue
 from pathlib import Path
+from typing import Any
 
 from services.lab.loadgen import nearest_rank
 
@@ -44,6 +47,23 @@ def load_average() -> str:
     with contextlib.suppress(OSError):
         return ", ".join(f"{v:.2f}" for v in os.getloadavg())
     return "unknown"
+
+
+def raise_fd_limit() -> None:
+    """As many open files as the hard limit allows: a fan-out bench holds a socket per stream
+    or connection on each side."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def reporting_errors(run: Callable[[], object], results: Queue[tuple[Any, ...]]) -> None:
+    """``run()`` in a bench's child process: an exception goes to ``results`` as
+    ``("error", text)``, for the bench to print, not as a traceback lost in the child."""
+    try:
+        run()
+    except Exception as exc:  # noqa: BLE001 - reported to the bench, which prints it
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
 def cpu_s(pid: int) -> float | None:

@@ -19,7 +19,6 @@ import contextlib
 import logging
 import multiprocessing
 import queue
-import resource
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,15 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import cpu_s, header, load_average, pct, table
+from _report import (
+    cpu_s,
+    header,
+    load_average,
+    pct,
+    raise_fd_limit,
+    reporting_errors,
+    table,
+)
 
 from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
@@ -69,7 +76,7 @@ def main() -> int:
     fills = args.fills or (QUICK_FILLS if args.quick else DEFAULT_FILLS)
     header("Gateway fan-out benchmark", "bench/gateway_fanout.py",
            f"; load average {load_average()} at the start")
-    _raise_fd_limit()
+    raise_fd_limit()
     print(f"One gateway process; K SSE clients of one campaign in one more process; {fills} "
           "purchases per K, each once the previous fill reached all K clients, 0.2 s apart. "
           "Latency = a client's receive time - the moment Buy returned (over K x fills "
@@ -197,13 +204,6 @@ def _wait_healthy(url: str) -> None:
         time.sleep(0.1)
 
 
-def _raise_fd_limit() -> None:
-    """As many open files as allowed: K streams are K sockets on each side."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 # --- one run: K clients, a few fills --------------------------------------------------------
 
 
@@ -289,11 +289,8 @@ def _ms(value: float) -> str:
 
 
 def _clients(url: str, cid: str, k: int, results: Queue[tuple[Any, ...]], done: Event) -> None:
-    _raise_fd_limit()
-    try:
-        asyncio.run(_clients_async(url, cid, k, results, done))
-    except Exception as exc:  # noqa: BLE001 - reported to the bench, which prints it
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+    raise_fd_limit()
+    reporting_errors(lambda: asyncio.run(_clients_async(url, cid, k, results, done)), results)
 
 
 async def _clients_async(url: str, cid: str, k: int, results: Queue[tuple[Any, ...]],

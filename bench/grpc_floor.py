@@ -46,7 +46,6 @@ import contextlib
 import multiprocessing
 import os
 import queue
-import resource
 import struct
 import sys
 import threading
@@ -62,7 +61,15 @@ from typing import Any, Generic, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import cpu_s, header, load_average, pct, table
+from _report import (
+    cpu_s,
+    header,
+    load_average,
+    pct,
+    raise_fd_limit,
+    reporting_errors,
+    table,
+)
 
 from services.notify import Watcher
 from services.runtime import ServerConfig, ServerTracing, serve
@@ -112,7 +119,7 @@ class Streams(Generic[T]):
 
 def _serve(kind: str, port: int, control: Queue[bytes | None],
            ready: Queue[tuple[int, int]]) -> None:
-    _raise_fd_limit()
+    raise_fd_limit()
     if kind == "sync":
         _serve_sync(port, control, ready)
         return
@@ -251,12 +258,9 @@ def _serve_sync(port: int, control: Queue[bytes | None],
 
 
 def _hold(port: int, n: int, results: Queue[tuple[Any, ...]], done: Any) -> None:
-    _raise_fd_limit()
+    raise_fd_limit()
     import uvloop
-    try:
-        uvloop.run(_hold_async(port, n, results, done))
-    except Exception as exc:  # noqa: BLE001 - reported to the driver, which prints it
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+    reporting_errors(lambda: uvloop.run(_hold_async(port, n, results, done)), results)
 
 
 async def _hold_async(port: int, n: int, results: Queue[tuple[Any, ...]], done: Any) -> None:
@@ -390,12 +394,6 @@ def _run(kind: str, n: int, fills: int, client_procs: int) -> Row:
                pct(lat, 50), pct(lat, 99), sum(last) / len(last))
 
 
-def _raise_fd_limit() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--watchers", type=int, nargs="+", default=[1000, 5000, 10_000])
@@ -415,7 +413,7 @@ def main() -> int:
           "message; `per process`: each server process's CPU over the N writes of all "
           "processes, per stream (the processes split the streams); `client us/read`: the "
           "clients' CPU per stream per message. Delivery from the fire.\n")
-    _raise_fd_limit()
+    raise_fd_limit()
     rows = []
     for round_ in range(args.rounds):
         for n in args.watchers:

@@ -38,7 +38,15 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import grpc
-from _report import cpu_s, header, load_average, pct, table
+from _report import (
+    cpu_s,
+    header,
+    load_average,
+    pct,
+    raise_fd_limit,
+    reporting_errors,
+    table,
+)
 
 from services.api.abc.v1 import notify_pb2, notify_pb2_grpc, purchase_pb2_grpc
 from services.api.abc.v1 import purchase_pb2 as pb
@@ -90,7 +98,7 @@ def main() -> int:
     header("Notify benchmark", "bench/notify.py",
            f"; grpcio {grpc.__version__}; load average {load_average()} at the start (other "
            "work on the machine shows up in the tails)")
-    _raise_fd_limit()
+    raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="abc-bench-notify-") as tmp, \
             _services(Path(tmp), args.notify_processes) as ports:
         asyncio.run(_latency_section(ports, purchases))
@@ -166,7 +174,7 @@ def _serve(kind: str, url: str, nats_url: str | None, port: int,
            watchers: Synchronized[int] | None, ready: Queue[tuple[str, int]],
            stop: Event) -> None:
     logging.disable(logging.WARNING)  # "serving OPEN" and NATS goodbyes: not bench output
-    _raise_fd_limit()
+    raise_fd_limit()
     asyncio.run(_serve_async(kind, url, nats_url, port, watchers, ready, stop))
 
 
@@ -189,13 +197,6 @@ async def _serve_async(kind: str, url: str, nats_url: str | None, port: int,
         if watchers is not None:  # for the bench's CPU per watcher of each process
             watchers.value = sum(len(f.watchers) for f in notify.hub.feeds.values())
     await stopper(1.0)
-
-
-def _raise_fd_limit() -> None:
-    """As many open files as allowed: 10,000 streams take ~100 connections, a margin."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 # --- a world to buy in ---------------------------------------------------------------------
@@ -456,11 +457,8 @@ def _failed(n: str, open_s: str, why: str) -> list[str]:
 def _hold(port: int, cid: str, n: int, results: Queue[tuple[Any, ...]], done: Event) -> None:
     """The watcher process: ``n`` Watch streams of ``cid``; reports "ready", "got" per fill
     that reached all of them, and at the end every receive time per slot."""
-    _raise_fd_limit()
-    try:
-        asyncio.run(_hold_async(port, cid, n, results, done))
-    except Exception as exc:  # noqa: BLE001 - reported to the bench, which prints it
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+    raise_fd_limit()
+    reporting_errors(lambda: asyncio.run(_hold_async(port, cid, n, results, done)), results)
 
 
 async def _hold_async(port: int, cid: str, n: int, results: Queue[tuple[Any, ...]],
