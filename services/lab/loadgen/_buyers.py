@@ -146,6 +146,10 @@ async def _buyer(
         began = time.perf_counter()
         outcome = await run.journal.buy(uid, cid, max_price=run.max_price, keep_trying=False)
         run.stats.record(outcome, (time.perf_counter() - began) * 1000)
+        # The other buyers' turn, as a server's next request comes through its loop: on a
+        # store whose operations do not suspend (sqlite, used inline) a purchase never yields,
+        # and one buyer would otherwise buy on alone until a store operation had to wait.
+        await asyncio.sleep(0)
 
 
 async def _tick(run: _Run, start: float, report: ProgressCallback, every_s: float) -> None:

@@ -3,6 +3,9 @@ tests/cli/test_load.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import pytest
 
 from services.journal import Bought, Campaign, Journal, User, audit, read_documents
@@ -15,7 +18,7 @@ from services.lab.loadgen import (
     run_buyers,
     set_up,
 )
-from services.store import DocumentStore, MemoryStore
+from services.store import DocumentStore, MemoryStore, StoreWrapper
 
 pytestmark = pytest.mark.asyncio
 
@@ -81,6 +84,35 @@ async def test_run_buyers_stops_at_the_deadline_and_reports_progress() -> None:
                              progress_every_s=0.1)
     assert 0 < stats.attempts < 10**9 and stats.elapsed_s < 5
     assert seen and seen[-1] <= stats.attempts  # reported while it ran, never ahead
+
+
+T = TypeVar("T")
+
+
+class _Intents(StoreWrapper):
+    """Records whose account each write to an account is for, in order (a purchase writes its
+    buyer's twice: the lock, then the debit that releases it)."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        super().__init__(inner)
+        self.users: list[str] = []
+
+    async def around(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        if op == "replace" and key.startswith("user:"):
+            self.users.append(key)
+        return await call()
+
+
+async def test_buyers_take_turns_on_a_store_that_never_suspends() -> None:
+    # The memory store's operations never suspend, as sqlite's inline ones: without a turn
+    # between attempts the first buyer bought alone until its attempts ran out.
+    store = _Intents(MemoryStore())
+    journal = Journal(store)
+    world = await set_up(journal, users=4, campaigns=4, balance=balance_for(4))
+    store.users.clear()
+    await run_buyers(journal, 4, 40, world.campaigns, users=world.users)
+    assert len(store.users) == 80
+    assert [len(set(store.users[i:i + 8])) for i in range(0, 80, 8)] == [4] * 10
 
 
 async def test_an_uncontended_purchase_costs_seven_store_operations() -> None:
