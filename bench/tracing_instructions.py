@@ -1,0 +1,166 @@
+"""What tracing costs a purchase on the event loop, counted in instructions (not a test, not
+part of run_all): the same purchases in one process, untraced and traced, each run under
+valgrind's callgrind, which counts the instructions executed; unlike seconds, the count is
+the same run after run, whatever else the machine is doing (bench/tracing.py's ratio moved
+by 0.2 between runs of unchanged code on a shared 2-CPU VM).
+
+Run from the repo root: ``python bench/tracing_instructions.py [--purchases N]`` (valgrind
+must be installed; ~3 min). Prints Markdown.
+
+Each variant runs twice, with ``BASE`` purchases and with ``BASE + N``: the difference over
+``N`` is the instructions per purchase, without the start-up (imports, the world's set-up).
+The purchases are ``journal.buy`` calls through ``services.wiring`` on a fresh sqlite file
+(64 campaigns, 16 buyers, the journal's clock 10,000x fast, so every purchase runs the
+whole path), each under a SERVER span made as the gRPC interceptor makes it. No gRPC, no
+NATS. Variants:
+
+- ``off``: no ``OTEL_*`` settings (the API's no-op tracer, as a server without tracing);
+- ``on``: every span made (``always_on``), ended into the batch queue, and dropped by the
+  exporter instead of sent: the event loop's share only;
+- ``on, encoded``: the same, and the exporter encodes each batch as OTLP (the export
+  thread's Python, which shares the interpreter's lock with the loop), still not sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _report import header, table
+
+BASE = 100  # purchases in the shorter run of each pair
+DEFAULT_PURCHASES = 300
+VARIANTS = ("off", "on", "on, encoded")
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--purchases", type=int, default=DEFAULT_PURCHASES, metavar="N",
+                        help="purchases counted per variant, beyond the shorter run's "
+                             f"{BASE} (default %(default)s)")
+    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "PURCHASES"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(_purchases(args.child[0], int(args.child[1])))
+        return 0
+    if args.purchases < 1:
+        parser.error("--purchases must be at least 1")
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    header("Tracing's cost in instructions", "bench/tracing_instructions.py")
+    counts = {variant: _per_purchase(valgrind, variant, args.purchases)
+              for variant in VARIANTS}
+    off = counts["off"]
+    table(["variant", "instructions per purchase", "/ off", "added by tracing"],
+          [[variant, f"{n:,.0f}", f"{n / off:.3f}", f"{n - off:+,.0f}" if n != off else ""]
+           for variant, n in counts.items()])
+    print(f"\n{args.purchases} purchases counted per variant (runs of {BASE} and "
+          f"{BASE + args.purchases}). Bench time {time.perf_counter() - started:.0f} s.")
+    return 0
+
+
+def _per_purchase(valgrind: str, variant: str, purchases: int) -> float:
+    short, long = (_instructions(valgrind, variant, n) for n in (BASE, BASE + purchases))
+    return (long - short) / purchases
+
+
+def _instructions(valgrind: str, variant: str, purchases: int) -> int:
+    """The instructions callgrind counts in a child that makes ``purchases`` purchases."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ABC_", "OTEL_"))}
+    env["PYTHONHASHSEED"] = "0"  # the same dict layouts, so the same count, every run
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         __file__, "--child", variant, str(purchases)],
+        env=env, capture_output=True, text=True, timeout=1800, check=False)
+    found = _COLLECTED.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"the {variant!r} run failed ({done.returncode}):\n"
+                         f"{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+# --- the child: purchases under callgrind ----------------------------------------------------
+
+
+async def _purchases(variant: str, purchases: int) -> None:
+    if variant != "off":
+        # Nothing is sent: the endpoint is only there to switch exporting on. No batch is
+        # due before the end (force_flush), so the export thread never runs meanwhile.
+        os.environ.update(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9",
+                          OTEL_TRACES_SAMPLER="always_on", OTEL_BSP_SCHEDULE_DELAY="3600000",
+                          OTEL_BSP_MAX_QUEUE_SIZE="1000000",
+                          OTEL_BSP_MAX_EXPORT_BATCH_SIZE="1000000")
+        _drop_exports(encode=variant == "on, encoded")
+    import dataclasses
+
+    from opentelemetry import trace
+    from opentelemetry.trace import SpanKind
+
+    from services.journal import Journal
+    from services.lab.loadgen import balance_for, set_up, warped_context
+    from services.runtime import setup_telemetry
+    from services.runtime._current import make_current, restore
+    from services.store import SqliteStore
+    from services.wiring import wire
+
+    telemetry = setup_telemetry("abc-purchase")
+    tracer = trace.get_tracer("abc.grpc")
+    call = {"rpc.system": "grpc", "rpc.service": "abc.v1.PurchaseService", "rpc.method": "Buy"}
+    with tempfile.TemporaryDirectory(prefix="abc-bench-instructions-") as tmp:
+        store = await SqliteStore(Path(tmp) / "world.db").open()
+        try:
+            wired = await wire("bench", store, None, telemetry)
+            fast = warped_context(10_000)
+            journal = Journal(wired.journal.store, dataclasses.replace(
+                wired.journal.context, clock=fast.clock, timing=fast.timing))
+            world = await set_up(journal, 16, 64, balance_for(16))
+            for i in range(purchases):
+                span = tracer.start_span("/abc.v1.PurchaseService/Buy", kind=SpanKind.SERVER,
+                                         attributes=call, record_exception=False,
+                                         set_status_on_exception=False)
+                token = make_current(span)
+                try:
+                    await journal.buy(world.users[i % 16], world.campaigns[i % 64], 10**12)
+                finally:
+                    restore(token)
+                    span.set_attribute("rpc.grpc.status_code", 0)
+                    span.end()
+        finally:
+            await store.close()
+    # Every span exported (encoded or dropped) here, on this thread; not a shutdown, which
+    # would also try to send the metrics to nowhere, retrying for as long as timing decides.
+    if variant != "off":
+        trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
+
+
+def _drop_exports(encode: bool) -> None:
+    """The OTLP exporter drops what it is given (after encoding it, if ``encode``)."""
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    from services.runtime import _otlp_wire
+
+    def export(self: object, spans: object, *args: object, **kw: object) -> SpanExportResult:
+        if encode:
+            _otlp_wire.encode_spans(spans)  # type: ignore[arg-type]
+        return SpanExportResult.SUCCESS
+
+    _otlp_wire.WireSpanExporter.export = export  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
