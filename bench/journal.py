@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
+import statistics
 import sys
 import tempfile
 import time
@@ -74,9 +75,9 @@ def main() -> int:
     header("Purchase journal benchmark", "bench/journal.py")
     violations = asyncio.run(_operations_section())
     with tempfile.TemporaryDirectory(prefix="abc-bench-") as tmp:
-        runs, more = asyncio.run(_load_section(purchases, Path(tmp)))
+        _, more = asyncio.run(_load_section(purchases, Path(tmp)))
         violations += more
-        violations += _two_process_section(purchases, Path(tmp), runs)
+        violations += _two_process_section(purchases, Path(tmp))
     violations += asyncio.run(_real_clock_section(REAL_CLOCK_ATTEMPTS))
     print(f"\nTotal audit violations: **{violations}**. "
           f"Bench time {time.perf_counter() - started:.1f} s.")
@@ -255,57 +256,75 @@ def _run_row(run: _Run) -> list[str]:
 # --- 3. two processes on one sqlite file ---------------------------------------------
 
 
-def _two_process_section(purchases: int, tmp: Path, runs: Sequence[_Run]) -> int:
-    processes = 2
+def _two_process_section(purchases: int, tmp: Path) -> int:
     print("## 3. Two OS processes sharing one sqlite file\n")
-    print(f"The many-campaigns world ({MANY_CAMPAIGNS} campaigns, {BUYERS} users) on one fresh "
-          f"sqlite file; {processes} processes (multiprocessing, spawn), each with "
-          f"{BUYERS // processes} buyers on its own {BUYERS // processes} users and "
-          f"{purchases // processes} attempts, all campaigns shared; started together at a "
-          "barrier. Aggregate purchases/s = all bought / the longer process's run time.\n")
-    path = tmp / "shared.db"
+    print(f"The many-campaigns world ({MANY_CAMPAIGNS} campaigns, {BUYERS} users) on a fresh "
+          f"sqlite file per run. **Two processes** (multiprocessing, spawn), each with "
+          f"{BUYERS // 2} buyers on its own {BUYERS // 2} users and {purchases // 2} "
+          "attempts, all campaigns shared, started together at a barrier; aggregate "
+          "purchases/s = all bought / the longer process's run time. **One process**: the "
+          f"same world and attempts, {BUYERS} buyers in one spawned process, run just before "
+          "and just after the two, and the ratio is to their mean (section 2's runs are "
+          "minutes older, and a shared VM's speed drifts: its memory rows differed by a "
+          "third between two runs of 2026-12-03).\n")
     origin = time.time_ns()
-    world = asyncio.run(_shared_world(path, origin))
+    rows, violations = [], 0
+    results: dict[str, tuple[LoadStats, float]] = {}
+    for label, processes in (("one process, before", 1), ("two processes", 2),
+                             ("one process, after", 1)):
+        path = tmp / f"shared-{len(results)}.db"
+        world = asyncio.run(_shared_world(path, origin))
+        parts = _spawned(path, origin, world, processes, purchases)
+        total = LoadStats.combined(stats for stats, _ in parts)
+        cpu = sum(cpu_s for _, cpu_s in parts)
+        results[label] = total, cpu
+        if processes > 1:
+            rows += [[f"process {i}", *_stats_cells(stats), _cpu_cell(cpu_s, stats)]
+                     for i, (stats, cpu_s) in enumerate(parts)]
+            rows.append([f"**{label}**", *_stats_cells(total), _cpu_cell(cpu, total)])
+        else:
+            rows.append([label, *_stats_cells(total), _cpu_cell(cpu, total)])
+        found = [str(v) for v in asyncio.run(audit_url(f"sqlite:///{path}", quiescent=True))]
+        _report_violations(label, found)
+        violations += len(found)
+    table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms",
+           "CPU us/purchase"], rows)
+    two, two_cpu = results["two processes"]
+    ones = [results[label] for label in ("one process, before", "one process, after")]
+    one_rate = statistics.mean(stats.purchases_per_s for stats, _ in ones)
+    one_cpu = statistics.mean(_per_purchase(cpu, stats) for stats, cpu in ones)
+    print(f"\nTwo processes / one process, sqlite, many campaigns: "
+          f"{ratio(two.purchases_per_s, one_rate)} ({two.purchases_per_s:,.0f} vs "
+          f"{one_rate:,.0f} purchases/s, the mean of one process before and after); CPU per "
+          f"purchase {ratio(_per_purchase(two_cpu, two), one_cpu)} of one process's (each "
+          "process's page cache is dropped whenever the other commits, writes wait for the "
+          "file's lock, and buyers race: bench/README.md). Quiescent audits of the files: "
+          f"{violations} violation(s).\n")
+    return violations
+
+
+def _spawned(path: Path, origin: int, world: World, processes: int,
+             purchases: int) -> list[tuple[LoadStats, float]]:
+    """``processes`` spawned processes buying on the world at ``path``, the buyers and users
+    split between them, started together: each one's stats and CPU seconds, in order."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(processes + 1)
     results: Queue[tuple[int, LoadStats, float]] = ctx.Queue()
     share = len(world.users) // processes
     workers = [
         ctx.Process(target=_worker, args=(i, str(path), origin,
-                                          world.users[i * share:(i + 1) * share], world.campaigns,
-                                          BUYERS // processes, purchases // processes, barrier,
-                                          results))
+                                          world.users[i * share:(i + 1) * share],
+                                          world.campaigns, BUYERS // processes,
+                                          purchases // processes, barrier, results))
         for i in range(processes)
     ]
     for worker in workers:
         worker.start()
     barrier.wait(timeout=120)
-    got = [results.get(timeout=600) for _ in workers]
+    got = sorted(results.get(timeout=600) for _ in workers)
     for worker in workers:
         worker.join(timeout=60)
-    parts = {i: stats for i, stats, _ in got}
-    cpu = {i: cpu_s for i, _, cpu_s in got}
-    total = LoadStats.combined(parts.values())
-    rows = [[f"process {i}", *_stats_cells(parts[i]), _cpu_cell(cpu[i], parts[i])]
-            for i in sorted(parts)]
-    rows.append(["**aggregate**", *_stats_cells(total), _cpu_cell(sum(cpu.values()), total)])
-    violations = [str(v) for v in asyncio.run(audit_url(f"sqlite:///{path}", quiescent=True))]
-    _report_violations("two-process sqlite", violations)
-    single = next(r for r in runs if r.store == "sqlite" and r.workload.startswith("many"))
-    rows.append(["one process (section 2)", *_stats_cells(single.stats),
-                 _cpu_cell(single.cpu_s, single.stats)])
-    table(["", "attempts", "bought", "lost races", "other", "purchases/s", "p50 ms", "p99 ms",
-           "CPU us/purchase"], rows)
-    cpu_ratio = ratio(_per_purchase(sum(cpu.values()), total),
-                      _per_purchase(single.cpu_s, single.stats))
-    print(f"\nTwo processes / one process, sqlite, many campaigns: "
-          f"{ratio(total.purchases_per_s, single.stats.purchases_per_s)} "
-          f"({total.purchases_per_s:,.0f} vs {single.stats.purchases_per_s:,.0f} purchases/s); "
-          f"CPU per purchase {cpu_ratio} of one process's (each process's page cache is "
-          "dropped whenever the other commits, writes wait for the file's lock, and buyers "
-          "race: bench/README.md). "
-          f"Quiescent audit of the shared file: {len(violations)} violation(s).\n")
-    return len(violations)
+    return [(stats, cpu_s) for _, stats, cpu_s in got]
 
 
 def _per_purchase(cpu_s: float, stats: LoadStats) -> float:
