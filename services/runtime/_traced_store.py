@@ -37,7 +37,7 @@ _OUTCOMES: tuple[tuple[type[StoreError], str], ...] = (
 class TracedStore:
     """The five operations written out, each one coroutine around the inner store's, rather
     than a StoreWrapper and its ``around`` hook, whose extra coroutine and lambda per
-    operation cost a traced purchase ~26,000 of its ~1.45 million instructions
+    operation cost a traced purchase ~26,000 of its ~1.37 million instructions
     (``python bench/tracing_instructions.py``, bench/README.md)."""
 
     def __init__(self, inner: DocumentStore) -> None:
