@@ -75,8 +75,7 @@ def main() -> int:
     header("Purchase journal benchmark", "bench/journal.py")
     violations = asyncio.run(_operations_section())
     with tempfile.TemporaryDirectory(prefix="abc-bench-") as tmp:
-        _, more = asyncio.run(_load_section(purchases, Path(tmp)))
-        violations += more
+        violations += asyncio.run(_load_section(purchases, Path(tmp)))
         violations += _two_process_section(purchases, Path(tmp))
     violations += asyncio.run(_real_clock_section(REAL_CLOCK_ATTEMPTS))
     print(f"\nTotal audit violations: **{violations}**. "
@@ -154,7 +153,7 @@ class _Run:
     cpu_s: float = 0.0  # this process's CPU time (user + system) during the buyers' run
 
 
-async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
+async def _load_section(purchases: int, tmp: Path) -> int:
     print("## 2. Purchases per second and latency, one process\n")
     print(f"{BUYERS} concurrent buyers (one asyncio loop, one process), {purchases} purchase "
           f"attempts per run, each on a fresh world of {BUYERS} users (one per buyer) and "
@@ -199,7 +198,7 @@ async def _load_section(purchases: int, tmp: Path) -> tuple[list[_Run], int]:
     print()
     table(["store", "hot / many"], rows)
     print()
-    return runs, sum(run.violations for run in runs)
+    return sum(run.violations for run in runs)
 
 
 STORES = ("memory", "memory, interleaved", "sqlite", "couchbase")
@@ -321,7 +320,7 @@ def _spawned(path: Path, origin: int, world: World, processes: int,
     for worker in workers:
         worker.start()
     barrier.wait(timeout=120)
-    got = sorted(results.get(timeout=600) for _ in workers)
+    got = sorted((results.get(timeout=600) for _ in workers), key=lambda result: result[0])
     for worker in workers:
         worker.join(timeout=60)
     return [(stats, cpu_s) for _, stats, cpu_s in got]

@@ -124,7 +124,7 @@ async def _purchases(variant: str, purchases: int) -> None:
     from services.wiring import wire
 
     telemetry = setup_telemetry("abc-purchase")
-    tracer = trace.get_tracer("abc.grpc")
+    tracer, provider = trace.get_tracer("abc.grpc"), trace.get_tracer_provider()
     call = {"rpc.system": "grpc", "rpc.service": "abc.v1.PurchaseService", "rpc.method": "Buy"}
     with tempfile.TemporaryDirectory(prefix="abc-bench-instructions-") as tmp:
         store = await SqliteStore(Path(tmp) / "world.db").open()
@@ -134,7 +134,6 @@ async def _purchases(variant: str, purchases: int) -> None:
             journal = Journal(wired.journal.store, dataclasses.replace(
                 wired.journal.context, clock=fast.clock, timing=fast.timing))
             world = await set_up(journal, 16, 64, balance_for(16))
-            provider = trace.get_tracer_provider()
             for i in range(purchases):
                 if variant != "off" and i % FLUSH_EVERY == 0:
                     provider.force_flush()  # type: ignore[attr-defined]
@@ -153,7 +152,7 @@ async def _purchases(variant: str, purchases: int) -> None:
     # Every span exported (encoded or dropped) here, on this thread; not a shutdown, which
     # would also try to send the metrics to nowhere, retrying for as long as timing decides.
     if variant != "off":
-        trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
+        provider.force_flush()  # type: ignore[attr-defined]
 
 
 def _drop_exports(encode: bool) -> None:

@@ -236,7 +236,7 @@ class SqliteStore:
         while writes go on: the WAL grew without end, 580 MB in 20,000 purchases). RESTART
         takes the file's write lock, and this process's writes wait on the loop as for any
         other writer: alone it held the lock ~12 ms, copying ~2,900 pages, and a purchase's
-        p99 was 15-23 ms; after the PASSIVE pass it has little to copy, and the p99 was
+        p99 was 15-24 ms; after the PASSIVE pass it has little to copy, and the p99 was
         5-7 ms (bench/README.md, "Checkpoints"). One that finds the file busy past
         ``CHECKPOINT_WAIT_MS``, or fails, is left to the next: nothing depends on it but the
         WAL's size, and the writes report their own errors."""
