@@ -19,6 +19,11 @@ NATS. Variants:
   exporter instead of sent: the event loop's share only;
 - ``on, encoded``: the same, and the exporter encodes each batch as OTLP (the export
   thread's Python, which shares the interpreter's lock with the loop), still not sent.
+
+With ``--server`` it then counts a real ``abc serve purchase`` (every thread: gRPC, NATS, the
+export thread's encoding and sending) under callgrind, untraced and traced (``always_on``,
+exported to a collector in this process), driven by bench/tracing.py's 16 gRPC clients,
+``SERVER_BASE`` and ``SERVER_BASE + N`` purchases on fresh campaigns (~8 min more).
 """
 
 from __future__ import annotations
@@ -28,20 +33,27 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _report import header, table
 
+if TYPE_CHECKING:
+    from tracing import RawCollector
+
 BASE = 100  # purchases in the shorter run of each pair
 FLUSH_EVERY = 64  # purchases between two exports: ~512 spans, the default batch's size
 DEFAULT_PURCHASES = 300
 VARIANTS = ("off", "on", "on, encoded")
+SERVER_BASE = 200  # purchases in the shorter server run of each pair
+SERVER_PURCHASES = 400
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -50,6 +62,9 @@ def main() -> int:
     parser.add_argument("--purchases", type=int, default=DEFAULT_PURCHASES, metavar="N",
                         help="purchases counted per variant, beyond the shorter run's "
                              f"{BASE} (default %(default)s)")
+    parser.add_argument("--server", action="store_true",
+                        help=f"also count a real purchase server, off and on ({SERVER_PURCHASES} "
+                             f"purchases beyond {SERVER_BASE}; ~8 min more)")
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "PURCHASES"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -71,7 +86,17 @@ def main() -> int:
           [[variant, f"{n:,.0f}", f"{n / off:.3f}", f"{n - off:+,.0f}" if n != off else ""]
            for variant, n in counts.items()])
     print(f"\n{args.purchases} purchases counted per variant (runs of {BASE} and "
-          f"{BASE + args.purchases}). Bench time {time.perf_counter() - started:.0f} s.")
+          f"{BASE + args.purchases}).")
+    if args.server:
+        served = _server_counts(valgrind)
+        print("\n## The purchase server, every thread\n")
+        table(["variant", "instructions per purchase", "/ off", "added by tracing"],
+              [[variant, f"{n:,.0f}", f"{n / served['off']:.3f}",
+                f"{n - served['off']:+,.0f}" if variant != "off" else ""]
+               for variant, n in served.items()])
+        print(f"\n{SERVER_PURCHASES} purchases counted per variant (runs of {SERVER_BASE} and "
+              f"{SERVER_BASE + SERVER_PURCHASES}); includes gRPC, NATS and the span export.")
+    print(f"\nBench time {time.perf_counter() - started:.0f} s.")
     return 0
 
 
@@ -92,6 +117,90 @@ def _instructions(valgrind: str, variant: str, purchases: int) -> int:
     if done.returncode != 0 or found is None:
         raise SystemExit(f"the {variant!r} run failed ({done.returncode}):\n"
                          f"{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+# --- the server under callgrind -------------------------------------------------------------
+
+
+def _server_counts(valgrind: str) -> dict[str, float]:
+    """Instructions per purchase of a real purchase server, untraced and traced."""
+    import tracing  # bench/tracing.py: its collector, servers' settings and clients
+
+    from services.lab.cluster import NatsServer
+
+    lengths = (SERVER_BASE, SERVER_BASE + SERVER_PURCHASES)
+    with tempfile.TemporaryDirectory(prefix="abc-bench-instructions-") as name:
+        tmp = Path(name)
+        world = tmp / "world.db"
+        users, campaigns = asyncio.run(_server_world(world, 2 * sum(lengths)))
+        nats = NatsServer(tmp / "nats.log").start()
+        collector = tracing.RawCollector()
+        fresh = iter(campaigns)
+        try:
+            counts = {}
+            for variant in ("off", "on"):
+                short, long = (
+                    _served(valgrind, tmp, world, variant, users,
+                            [next(fresh) for _ in range(n)], nats.url, collector)
+                    for n in lengths)
+                counts[variant] = (long - short) / SERVER_PURCHASES
+        finally:
+            nats.stop()
+            collector.stop()
+    return counts
+
+
+async def _server_world(path: Path, campaigns: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from services.journal import Journal
+    from services.lab.loadgen import balance_for, set_up
+    from services.store import SqliteStore
+
+    store = await SqliteStore(path).open()
+    try:
+        world = await set_up(Journal(store), 16, campaigns, balance_for(16), min_price=10,
+                             slot_seconds=60)
+    finally:
+        await store.close()
+    return world.users, world.campaigns
+
+
+def _served(valgrind: str, tmp: Path, world: Path, variant: str, users: tuple[str, ...],
+            campaigns: list[str], nats_url: str, collector: RawCollector) -> int:
+    """The instructions of a server, from its start to its exit, that sold ``campaigns``."""
+    import tracing
+
+    from services.lab.cluster import free_port
+
+    db, log = tmp / f"{variant}-{len(campaigns)}.db", tmp / f"{variant}-{len(campaigns)}.log"
+    shutil.copyfile(world, db)
+    port = free_port()
+    env = tracing._server_env(variant, collector)
+    env["PYTHONHASHSEED"] = "0"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+             "-m", "services.cli", "serve", "purchase", "--listen", f"127.0.0.1:{port}",
+             "--store", f"sqlite:///{db}", "--nats-url", nats_url],
+            cwd=Path(__file__).resolve().parent.parent, env=env, stdin=subprocess.DEVNULL,
+            stdout=out, stderr=out)
+    try:
+        server = tracing._Server(variant, process, f"127.0.0.1:{port}", log, db)
+        server.wait_ready(timeout_s=300)  # imports under callgrind take a while
+        run = tracing._Run(variant, 1, len(campaigns))
+        asyncio.run(tracing._drive(server.target, users, campaigns, run))
+        if run.bought != len(campaigns):
+            raise SystemExit(f"the {variant} server sold {run.bought} of {len(campaigns)}: "
+                             f"{dict(run.outcomes)}")
+        process.send_signal(signal.SIGTERM)  # exports what it still holds, then exits
+        process.wait(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    found = _COLLECTED.search(log.read_text())
+    if found is None:
+        raise SystemExit(f"no count from the {variant} server:\n{log.read_text()[-2000:]}")
     return int(found.group(1))
 
 

@@ -104,7 +104,7 @@ SURFACES: dict[str, list[str]] = {
         "STORE_URL", "Served", "ServerConfig", "ServerConfigError", "ServerTracing",
         "Setting", "TLS_CERT", "TLS_KEY", "TOKENS", "TOKENS_FILE", "Telemetry",
         "TokenError", "Tokens", "TracedStore", "bearer", "context_of", "current_carrier",
-        "current_context_carrier", "fault_switch",
+        "current_context_carrier", "current_span", "fault_switch",
         "is_loopback", "listen_setting", "overlaid", "serve", "setup_logging",
         "setup_telemetry", "span_context_of", "stop_on_signals",
     ],

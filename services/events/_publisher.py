@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from nats.errors import Error as NatsError
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from services.api.abc.v1 import events_pb2
 from services.journal import Finished
 from services.messages import fill_event
-from services.runtime import NatsLink, context_of, current_context_carrier
+from services.runtime import NatsLink, current_context_carrier, current_span
 
 from ._subjects import fill_subject, head_subject
 
@@ -33,7 +33,7 @@ PUBLISH_TIMEOUT_S = 1.0
 class _Outgoing:
     subject: str
     payload: Callable[[int], bytes]  # built when published, from the clock then
-    carrier: dict[str, str] | None  # the trace context to publish under; None: untraced
+    parent: Span | None  # the span to publish under (ended by then); None: untraced
     slot: int | None = None
 
 
@@ -53,12 +53,15 @@ class EventPublisher:
         """Queue the fill event of ``finished``; never blocks (the journal calls this)."""
         if self._link is None:
             return
-        carrier = current_context_carrier()  # the finishing span's, for the publish span
+        # The finishing span itself, not a carrier of its context: the publish span is its
+        # child, made at once by a lean tracer (no carrier written and parsed again).
+        current = current_span()
+        parent = current if current.get_span_context().is_valid else None
 
         def payload(now_ms: int) -> bytes:
             return fill_event(finished, self._publisher, now_ms).SerializeToString()
 
-        self._put(_Outgoing(fill_subject(finished.campaign), payload, carrier, finished.slot))
+        self._put(_Outgoing(fill_subject(finished.campaign), payload, parent, finished.slot))
 
     def submit_head(self, cid: str, head: int) -> None:
         """Queue a head event of ``cid``, read just now; never blocks. Untraced: it belongs to
@@ -108,11 +111,11 @@ class EventPublisher:
         client = self._link.client
         if client is None or not client.is_connected:
             raise ConnectionError("not connected to NATS")
-        if item.carrier is None:
+        if item.parent is None:
             await client.publish(item.subject, item.payload(self._clock()))
             return
         with tracer.start_as_current_span(f"{item.subject} publish",
-                                          context=context_of(item.carrier),
+                                          context=trace.set_span_in_context(item.parent),
                                           kind=SpanKind.PRODUCER,
                                           attributes={"messaging.system": "nats",
                                                       "messaging.destination.name": item.subject,

@@ -2,6 +2,7 @@
 NATS link; logging; the test-only fault switch. Thin on purpose."""
 
 from ._auth import AuthInterceptor, Role, TokenError, Tokens, bearer
+from ._current import current_span
 from ._durations import Durations
 from ._faults import ENV as FAULT_ENV
 from ._faults import EXIT_CODE as FAULT_EXIT_CODE
@@ -68,6 +69,7 @@ __all__ = [
     "context_of",
     "current_carrier",
     "current_context_carrier",
+    "current_span",
     "fault_switch",
     "is_loopback",
     "listen_setting",

@@ -6,9 +6,10 @@ Why: a purchase opens eight spans (the call, its protocol steps, the fill event'
 and the SDK's ``Tracer.start_span`` plus ``end`` (attribute and event containers that
 validate and lock, a lock per span, a copy at the end) cost several times a step's own
 Python. What stays the SDK's: the provider's sampler decides every root and every child of a
-remote or unsampled parent, as the SDK's ``Tracer`` asks it; the child of a local span that is
-recording and sampled is sampled at once (every built-in sampler samples it: the parent-based
-ones by definition, the others by the trace id, which the child shares). What a lean span
+remote or unsampled parent, as the SDK's ``Tracer`` asks it; the child of a local lean span
+that is sampled, recording or already ended (a fill event's publish span, made after its
+finishing step), is sampled at once (every built-in sampler samples it: the parent-based ones
+by definition, the others by the trace id, which the child shares). What a lean span
 leaves out: span limits other than ``MAX_EVENTS`` (its attributes come from our code and our
 instrumentation: a few, str and int), ``on_start`` (the batch processor ignores it) and the
 SDK's own self-metrics (off by default). Not thread-safe while recording: a span lives on one
@@ -143,10 +144,10 @@ class LeanSpan(trace.Span, ReadableSpan):
 
 
 class LeanTracer(trace.Tracer):
-    """Makes lean spans for its provider: under a local span that is recording and sampled,
-    as that span's child at once; otherwise (a root, a remote parent, an unsampled one) as
-    the SDK's ``Tracer`` decides, by asking the provider's sampler, and a span the sampler
-    drops is a ``NonRecordingSpan``, as the SDK's."""
+    """Makes lean spans for its provider: under a local lean span that is sampled (recording
+    or ended), as that span's child at once; otherwise (a root, a remote parent, an unsampled
+    one) as the SDK's ``Tracer`` decides, by asking the provider's sampler, and a span the
+    sampler drops is a ``NonRecordingSpan``, as the SDK's."""
 
     def __init__(self, scope: InstrumentationScope, provider: LeanTracerProvider) -> None:
         self._scope, self._provider = scope, provider
@@ -159,7 +160,7 @@ class LeanTracer(trace.Tracer):
                    set_status_on_exception: bool = True) -> trace.Span:
         parent_span = current_span() if context is None else trace.get_current_span(context)
         links = links or ()
-        if type(parent_span) is LeanSpan and parent_span._end_time is None:
+        if type(parent_span) is LeanSpan:  # recording or ended: a local span either way
             parent = parent_span._context
             if parent.trace_flags & 1:  # sampled (a lean span may be RECORD_ONLY)
                 # SpanContext's own checks skipped: the parent's ids are valid, a span id
@@ -178,8 +179,8 @@ class LeanTracer(trace.Tracer):
     def child_of(self, parent: LeanSpan, name: str, attributes: Attributes,
                  links: Sequence[Link]) -> LeanSpan:
         """``start_span(name, attributes=..., links=..., record_exception=False,
-        set_status_on_exception=False)`` under ``parent``, a lean span that is recording and
-        sampled (the caller knows), without looking for the current span again."""
+        set_status_on_exception=False)`` under ``parent``, a lean span that is sampled (the
+        caller knows), without looking for the current span again."""
         context = parent._context
         own: SpanContext = tuple.__new__(SpanContext, (
             context.trace_id, self._span_ids(), False, context.trace_flags,

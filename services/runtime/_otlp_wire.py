@@ -47,7 +47,11 @@ _UNSET_STATUS = b"\x7a\x00"  # the SDK's encoder always sends a status, empty wh
 _TEXTS: dict[tuple[bytes, str], bytes] = {}
 _MAX_TEXTS = 4096
 _KEYS: dict[str, bytes] = {}  # an attribute's key, encoded as KeyValue's field 1
-_NAMED: dict[tuple[str, SpanKind], bytes] = {}  # a span's name and kind, encoded
+# A span's name and kind, encoded; keyed by the kind's id (an Enum hashes in Python).
+_NAMED: dict[tuple[str, int], bytes] = {}
+# A short string attribute: tag, KeyValue length, key, AnyValue tag and length, string tag
+# and length, the string (``_attributes``).
+_SHORT_TEXT = b"%b%c%b\x12%c\x0a%c%b"
 
 
 def _varint(n: int) -> bytes:
@@ -101,8 +105,8 @@ def _value(value: Any) -> bytes:
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Each attribute as a KeyValue in field ``tag``; short strings and ints (most of ours)
-    written in one go."""
+    """Each attribute as a KeyValue in field ``tag``; short strings and small ints (most of
+    ours) written by one bytes formatting each, tag and lengths included."""
     if not attributes:
         return b""
     out = []
@@ -116,12 +120,13 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
         if kind is str:
             text = value.encode()
             n = len(text)
-            if n < 0x7E:  # the AnyValue's length, n + 2, is one byte too
-                pair = name + b"\x12" + _BYTES[n + 2] + b"\x0a" + _BYTES[n] + text
-            else:
-                pair = name + _field(b"\x12", _field(b"\x0a", text))
+            size = len(name) + n + 4  # the KeyValue's: key, value's tag, lengths and tag
+            if size < 0x80:  # so the AnyValue's and the string's lengths are one byte too
+                out.append(_SHORT_TEXT % (tag, size, name, n + 2, n, text))
+                continue
+            pair = name + _field(b"\x12", _field(b"\x0a", text))
         elif kind is int:
-            number = _varint(value & _UINT64)  # int64: two's complement, 10 bytes if < 0
+            number = _BYTES[value] if 0 <= value < 0x80 else _varint(value & _UINT64)
             pair = name + b"\x12" + _BYTES[len(number) + 1] + b"\x18" + number
         else:
             pair = name + _field(b"\x12", _value(value))
@@ -163,19 +168,23 @@ def _status_of(status: Status) -> bytes:
 
 def _lean_span(span: LeanSpan) -> bytes:
     """``_span`` of a lean span, from its fields: what the SDK's ReadableSpan computes per
-    property (limits, copies, dropped counts) a lean span does not have; the same bytes."""
-    ctx, parent = span._context, span._parent
-    trace_id = ctx.trace_id
-    body = [_ids(0x0A10, trace_id >> 64, trace_id & _LOW64, 0x1208, ctx.span_id)]
-    if ctx.trace_state:
-        body.append(_text(b"\x1a", ",".join(f"{k}={v}" for k, v in ctx.trace_state.items())))
+    property (limits, copies, dropped counts) a lean span does not have; the same bytes. A
+    SpanContext is a tuple: unpacked, not read through its properties."""
+    trace_id, span_id, _, _, trace_state, _ = span._context
+    parent = span._parent
+    body = [_ids(0x0A10, trace_id >> 64, trace_id & _LOW64, 0x1208, span_id)]
+    if trace_state:
+        body.append(_text(b"\x1a", ",".join(f"{k}={v}" for k, v in trace_state.items())))
+    remote = False
     if parent is not None:
-        body.append(_parent_id(0x2208, parent.span_id))
-    named = _NAMED.get((span._name, span._kind))
+        _, parent_id, remote, *_ = parent
+        body.append(_parent_id(0x2208, parent_id))
+    kind = span._kind
+    named = _NAMED.get((span._name, id(kind)))
     if named is None:
-        named = _known_text(b"\x2a", span._name) + _KINDS[span._kind]
+        named = _known_text(b"\x2a", span._name) + _KINDS[kind]
         if len(_NAMED) < _MAX_TEXTS:
-            _NAMED[(span._name, span._kind)] = named
+            _NAMED[(span._name, id(kind))] = named
     body += (named, _times(0x39, span._start_time, 0x41, span._end_time or 0))
     if span._attributes:
         body.append(_attributes(b"\x4a", span._attributes))
@@ -185,8 +194,10 @@ def _lean_span(span: LeanSpan) -> bytes:
         body += [_link(link) for link in span._links]
     status = span._status
     body += (_UNSET_STATUS if status is UNSET_STATUS else _status_of(status),
-             _REMOTE_FLAGS if parent is not None and parent.is_remote else _LOCAL_FLAGS)
-    return _field(b"\x12", b"".join(body))
+             _REMOTE_FLAGS if remote else _LOCAL_FLAGS)
+    encoded = b"".join(body)
+    n = len(encoded)
+    return b"\x12" + (_BYTES[n] if n < 0x80 else _varint(n)) + encoded
 
 
 def _span(span: ReadableSpan) -> bytes:
@@ -233,20 +244,34 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """An ExportTraceServiceRequest of ``spans``, grouped by resource, then by scope."""
     # Grouped by identity: a process has one resource and a few scopes, and hashing a
     # Resource dumps its attributes as JSON.
+    # Consecutive spans mostly share both (a purchase's steps): the group found for one is
+    # kept for the next.
     groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None,
                                                        list[bytes]]]]] = {}
+    resource: Resource | None = None
+    scope: InstrumentationScope | None = None
+    encoded: list[bytes] = []
     for span in spans:
-        resource, scope = span.resource, span.instrumentation_scope
-        scopes = groups.setdefault(id(resource), (resource, {}))[1]
-        scopes.setdefault(id(scope), (scope, []))[1].append(_span(span))
+        if type(span) is LeanSpan:
+            its_resource, its_scope = span._resource, span._instrumentation_scope
+            piece = _lean_span(span)
+        else:
+            its_resource, its_scope = span.resource, span.instrumentation_scope
+            piece = _span(span)
+        if its_resource is not resource or its_scope is not scope or not encoded:
+            resource, scope = its_resource, its_scope
+            scopes = groups.setdefault(id(resource), (resource, {}))[1]
+            encoded = scopes.setdefault(id(scope), (scope, []))[1]
+        encoded.append(piece)
     request = []
-    for resource, scopes in groups.values():
-        body = [_field(b"\x0a", _attributes(b"\x0a", resource.attributes))]
-        for scope, encoded in scopes.values():
-            schema = _text(b"\x1a", scope.schema_url) if scope and scope.schema_url else b""
-            body.append(_field(b"\x12", _scope(scope) + b"".join(encoded) + schema))
-        if resource.schema_url:
-            body.append(_text(b"\x1a", resource.schema_url))
+    for its_resource, scopes in groups.values():
+        body = [_field(b"\x0a", _attributes(b"\x0a", its_resource.attributes))]
+        for its_scope, pieces in scopes.values():
+            schema = (_text(b"\x1a", its_scope.schema_url)
+                      if its_scope and its_scope.schema_url else b"")
+            body.append(_field(b"\x12", _scope(its_scope) + b"".join(pieces) + schema))
+        if its_resource.schema_url:
+            body.append(_text(b"\x1a", its_resource.schema_url))
         request.append(_field(b"\x0a", b"".join(body)))
     return b"".join(request)
 

@@ -124,6 +124,32 @@ def test_the_sampler_decides_for_roots_and_remote_parents() -> None:
     assert _same(_under(UNSAMPLED_REMOTE)) == []  # parent-based: the caller's "no" holds
 
 
+def _publish_after_finishing(tracer: trace.Tracer) -> None:
+    with tracer.start_as_current_span("Buy"):
+        with tracer.start_as_current_span("finish_slot") as finishing:
+            pass
+        # A fill event's publish span: started by the publisher's task once the step ended.
+        publish = tracer.start_span("publish", context=trace.set_span_in_context(finishing),
+                                    kind=SpanKind.PRODUCER)
+        publish.end()
+
+
+def test_a_child_of_an_ended_span_is_its_child_without_asking_the_sampler() -> None:
+    spans = {s.name: s for s in _same(_publish_after_finishing)}
+    assert spans["publish"].parent == spans["finish_slot"].context
+    provider = LeanTracerProvider(RESOURCE)
+    asked: list[str] = []
+    decide = provider.sampler.should_sample
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        asked.append(args[2])  # the span's name
+        return decide(*args, **kw)
+
+    provider.sampler.should_sample = counting  # type: ignore[method-assign]
+    _run(provider, _publish_after_finishing)
+    assert asked == ["Buy"]  # the root only: its children's decision is the root's
+
+
 def test_a_root_the_sampler_drops_makes_no_span(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
     assert _same(_purchase) == []

@@ -33,7 +33,9 @@ def _spans(provider: TracerProvider) -> list[ReadableSpan]:
                                 attributes={"scope.n": 1})
     attributes: dict[str, AttributeValue] = {
         "s": "é" * 100, "short": "c1", "i": -5, "big": 2**62, "b": True, "f": 1.5,
-        "strings": ("a", "b"), "ints": [1, 2], "floats": (0.5,), "bools": (False,)}
+        "strings": ("a", "b"), "ints": [1, 2], "floats": (0.5,), "bools": (False,),
+        # A KeyValue of 127 bytes (the last written in one go) and of 128.
+        "edge": "x" * 117, "edge.": "x" * 117}
     with tracer.start_as_current_span("server", kind=SpanKind.SERVER, attributes=attributes,
                                       links=[Link(REMOTE, {"why": "repair"})]) as server:
         server.add_event("store.get", {"abc.key": "user:alice", "abc.duration_us": 7})
@@ -48,6 +50,8 @@ def _spans(provider: TracerProvider) -> list[ReadableSpan]:
     with tracer.start_as_current_span("under a remote parent", context=trace.set_span_in_context(
             trace.NonRecordingSpan(REMOTE)), kind=SpanKind.CONSUMER):
         pass
+    with other.start_as_current_span("back to the other scope"):
+        pass
     provider.shutdown()
     return list(exporter.get_finished_spans())
 
@@ -60,7 +64,7 @@ def test_the_hand_encoding_is_the_sdks_request(provider: type[TracerProvider]) -
     ours = ExportTraceServiceRequest.FromString(encode_spans(spans))
     assert ours == sdk_encode_spans(spans)
     assert len(ours.resource_spans) == 2
-    assert sum(len(ss.spans) for rs in ours.resource_spans for ss in rs.scope_spans) == 8
+    assert sum(len(ss.spans) for rs in ours.resource_spans for ss in rs.scope_spans) == 10
 
 
 def test_no_spans_is_an_empty_request() -> None:
