@@ -23,7 +23,8 @@ NATS. Variants:
 With ``--server`` it then counts a real ``abc serve purchase`` (every thread: gRPC, NATS, the
 export thread's encoding and sending) under callgrind, untraced and traced (``always_on``,
 exported to a collector in this process), driven by bench/tracing.py's 16 gRPC clients,
-``SERVER_BASE`` and ``SERVER_BASE + N`` purchases on fresh campaigns (~8 min more).
+``SERVER_BASE`` and ``SERVER_BASE + SERVER_PURCHASES`` purchases on fresh campaigns (~2 min
+more).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def main() -> int:
                              f"{BASE} (default %(default)s)")
     parser.add_argument("--server", action="store_true",
                         help=f"also count a real purchase server, off and on ({SERVER_PURCHASES} "
-                             f"purchases beyond {SERVER_BASE}; ~8 min more)")
+                             f"purchases beyond {SERVER_BASE}; ~2 min more)")
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "PURCHASES"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
