@@ -182,9 +182,9 @@ class LeanTracer(trace.Tracer):
         set_status_on_exception=False)`` under ``parent``, a lean span that is sampled (the
         caller knows), without looking for the current span again."""
         context = parent._context
+        trace_id, _, _, flags, state, _ = context  # a SpanContext is a tuple
         own: SpanContext = tuple.__new__(SpanContext, (
-            context.trace_id, self._span_ids(), False, context.trace_flags,
-            context.trace_state, True))
+            trace_id, self._span_ids(), False, flags, state, True))
         return LeanSpan(name, own, context, SpanKind.INTERNAL, attributes, links, None,
                         self._scope, self._provider, False, False)
 

@@ -20,6 +20,8 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from ._current import FLAGS
+
 log = logging.getLogger("abc.tracing")
 
 
@@ -47,8 +49,8 @@ class SpanBatches(SpanProcessor):
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        context = span.context
-        if context is None or not context.trace_flags & 1 or self._stopping:
+        context = span._context  # the ``context`` property's field, without its call
+        if context is None or not context[FLAGS] & 1 or self._stopping:
             return  # not sampled (recorded only), or shut down
         queue = self._queue
         if len(queue) == self._full:

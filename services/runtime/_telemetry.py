@@ -14,14 +14,14 @@ import socket
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Link, Span, SpanContext, StatusCode, Tracer
 
 from services.store import CasMismatch, DocumentStore, Exists, NotFound
 
-from ._current import current_span, make_current, restore
+from ._current import FLAGS, current_span, make_current, restore
 from ._durations import Durations
 from ._traced_store import TracedStore
 from ._w3c import Carrier, carrier_of, span_context_of
@@ -87,12 +87,13 @@ class _Step:
     def __enter__(self) -> None:
         current = current_span()
         if type(current) is _lean_span:  # the usual case: under the call's or a step's span
-            lean = cast("LeanSpan", current)
+            lean: LeanSpan = current  # type: ignore[assignment]
             parent = lean._context
-            if not parent.trace_flags & 1:
+            if not parent[FLAGS] & 1:
                 return  # a step of a trace the sampler dropped: dropped with it, at no cost
-            if lean._end_time is None and self._lean:
-                self._span = child = cast("LeanTracer", self._tracer).child_of(
+            if self._lean:
+                tracer: LeanTracer = self._tracer  # type: ignore[assignment]
+                self._span = child = tracer.child_of(
                     lean, self._name, {_attribute_name(k): v for k, v in self._attributes.items()},
                     _links(self._links, parent) if self._links else ())
                 self._token = make_current(child)
