@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ from services.api.abc.v1 import purchase_pb2 as pb
 from services.api.abc.v1 import purchase_pb2_grpc
 from services.journal import Journal
 from services.lab.cluster import NatsServer, clean_env, free_port, serving
-from services.lab.loadgen import audit_url, balance_for, set_up
+from services.lab.loadgen import World, audit_url, balance_for, set_up
 from services.store import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +122,7 @@ class RawCollector:
 
 
 @dataclass
-class _Server:
+class Server:
     variant: str
     process: subprocess.Popen[bytes]
     target: str
@@ -144,12 +144,12 @@ class _Server:
         raise SystemExit(f"the {self.variant} server is not ready:\n{self.log.read_text()}")
 
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 30.0) -> None:
         """SIGTERM: the traced server exports what it still buffers on the way out."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(30)
+                self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
@@ -168,23 +168,26 @@ def _server_env(variant: str, collector: RawCollector) -> dict[str, str]:
     return env
 
 
-def _start_server(tmp: Path, variant: str, db: Path, nats_url: str,
-                  collector: RawCollector) -> _Server:
-    port, log = free_port(), tmp / f"purchase-{variant}.log"
+def start_server(tmp: Path, variant: str, db: Path, nats_url: str, collector: RawCollector,
+                 wrapper: Sequence[str] = (), env: Mapping[str, str] | None = None) -> Server:
+    """``abc serve purchase`` on ``db`` as ``variant`` traces, its output in
+    ``purchase-<db's stem>.log``; ``wrapper`` runs it (valgrind, say), ``env`` adds to its
+    environment."""
+    port, log = free_port(), tmp / f"purchase-{db.stem}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", "purchase", "--listen",
+            [*wrapper, sys.executable, "-m", "services.cli", "serve", "purchase", "--listen",
              f"127.0.0.1:{port}", "--store", f"sqlite:///{db}", "--nats-url", nats_url],
-            cwd=ROOT, env=_server_env(variant, collector), stdin=subprocess.DEVNULL,
-            stdout=out, stderr=out)
-    return _Server(variant, process, f"127.0.0.1:{port}", log, db)
+            cwd=ROOT, env={**_server_env(variant, collector), **(env or {})},
+            stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    return Server(variant, process, f"127.0.0.1:{port}", log, db)
 
 
 # --- the load --------------------------------------------------------------------------------
 
 
 @dataclass
-class _Run:
+class Run:
     variant: str
     round: int
     purchases: int
@@ -211,7 +214,7 @@ class _Run:
         return pct(self.latencies_ms, percent)
 
 
-async def _drive(target: str, users: Sequence[str], campaigns: Sequence[str], run: _Run) -> None:
+async def drive(target: str, users: Sequence[str], campaigns: Sequence[str], run: Run) -> None:
     """``len(users)`` clients at once, client i as user i, buying campaigns i, i+N, ...: each
     campaign once (a fresh campaign's purchase is the uncontended path, at ``min_price``)."""
     async with grpc.aio.insecure_channel(target) as channel:
@@ -231,6 +234,17 @@ async def _drive(target: str, users: Sequence[str], campaigns: Sequence[str], ru
         began = time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(len(users))))
         run.elapsed_s = time.perf_counter() - began
+
+
+async def make_world(db: Path, clients: int, campaigns: int) -> World:
+    """A sqlite world at ``db``: ``clients`` funded users, ``campaigns`` fresh campaigns (each
+    bought once: the uncontended path)."""
+    store = await SqliteStore(db).open()
+    try:
+        return await set_up(Journal(store), clients, campaigns, balance_for(clients),
+                            min_price=10, slot_seconds=60)
+    finally:
+        await store.close()
 
 
 # --- the bench -------------------------------------------------------------------------------
@@ -253,12 +267,12 @@ class _Bench:
               f"(set up in {setup_s:.1f} s, copied for each server).\n")
         nats = NatsServer(self.tmp / "nats.log").start()
         collector = RawCollector()
-        servers: dict[str, _Server] = {}
+        servers: dict[str, Server] = {}
         try:
             for variant in VARIANTS:
                 copy = self.tmp / f"{variant}.db"
                 shutil.copyfile(db, copy)
-                servers[variant] = _start_server(self.tmp, variant, copy, nats.url, collector)
+                servers[variant] = start_server(self.tmp, variant, copy, nats.url, collector)
             for server in servers.values():
                 server.wait_ready()
             runs = self._rounds(servers)
@@ -291,20 +305,11 @@ class _Bench:
     def _prepare(self, db: Path) -> float:
         began = time.perf_counter()
         campaigns = WARM_UP * len(VARIANTS) + self.purchases * self.rounds * len(VARIANTS)
-
-        async def make() -> None:
-            store = await SqliteStore(db).open()
-            try:
-                world = await set_up(Journal(store), self.clients, campaigns,
-                                     balance_for(self.clients), min_price=10, slot_seconds=60)
-            finally:
-                await store.close()
-            self.users, self.campaigns = world.users, world.campaigns
-
-        asyncio.run(make())
+        world = asyncio.run(make_world(db, self.clients, campaigns))
+        self.users, self.campaigns = world.users, world.campaigns
         return time.perf_counter() - began
 
-    def _rounds(self, servers: dict[str, _Server]) -> list[_Run]:
+    def _rounds(self, servers: dict[str, Server]) -> list[Run]:
         left = list(self.campaigns)
 
         def take(n: int) -> list[str]:
@@ -312,22 +317,22 @@ class _Bench:
             return taken
 
         for variant in VARIANTS:
-            asyncio.run(_drive(servers[variant].target, self.users, take(WARM_UP),
-                               _Run(variant, 0, WARM_UP)))
+            asyncio.run(drive(servers[variant].target, self.users, take(WARM_UP),
+                               Run(variant, 0, WARM_UP)))
         runs = []
         for round_ in range(1, self.rounds + 1):
             order = VARIANTS if round_ % 2 else VARIANTS[::-1]
             for variant in order:
-                server, run = servers[variant], _Run(variant, round_, self.purchases)
+                server, run = servers[variant], Run(variant, round_, self.purchases)
                 cpu_before = server.cpu_s()
-                asyncio.run(_drive(server.target, self.users, take(self.purchases), run))
+                asyncio.run(drive(server.target, self.users, take(self.purchases), run))
                 cpu_after = server.cpu_s()
                 if cpu_before is not None and cpu_after is not None:
                     run.server_cpu_s = cpu_after - cpu_before
                 runs.append(run)
         return runs
 
-    def _report(self, runs: list[_Run], spans: int, metric_exports: int,
+    def _report(self, runs: list[Run], spans: int, metric_exports: int,
                 violations: dict[str, int]) -> bool:
         print("## Purchases per second\n")
         table(["round", "tracing", "purchases", "bought", "other outcomes", "seconds",

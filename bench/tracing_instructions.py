@@ -34,11 +34,11 @@ import asyncio
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,23 +126,23 @@ def _instructions(valgrind: str, variant: str, purchases: int) -> int:
 
 def _server_counts(valgrind: str) -> dict[str, float]:
     """Instructions per purchase of a real purchase server, untraced and traced."""
-    import tracing  # bench/tracing.py: its collector, servers' settings and clients
+    import tracing  # bench/tracing.py: its world, servers, clients and collector
 
     from services.lab.cluster import NatsServer
 
     lengths = (SERVER_BASE, SERVER_BASE + SERVER_PURCHASES)
     with tempfile.TemporaryDirectory(prefix="abc-bench-instructions-") as name:
         tmp = Path(name)
-        world = tmp / "world.db"
-        users, campaigns = asyncio.run(_server_world(world, 2 * sum(lengths)))
+        world_db = tmp / "world.db"
+        world = asyncio.run(tracing.make_world(world_db, tracing.CLIENTS, 2 * sum(lengths)))
         nats = NatsServer(tmp / "nats.log").start()
         collector = tracing.RawCollector()
-        fresh = iter(campaigns)
+        fresh = iter(world.campaigns)
         try:
             counts = {}
             for variant in ("off", "on"):
                 short, long = (
-                    _served(valgrind, tmp, world, variant, users,
+                    _served(valgrind, tmp, world_db, variant, world.users,
                             [next(fresh) for _ in range(n)], nats.url, collector)
                     for n in lengths)
                 counts[variant] = (long - short) / SERVER_PURCHASES
@@ -152,56 +152,30 @@ def _server_counts(valgrind: str) -> dict[str, float]:
     return counts
 
 
-async def _server_world(path: Path, campaigns: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from services.journal import Journal
-    from services.lab.loadgen import balance_for, set_up
-    from services.store import SqliteStore
-
-    store = await SqliteStore(path).open()
-    try:
-        world = await set_up(Journal(store), 16, campaigns, balance_for(16), min_price=10,
-                             slot_seconds=60)
-    finally:
-        await store.close()
-    return world.users, world.campaigns
-
-
-def _served(valgrind: str, tmp: Path, world: Path, variant: str, users: tuple[str, ...],
+def _served(valgrind: str, tmp: Path, world_db: Path, variant: str, users: Sequence[str],
             campaigns: list[str], nats_url: str, collector: RawCollector) -> int:
     """The instructions of a server, from its start to its exit, that sold ``campaigns``."""
     import tracing
 
-    from services.lab.cluster import free_port
-
-    db, log = tmp / f"{variant}-{len(campaigns)}.db", tmp / f"{variant}-{len(campaigns)}.log"
-    shutil.copyfile(world, db)
-    port = free_port()
-    env = tracing._server_env(variant, collector)
-    env["PYTHONHASHSEED"] = "0"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-             "-m", "services.cli", "serve", "purchase", "--listen", f"127.0.0.1:{port}",
-             "--store", f"sqlite:///{db}", "--nats-url", nats_url],
-            cwd=Path(__file__).resolve().parent.parent, env=env, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=out)
+    db = tmp / f"{variant}-{len(campaigns)}.db"
+    shutil.copyfile(world_db, db)
+    server = tracing.start_server(
+        tmp, variant, db, nats_url, collector,
+        wrapper=[valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"],
+        env={"PYTHONHASHSEED": "0"})
     try:
-        server = tracing._Server(variant, process, f"127.0.0.1:{port}", log, db)
         server.wait_ready(timeout_s=300)  # imports under callgrind take a while
-        run = tracing._Run(variant, 1, len(campaigns))
-        asyncio.run(tracing._drive(server.target, users, campaigns, run))
+        run = tracing.Run(variant, 1, len(campaigns))
+        asyncio.run(tracing.drive(server.target, users, campaigns, run))
         if run.bought != len(campaigns):
             raise SystemExit(f"the {variant} server sold {run.bought} of {len(campaigns)}: "
                              f"{dict(run.outcomes)}")
-        process.send_signal(signal.SIGTERM)  # exports what it still holds, then exits
-        process.wait(timeout=600)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    found = _COLLECTED.search(log.read_text())
+        server.stop(timeout_s=600)  # exports what it still holds, then exits (slowly here)
+    found = _COLLECTED.search(server.log.read_text())
     if found is None:
-        raise SystemExit(f"no count from the {variant} server:\n{log.read_text()[-2000:]}")
+        raise SystemExit(f"no count from the {variant} server:\n"
+                         f"{server.log.read_text()[-2000:]}")
     return int(found.group(1))
 
 
