@@ -105,8 +105,8 @@ def _value(value: Any) -> bytes:
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Each attribute as a KeyValue in field ``tag``; short strings and small ints (most of
-    ours) written by one bytes formatting each, tag and lengths included."""
+    """Each attribute as a KeyValue in field ``tag``; a short string (most of ours) written by
+    one bytes formatting, tag and lengths included."""
     if not attributes:
         return b""
     out = []
@@ -126,7 +126,7 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
                 continue
             pair = name + _field(b"\x12", _field(b"\x0a", text))
         elif kind is int:
-            number = _BYTES[value] if 0 <= value < 0x80 else _varint(value & _UINT64)
+            number = _varint(value & _UINT64)  # int64: two's complement, 10 bytes if < 0
             pair = name + b"\x12" + _BYTES[len(number) + 1] + b"\x18" + number
         else:
             pair = name + _field(b"\x12", _value(value))
@@ -195,9 +195,7 @@ def _lean_span(span: LeanSpan) -> bytes:
     status = span._status
     body += (_UNSET_STATUS if status is UNSET_STATUS else _status_of(status),
              _REMOTE_FLAGS if remote else _LOCAL_FLAGS)
-    encoded = b"".join(body)
-    n = len(encoded)
-    return b"\x12" + (_BYTES[n] if n < 0x80 else _varint(n)) + encoded
+    return _field(b"\x12", b"".join(body))
 
 
 def _span(span: ReadableSpan) -> bytes:
