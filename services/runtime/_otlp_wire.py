@@ -256,7 +256,7 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
         else:
             its_resource, its_scope = span.resource, span.instrumentation_scope
             piece = _span(span)
-        if its_resource is not resource or its_scope is not scope or not encoded:
+        if its_resource is not resource or its_scope is not scope:  # the first span too
             resource, scope = its_resource, its_scope
             scopes = groups.setdefault(id(resource), (resource, {}))[1]
             encoded = scopes.setdefault(id(scope), (scope, []))[1]
