@@ -158,17 +158,21 @@ async def _load_section(purchases: int, tmp: Path) -> int:
     print(f"{BUYERS} concurrent buyers (one asyncio loop, one process), {purchases} purchase "
           f"attempts per run, each on a fresh world of {BUYERS} users (one per buyer) and "
           f"either one hot campaign or {MANY_CAMPAIGNS} campaigns chosen uniformly. "
-          f"`journal.buy(..., keep_trying=False)`: a lost race is reported, not retried.\n")
+          f"`journal.buy(..., keep_trying=False)`: a lost race is reported, not retried. "
+          "The journal takes turns per campaign, as the services' does (`Journal(..., "
+          "take_turns=True)`, `services/journal/_turns.py`): one process's purchases of a "
+          "campaign queue instead of racing, so an attempt's latency includes its wait for "
+          "its turn (on the hot campaign, behind the other buyers).\n")
     print(f"The journal's clock runs {SPEED:,}x faster than real time in these runs: with the "
           "real clock each purchase queues a 1 s slot after the last and doubles the price, "
           "so a campaign sells a burst of ~40 slots and then answers PriceAboveMax for tens "
           "of seconds (section 4). The store operations of a purchase do not depend on the "
           "clock.\n")
     print("Stores: `memory` is the in-memory adapter, whose operations never suspend, so "
-          "buyers on one loop never interleave and never race; `memory, interleaved` yields "
+          "buyers on one loop never interleave; `memory, interleaved` yields "
           "to the loop before each operation, as a real store does; `sqlite` is a fresh file "
           "in a temp dir (WAL, one connection per process, used inline on the event loop: a "
-          "purchase never suspends, so one process's buyers never race); `couchbase` "
+          "purchase suspends only while another connection holds the file's lock); `couchbase` "
           "is the couchbase adapter (the official SDK, durability majority) over TCP to the "
           "test wire server (`tests/couchbase_wire`, Python, one node, in a process of its "
           "own, a fresh one per run): the client side is real, the server is not a "
@@ -230,7 +234,7 @@ async def _load_run(
     label: str, workload: str, inner: DocumentStore, campaigns: int, purchases: int
 ) -> _Run:
     store = CountingStore(inner)
-    journal = Journal(store, warped_context(SPEED))
+    journal = Journal(store, warped_context(SPEED), take_turns=True)
     world = await set_up(journal, BUYERS, campaigns, balance_for(BUYERS))
     store.reset()
     cpu = time.process_time()
@@ -353,7 +357,7 @@ def _worker(
     async def run() -> tuple[LoadStats, float]:
         store = await SqliteStore(path).open()
         try:
-            journal = Journal(store, warped_context(SPEED, origin))
+            journal = Journal(store, warped_context(SPEED, origin), take_turns=True)
             await asyncio.to_thread(barrier.wait, 120)
             cpu = time.process_time()
             stats = await run_buyers(journal, buyers, purchases, campaigns, users=users,
@@ -382,7 +386,7 @@ async def _real_clock_section(purchases: int) -> int:
           "so the campaign sells a burst of about log2(10**12) = 40 slots, then prices the buyers "
           "out until its queue plays out: what `abc load --hot` shows.\n")
     inner = YieldingStore(MemoryStore())
-    journal = Journal(inner, JournalContext())
+    journal = Journal(inner, JournalContext(), take_turns=True)
     world = await set_up(journal, BUYERS, 1, balance_for(BUYERS))
     stats = await run_buyers(journal, BUYERS, purchases, world.campaigns, users=world.users,
                              hot=True)

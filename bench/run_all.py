@@ -193,7 +193,7 @@ async def _fallback_latencies(purchases: int, tmp: Path) -> list[Series]:
                 YieldingStore(MemoryStore()) if "memory" in label
                 else await SqliteStore(tmp / f"fallback-{workload}.db").open())
             try:
-                journal = Journal(store, warped_context(SPEED))
+                journal = Journal(store, warped_context(SPEED), take_turns=True)
                 world = await set_up(journal, BUYERS, campaigns, balance_for(BUYERS))
                 stats: LoadStats = await run_buyers(journal, BUYERS, purchases,
                                                     world.campaigns, users=world.users,

@@ -216,7 +216,7 @@ async def _purchases(variant: str, purchases: int) -> None:
             wired = await wire("bench", store, None, telemetry)
             fast = warped_context(10_000)
             journal = Journal(wired.journal.store, dataclasses.replace(
-                wired.journal.context, clock=fast.clock, timing=fast.timing))
+                wired.journal.context, clock=fast.clock, timing=fast.timing), take_turns=True)
             world = await set_up(journal, 16, 64, balance_for(16))
             for i in range(purchases):
                 if variant != "off" and i % FLUSH_EVERY == 0:

@@ -65,7 +65,7 @@ def run_load(args: argparse.Namespace) -> int:
 async def _load(args: argparse.Namespace) -> int:
     store = await open_store_or_explain(args.store, create=True)
     try:
-        journal = Journal(store, JournalContext())
+        journal = Journal(store, JournalContext(), take_turns=True)
         run_id = _run_id()
         print(f"load: setting up world {run_id} on {args.store}: {args.users} users, "
               f"{args.campaigns} campaigns", file=sys.stderr)

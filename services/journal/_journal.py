@@ -11,6 +11,7 @@ See docs/protocol.md.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -66,9 +67,12 @@ from ._setup import create_account, create_campaign, upload_filler
 from ._showing import Showing, showing
 from ._snapshot import Violation
 from ._statement import Entry, Order, statement, user_withdrawals
+from ._turns import Turns
 from ._withdraw import withdraw
 
 T = TypeVar("T")
+
+_NO_TURNS = contextlib.nullcontext()  # a journal without turns: every purchase at once
 
 
 async def _guarded(op: Awaitable[T]) -> T | Interrupted:
@@ -87,11 +91,16 @@ async def _read(op: Awaitable[T]) -> T | Missing | InvalidInput | Interrupted:
 
 
 class Journal:
-    """The journal ops on ``store``, with ``context``'s clock, sleep, ids and hooks."""
+    """The journal ops on ``store``, with ``context``'s clock, sleep, ids and hooks. With
+    ``take_turns`` (as the services run it) this journal's purchases of one campaign run one
+    at a time (``_turns.py``); without, they race as purchases in different processes do
+    (the simulation's and the protocol tests' choice)."""
 
-    def __init__(self, store: DocumentStore, context: JournalContext | None = None) -> None:
+    def __init__(self, store: DocumentStore, context: JournalContext | None = None, *,
+                 take_turns: bool = False) -> None:
         self.store = store
         self.context = context if context is not None else JournalContext()
+        self.turns = Turns() if take_turns else None
 
     def now(self) -> int:
         """The journal's clock: milliseconds since the epoch."""
@@ -136,8 +145,9 @@ class Journal:
         self, uid: str, cid: str, max_price: int, filler: str | None = None,
         keep_trying: bool = False,
     ) -> BuyOutcome:
-        return await _guarded(buy(self.store, self.context, uid, cid, max_price, filler,
-                                  keep_trying))
+        async with _NO_TURNS if self.turns is None else self.turns.of(cid):
+            return await _guarded(buy(self.store, self.context, uid, cid, max_price, filler,
+                                      keep_trying))
 
     async def credit(self, cid: str) -> CreditOutcome:
         """The next run of ``cid``'s finished slots credited to its owner."""

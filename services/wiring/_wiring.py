@@ -62,4 +62,4 @@ async def wire(name: str, store: str | DocumentStore, nats_url: str | None,
         traced = telemetry.trace_store(opened)
         context = dataclasses.replace(context, span=telemetry.span,
                                       trace_context=telemetry.trace_context)
-    return Wiring(traced, link, publisher, Journal(traced, context))
+    return Wiring(traced, link, publisher, Journal(traced, context, take_turns=True))

@@ -4,10 +4,13 @@ there is a NATS)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from services.events import EventPublisher
 from services.journal import Bought, Fill, Finished
+from services.lab.loadgen import YieldingStore
 from services.store import MemoryStore
 from services.wiring import wire
 
@@ -42,3 +45,21 @@ async def test_every_slot_the_journal_finishes_reaches_the_publisher(
     assert publisher is wiring.publisher
     assert (finished.campaign, finished.slot) == ("c1", 1)
     assert isinstance(finished.filled, Fill) and finished.filled.buyer == "alice"
+
+
+async def test_a_wired_journals_purchases_of_one_campaign_take_turns() -> None:
+    """Two purchases of one campaign at once in a service both buy, one slot after the
+    other, where an unwired journal's would race (tests/journal/test_turns.py): over a
+    store that yields at every operation, as a networked one does."""
+    wiring = await wire("purchase", YieldingStore(MemoryStore()), None)
+    journal = wiring.journal
+    for uid in ("owner", "alice", "bob"):
+        await journal.create_account(uid)
+    for uid in ("alice", "bob"):
+        await journal.deposit(uid, "d1", 1000)
+    await journal.create_campaign("c1", "owner", 10, 60)
+    alice, bob = await asyncio.gather(journal.buy("alice", "c1", 1000),
+                                      journal.buy("bob", "c1", 1000))
+    assert isinstance(alice, Bought) and isinstance(bob, Bought), (alice, bob)
+    assert sorted((alice.slot, bob.slot)) == [1, 2]
+    await wiring.store.close()
