@@ -35,9 +35,13 @@ locked by another connection (another process writing) waits on the loop, and th
 that come meanwhile wait with it; once the lock is free they are all applied in one
 transaction, each with its own cas and its own outcome, and one ``COMMIT`` (``_drain``):
 what made two processes on one file slower than one was each write's own lock, commit and
-page-cache refill. A write transaction never spans an ``await``, so the one connection is
-never shared by two operations at once. A handle belongs to the event loop that uses it (one
-at a time).
+page-cache refill. The same group commit serves writes that come together in one process:
+``BEGIN IMMEDIATE`` and ``COMMIT`` were over a third of a one-process purchase's time (py-spy,
+bench/README.md "Group commit"), so while writes come several to a turn of the loop (many
+purchases at once), each waits for the loop's next turn and commits with the others made in
+this one; while they come one at a time, each commits alone at once (``_write``). A write
+transaction never spans an ``await``, so the one connection is never shared by two
+operations at once. A handle belongs to the event loop that uses it (one at a time).
 """
 
 from __future__ import annotations
@@ -62,8 +66,8 @@ CAS_BLOCK = 4096
 """How many cas values a handle reserves from ``cas_counter`` at a time."""
 
 CHECKPOINT_EVERY = 2048
-"""How many write transactions a handle commits between two checkpoints of the WAL (a page or
-two each: a WAL of ~13 MB at most). SQLite's automatic checkpoint, every 1000 pages, ran in
+"""How many writes a handle commits between two checkpoints of the WAL (a page or two each, or
+fewer in a group: a WAL of ~13 MB at most). SQLite's automatic checkpoint, every 1000 pages, ran in
 the committing call on the loop, and with two processes on one file it was a quarter or more
 of a worker's samples (py-spy, in ``COMMIT``); this handle turns it off and checkpoints on
 its executor's thread (``_checkpoint``): two processes +4 to +17% purchases/s, one process
@@ -100,9 +104,12 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
         self._next_cas = 0  # this handle's block of cas values: [_next_cas, _block_end)
         self._block_end = 0
-        # the writes waiting for another connection's lock on the file (``_drain``), if any
+        # the writes waiting to be committed together (``_drain``), if any
         self._waiting: list[_Waiting] | None = None
         self._drainer: asyncio.Task[None] | None = None
+        # writes that may still commit alone, at once, before the next one waits for a group
+        # again to see whether others come with it (``_write``); 0: every write waits
+        self._alone_left = 0
         # checkpoints, on the executor's thread through a connection of their own (_checkpoint)
         self._checkpointer: sqlite3.Connection | None = None
         self._commits_since_checkpoint = 0
@@ -217,10 +224,10 @@ class SqliteStore:
             self._checkpointer = None
         conn.close()
 
-    def _committed(self) -> None:
-        """Count a committed write transaction; every ``CHECKPOINT_EVERY`` of them, start a
-        checkpoint on the executor's thread unless one is still running."""
-        self._commits_since_checkpoint += 1
+    def _committed(self, writes: int) -> None:
+        """Count the writes of a committed transaction; every ``CHECKPOINT_EVERY`` writes,
+        start a checkpoint on the executor's thread unless one is still running."""
+        self._commits_since_checkpoint += writes
         if self._commits_since_checkpoint < CHECKPOINT_EVERY:
             return
         if self._checkpointing is not None and not self._checkpointing.done():
@@ -287,18 +294,22 @@ class SqliteStore:
     async def _write(
         self, apply: Callable[[sqlite3.Connection, int], None], op: str, key: str
     ) -> int:
+        """Commit ``apply`` alone, at once, while writes come one at a time; else wait for
+        ``_drain`` to commit it with the writes that come during this turn of the loop (or
+        while another connection holds the file's lock) in one transaction."""
         if self._waiting is None:
-            try:
-                (result,) = self._commit([apply])
-            except _FileBusy:
-                self._waiting = []
-                self._drainer = asyncio.ensure_future(self._drain())
-            except (Unavailable, InDoubt) as exc:
-                raise _as_write(exc, key, op) from exc
-            else:
-                return _value(result)
-        # The file is locked by another connection: join the writes waiting for it, which
-        # ``_drain`` applies together in one transaction once the lock is free.
+            if self._alone_left:
+                try:
+                    (result,) = self._commit([apply])
+                except _FileBusy:
+                    pass  # wait for the lock with the writes that come meanwhile
+                except (Unavailable, InDoubt) as exc:
+                    raise _as_write(exc, key, op) from exc
+                else:
+                    self._alone_left -= 1
+                    return _value(result)
+            self._waiting = []
+            self._drainer = asyncio.ensure_future(self._drain())
         entry = _Waiting(apply, op, key, asyncio.get_running_loop().create_future(),
                          time.monotonic() + self._busy_timeout_ms / 1000)
         self._waiting.append(entry)
@@ -344,38 +355,44 @@ class SqliteStore:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             raise InDoubt(str(self.path), "commit", f"commit failed: {exc}") from exc
-        self._committed()
+        self._committed(len(applies))
         return results
 
     async def _drain(self) -> None:
-        """Wait for the file's lock on behalf of the writes in ``_waiting`` and apply them,
-        all that are waiting at each attempt, in one transaction: while another process
-        holds the lock this process's writes queue up, and each lock taken then commits many
-        of them (one ``BEGIN``/``COMMIT`` and one page-cache refill for all). Polls without
-        blocking the loop: yields for the first ``_SPIN_S`` (another writer's transaction
-        takes tens of microseconds, and this process's other work runs meanwhile), then
-        sleeps 0.5 ms doubling up to 8 ms; a write waits until its own busy timeout."""
+        """Apply the writes in ``_waiting``, all that are waiting at each attempt, in one
+        transaction (one ``BEGIN``/``COMMIT``, and under contention one page-cache refill, for
+        all): it starts at the loop's next turn, so the writes that this turn's other tasks
+        make come with the first. While another process holds the file's lock the writes
+        queue up, and each lock taken then commits many of them. Polls without blocking the
+        loop: yields for the first ``_SPIN_S`` (another writer's transaction takes tens of
+        microseconds, and this process's other work runs meanwhile), then sleeps 0.5 ms
+        doubling up to 8 ms; a write waits until its own busy timeout."""
         waiting = self._waiting
         assert waiting is not None
         spin_until = time.monotonic() + _SPIN_S
         pause = 0.0
         try:
             while waiting:  # bounded: every entry leaves by its deadline at the latest
-                now = time.monotonic()
-                if now >= spin_until:
-                    pause = min(max(pause * 2, 0.0005), 0.008)
-                await asyncio.sleep(pause)
                 _expire(waiting, time.monotonic())
                 group = waiting[:_GROUP_MAX]  # none done: _expire dropped those
+                if not group:
+                    break
                 try:
                     results = self._commit([entry.apply for entry in group])
                 except _FileBusy:
+                    if time.monotonic() >= spin_until:
+                        pause = min(max(pause * 2, 0.0005), 0.008)
+                    await asyncio.sleep(pause)
                     continue
                 except (Unavailable, InDoubt) as exc:
                     results = [_as_write(exc, entry.key, entry.op) for entry in group]
                 del waiting[:_GROUP_MAX]
                 for entry, result in zip(group, results, strict=True):
                     entry.result.set_result(result)
+                # A write that came alone commits alone for a while (waiting for a group
+                # costs it a task and a turn of the loop); writes that came together wait
+                # for their group again.
+                self._alone_left = ALONE_BETWEEN_GROUPS if len(group) == 1 else 0
                 spin_until = time.monotonic() + _SPIN_S
                 pause = 0.0
         finally:
@@ -399,6 +416,9 @@ class SqliteStore:
             pause = min(max(pause * 2, 0.0005), 0.008)
 
 
+ALONE_BETWEEN_GROUPS = 32
+"""After a group of one write, how many writes commit alone, at once, before the next waits
+for a group again (whether writes still come one at a time)."""
 _SPIN_S = 0.001
 """How long a write waiting for the file's lock retries at every turn of the loop before it
 backs off to sleeping between attempts."""

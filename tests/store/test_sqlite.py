@@ -429,6 +429,64 @@ async def test_a_group_whose_commit_fails_is_in_doubt_for_every_write_in_it(
         await store.close()
 
 
+def _commits(store: SqliteStore) -> list[str]:
+    """The ``COMMIT`` statements ``store``'s connection runs from now on."""
+    commits: list[str] = []
+    store._connection().set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    return commits
+
+
+@pytest.mark.asyncio
+async def test_writes_made_in_one_turn_of_the_loop_commit_together_each_with_its_outcome(
+        tmp_path: Path) -> None:
+    """Nobody else holds the file: the writes of eight tasks that run in one turn of the loop
+    (as a server's concurrent purchases do) wait for the next turn and commit as one."""
+    store = await SqliteStore(tmp_path / "together.db").open()  # no write yet: they wait
+    try:
+        commits = _commits(store)
+        writes = [asyncio.ensure_future(store.insert(f"k{i}", {"v": i})) for i in range(7)]
+        writes.append(asyncio.ensure_future(store.insert("k3", {"v": "second"})))
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+        assert len(commits) == 1
+        assert all(isinstance(cas, int) for cas in outcomes[:7])
+        assert len(set(outcomes[:7])) == 7
+        assert isinstance(outcomes[7], Exists)
+        assert [(await store.get(f"k{i}")).value for i in range(7)] == [{"v": i} for i in range(7)]
+        # writes came together: the next ones that do also wait for their group
+        await asyncio.gather(*(store.upsert(f"k{i}", {"v": -i}) for i in range(7)))
+        assert len(commits) == 2
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_writes_that_come_one_at_a_time_commit_alone_without_waiting_for_the_loop(
+        tmp_path: Path) -> None:
+    """After a group of one, the next ``ALONE_BETWEEN_GROUPS`` writes each commit at once,
+    inside their own call (no turn of the loop passes); then one waits for a group again, to
+    see whether others come with it."""
+    store = await SqliteStore(tmp_path / "alone.db").open()
+    try:
+        await store.upsert("first", {"v": 0})  # a group of one
+        commits = _commits(store)
+        loop = asyncio.get_running_loop()
+        turned: list[object] = []
+        for i in range(sqlite_module.ALONE_BETWEEN_GROUPS):
+            loop.call_soon(turned.append, i)  # runs at the loop's next turn
+            await store.upsert(f"k{i}", {"v": i})
+            assert turned == [], f"write {i} waited for the loop"
+            await asyncio.sleep(0)
+            turned.clear()
+        assert len(commits) == sqlite_module.ALONE_BETWEEN_GROUPS
+        loop.call_soon(turned.append, "next")
+        await store.upsert("probe", {"v": 1})
+        assert turned == ["next"]  # this one waited for a turn, in case others came
+        assert (await store.get("probe")).value == {"v": 1}
+    finally:
+        await store.close()
+
+
 @pytest.mark.asyncio
 async def test_a_write_that_waits_past_the_busy_timeout_is_unavailable_and_not_written(
         tmp_path: Path) -> None:
