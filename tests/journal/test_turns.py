@@ -23,7 +23,7 @@ from services.journal import (
 from services.lab.loadgen import YieldingStore
 from services.store import DocumentStore, MemoryStore, StoreWrapper, Unavailable
 
-from .conftest import CAMPAIGN, MIN_PRICE, OWNER, FakeClock, Ids, market
+from .conftest import CAMPAIGN, MIN_PRICE, OWNER, FakeClock, Ids, market, user_of
 
 pytestmark = pytest.mark.asyncio
 
@@ -130,5 +130,7 @@ async def test_lost_races_across_journals_still_happen_and_are_settled() -> None
     outcomes = await asyncio.gather(first.buy("alice", CAMPAIGN, 10_000),
                                     second.buy("bob", CAMPAIGN, 10_000))
     assert sorted(type(o).__name__ for o in outcomes) == ["Bought", "LostRace"], outcomes
-    loser = next(o for o in outcomes if isinstance(o, LostRace))
-    assert loser.price == 2 * MIN_PRICE  # the next slot's, as the protocol reports it
+    (loser, lost), = ((uid, o) for uid, o in zip(("alice", "bob"), outcomes, strict=True)
+                      if isinstance(o, LostRace))
+    assert lost.price == 2 * MIN_PRICE  # the next slot's, as the protocol reports it
+    assert (await user_of(store, loser)).balance == 10_000
