@@ -322,6 +322,14 @@ async def test_a_failed_commit_is_in_doubt_and_leaves_no_transaction_open(tmp_pa
 # --- inline on the loop ---------------------------------------------------------------------
 
 
+def _commits(store: SqliteStore) -> list[str]:
+    """The ``COMMIT`` statements ``store``'s connection runs from now on."""
+    commits: list[str] = []
+    store._connection().set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    return commits
+
+
 @pytest.mark.asyncio
 async def test_a_write_waits_for_another_connections_lock_without_blocking_the_loop(
         tmp_path: Path) -> None:
@@ -355,9 +363,7 @@ async def test_writes_waiting_for_the_lock_commit_together_each_with_its_own_out
     try:
         cas = await store.insert("k", {"v": 1})
         await store.insert("taken", {"v": 1})
-        commits: list[str] = []
-        store._connection().set_trace_callback(
-            lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+        commits = _commits(store)
         with _another_writer(path) as holder:
             writes = [
                 asyncio.ensure_future(store.replace("k", {"v": 2}, cas)),
@@ -427,14 +433,6 @@ async def test_a_group_whose_commit_fails_is_in_doubt_for_every_write_in_it(
         await store.upsert("after", {"v": 1})
     finally:
         await store.close()
-
-
-def _commits(store: SqliteStore) -> list[str]:
-    """The ``COMMIT`` statements ``store``'s connection runs from now on."""
-    commits: list[str] = []
-    store._connection().set_trace_callback(
-        lambda sql: commits.append(sql) if sql == "COMMIT" else None)
-    return commits
 
 
 @pytest.mark.asyncio
